@@ -1,1 +1,59 @@
+using Proxy.Host.Config;
+using Proxy.Host.Hosting;
+
+var commandLine = CommandLine.Parse(args, Environment.GetEnvironmentVariable);
+if (commandLine.Help)
+{
+    Console.WriteLine(CommandLine.Usage);
+    return 0;
+}
+
+if (commandLine.Version)
+{
+    Console.WriteLine(GatewayVersion.Value);
+    return 0;
+}
+
+if (commandLine.Errors.Count > 0)
+{
+    foreach (var error in commandLine.Errors)
+    {
+        Console.Error.WriteLine("error: " + error);
+    }
+
+    Console.Error.WriteLine(CommandLine.Usage);
+    return 2;
+}
+
+if (commandLine.CheckConfig)
+{
+    if (commandLine.ConfigPath is null)
+    {
+        Console.Error.WriteLine("error: --check-config needs --config PATH (or CONFIG_FILE_PATH)");
+        return 2;
+    }
+
+    var result = ConfigLoader.Load(commandLine.ConfigPath, Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
+    Console.WriteLine(ConfigSupport.Report(result));
+    return result.Succeeded ? 0 : 1;
+}
+
+WebApplication app;
+try
+{
+    app = GatewayHost.Build(commandLine, Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
+}
+catch (GatewayStartupException ex)
+{
+    Console.Error.WriteLine(ex.Message);
+    return 1;
+}
+
+await app.StartAsync();
+foreach (var address in app.Urls)
+{
+    Console.WriteLine($"Proxy.Host {GatewayVersion.Value} RUNNING on {address}");
+}
+
+await app.WaitForShutdownAsync();
 return 0;

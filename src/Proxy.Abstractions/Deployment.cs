@@ -1,0 +1,60 @@
+namespace Proxy.Abstractions;
+
+/// <summary>
+/// What the gateway knows about one deployment (one entry of model_list), kept beside its YARP destination and
+/// looked up by destination id. Immutable: a config reload builds new instances.
+/// </summary>
+public sealed record Deployment
+{
+    public required string Id { get; init; }
+
+    public required string ModelGroup { get; init; }
+
+    /// <summary>Provider prefix from litellm_params.model: "hosted_vllm", "openai" or "" (bare OpenAI-compatible).</summary>
+    public required string Provider { get; init; }
+
+    /// <summary>The model name the upstream expects (litellm_params.model without the provider prefix).</summary>
+    public required string UpstreamModel { get; init; }
+
+    /// <summary>api_base without a trailing slash; null when the deployment only answers with mock_response.</summary>
+    public string? ApiBase { get; init; }
+
+    public Secret? ApiKey { get; init; }
+
+    /// <summary>"Bearer &lt;api_key&gt;", built once so that the hot path does not concatenate.</summary>
+    public string? AuthorizationHeader { get; init; }
+
+    public string? MockResponse { get; init; }
+
+    public required TimeSpan Timeout { get; init; }
+
+    public required TimeSpan StreamTimeout { get; init; }
+
+    public double? Weight { get; init; }
+
+    public int? Rpm { get; init; }
+
+    public int? Tpm { get; init; }
+
+    public int Order { get; init; }
+
+    public double InputCostPerToken { get; init; }
+
+    public double OutputCostPerToken { get; init; }
+
+    public int? MaxInputTokens { get; init; }
+
+    public string? RegionName { get; init; }
+
+    /// <summary>Upstream URLs per endpoint, built once (index = (int)OpenAiEndpoint).</summary>
+    public required IReadOnlyList<Uri?> EndpointUris { get; init; }
+
+    /// <summary>Exception prefix LiteLLM uses in messages for this provider ("Hosted_vllm", "OpenAI").</summary>
+    public string ProviderLabel => Provider switch
+    {
+        "hosted_vllm" => "Hosted_vllm",
+        _ => "OpenAI",
+    };
+
+    public Uri? UriFor(OpenAiEndpoint endpoint) => EndpointUris[(int)endpoint];
+}

@@ -1,0 +1,56 @@
+namespace Proxy.Abstractions;
+
+/// <summary>
+/// An error the client sees, as a value. Only the host's OpenAiErrorWriter turns it into
+/// <c>{"error":{"message","type","param","code"}}</c>; everything else returns one of these.
+/// <see cref="Code"/> is the HTTP status as a string because LiteLLM sends it that way and drop-in clients read it.
+/// </summary>
+public readonly record struct GatewayError(int Status, string Type, string Message, string? Param = null, int RetryAfterSeconds = 0)
+{
+    public string Code => Status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    public static GatewayError InvalidJson(string detail) => new(400, "invalid_request_error",
+        $"Request body is not valid JSON: {detail}. Send a JSON object such as {{\"model\": \"...\", \"messages\": [...]}}.");
+
+    public static GatewayError NotAnObject() => new(400, "invalid_request_error",
+        "Request body must be a JSON object such as {\"model\": \"...\", \"messages\": [...]}.");
+
+    public static GatewayError MissingModel() => new(400, "invalid_request_error",
+        "Missing required parameter 'model'. Pass the name of a model group; GET /v1/models lists them.", "model");
+
+    public static GatewayError ModelNotString() => new(400, "invalid_request_error",
+        "Parameter 'model' must be a string naming a model group; GET /v1/models lists them.", "model");
+
+    // LiteLLM answers an unknown model group with 400 (OpenAI itself uses 404); drop-in means LiteLLM's status.
+    public static GatewayError UnknownModel(string model, string available) => new(400, "invalid_request_error",
+        $"Invalid model name passed in model={model}. Call `/v1/models` to view available models for your key. Available model groups: {available}",
+        "model");
+
+    public static GatewayError BodyTooLarge(long maxBytes) => new(413, "invalid_request_error",
+        $"Request body is larger than the gateway's limit of {maxBytes} bytes; send a smaller request or raise general_settings.max_request_size_mb.");
+
+    public static GatewayError NoApiKey() => new(401, "auth_error",
+        "Authentication Error, No api key passed in. Send it as 'Authorization: Bearer sk-...'.");
+
+    public static GatewayError InvalidApiKey(string abbreviated) => new(401, "auth_error",
+        $"Authentication Error, Invalid proxy server token passed. Received API Key = {abbreviated}. Unable to find token in cache or database; check the key you sent.");
+
+    public static GatewayError NoDeployments(string modelGroup) => new(503, "service_unavailable",
+        $"No deployments available for selected model, Passed model={modelGroup}. The model group has no healthy deployment; try again shortly.");
+
+    public static GatewayError UpstreamConnection(string modelGroup, string provider, string detail) => new(502, "api_connection_error",
+        $"litellm.APIConnectionError: {provider}Exception - {detail}. Received Model Group={modelGroup}. The upstream could not be reached; try again or check the deployment's api_base.");
+
+    public static GatewayError UpstreamTimeout(string modelGroup, double seconds) => new(408, "timeout",
+        $"litellm.Timeout: Request timed out after {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} seconds waiting for the upstream. Received Model Group={modelGroup}. Raise 'timeout' / 'stream_timeout' for the deployment or retry.");
+
+    public static GatewayError UpstreamStreamFailed(string modelGroup) => new(502, "api_connection_error",
+        $"litellm.APIConnectionError: the upstream stream for model group {modelGroup} ended before it was complete. The partial answer above is incomplete; retry the request.");
+
+    public static GatewayError MethodNotAllowed() => new(405, "invalid_request_error", "Method not allowed on this endpoint.");
+
+    public static GatewayError NotFound(string path) => new(404, "not_found_error", $"Route {path} does not exist on this gateway.");
+
+    public static GatewayError Internal() => new(500, "internal_server_error",
+        "The gateway failed while handling this request. It has been logged; retry, and report it if it repeats.");
+}

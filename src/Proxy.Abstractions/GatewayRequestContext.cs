@@ -1,0 +1,36 @@
+using Microsoft.AspNetCore.Http;
+
+namespace Proxy.Abstractions;
+
+/// <summary>
+/// Facts about one request, collected once and read by routing, transforms, metrics and spend tracking instead of
+/// each of them working it out again. Stored as an HttpContext feature.
+/// </summary>
+public sealed class GatewayRequestContext
+{
+    public required string CallId { get; init; }
+
+    public required long StartTimestamp { get; init; }
+
+    public OpenAiEndpoint Endpoint { get; set; }
+
+    public string? ModelGroup { get; set; }
+
+    public bool Stream { get; set; }
+
+    /// <summary>The client asked for stream_options.include_usage itself (so it expects the usage chunk).</summary>
+    public bool ClientWantsUsage { get; set; }
+
+    /// <summary>The deployment of the current attempt.</summary>
+    public Deployment? Deployment { get; set; }
+
+    /// <summary>Set by the response transform when the upstream answered an error before any byte reached the client.</summary>
+    public GatewayError? UpstreamError { get; set; }
+
+    public UpstreamFailureKind FailureKind { get; set; }
+
+    /// <summary>Timestamp at which the first upstream response byte (headers) arrived.</summary>
+    public long UpstreamHeadersTimestamp { get; set; }
+
+    public static GatewayRequestContext? Get(HttpContext context) => context.Features.Get<GatewayRequestContext>();
+}

@@ -1,0 +1,83 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Primitives;
+using Proxy.Abstractions;
+using Proxy.Host.Routing;
+
+namespace Proxy.Host.Auth;
+
+/// <summary>
+/// Checks the caller's key on every endpoint that is not marked anonymous. The key may come in any header LiteLLM
+/// accepts. With no master key configured the gateway is open (a warning is logged at start-up).
+/// </summary>
+internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors)
+{
+    private static readonly string[] KeyHeaders = ["Authorization", "api-key", "x-api-key", "x-litellm-api-key", "x-goog-api-key", "Ocp-Apim-Subscription-Key"];
+
+    public Task Invoke(HttpContext context)
+    {
+        var endpoint = context.GetEndpoint();
+        if (endpoint is null || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+        {
+            return next(context);
+        }
+
+        var snapshot = state.Current;
+        var masterKey = snapshot.MasterKey;
+        if (!masterKey.IsConfigured)
+        {
+            return next(context);
+        }
+
+        var presented = PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName);
+        if (presented.IsEmpty)
+        {
+            return errors.WriteAsync(context, GatewayError.NoApiKey());
+        }
+
+        if (masterKey.Matches(presented))
+        {
+            return next(context);
+        }
+
+        return errors.WriteAsync(context, GatewayError.InvalidApiKey(Abbreviate(presented)));
+    }
+
+    internal static ReadOnlySpan<char> PresentedKey(IHeaderDictionary headers, string? customHeader)
+    {
+        if (customHeader is not null && headers.TryGetValue(customHeader, out var custom))
+        {
+            var value = Trimmed(custom);
+            if (!value.IsEmpty)
+            {
+                return value;
+            }
+        }
+
+        foreach (var name in KeyHeaders)
+        {
+            if (!headers.TryGetValue(name, out var values))
+            {
+                continue;
+            }
+
+            var value = Trimmed(values);
+            if (value.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            {
+                value = value["Bearer ".Length..].Trim();
+            }
+
+            if (!value.IsEmpty)
+            {
+                return value;
+            }
+        }
+
+        return default;
+    }
+
+    private static ReadOnlySpan<char> Trimmed(StringValues values) => values.Count == 1 ? values[0].AsSpan().Trim() : default;
+
+    // Enough to recognise which key was sent, never enough to use it.
+    private static string Abbreviate(ReadOnlySpan<char> key) =>
+        key.Length <= 8 ? "***" : string.Concat(key[..3], "...", key[^4..]);
+}

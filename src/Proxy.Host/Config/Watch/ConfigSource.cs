@@ -1,0 +1,39 @@
+using Proxy.Abstractions;
+using Proxy.Host.Routing;
+
+namespace Proxy.Host.Config.Watch;
+
+/// <summary>Where the config comes from (a file, or nothing) and how it becomes a snapshot, for start-up and reloads alike.</summary>
+internal sealed class ConfigSource(string? path, Func<string, string?> getEnv, Action<string, string?> setEnv)
+{
+    public string? Path { get; } = path is null ? null : System.IO.Path.GetFullPath(path);
+
+    public ConfigOutcome Load(int version, DateTimeOffset now)
+    {
+        var result = Path is null
+            ? ConfigLoader.Parse("", "(no config file)", getEnv, setEnv)
+            : ConfigLoader.Load(Path, getEnv, setEnv);
+        var warnings = result.Diagnostics.Count(d => d.Severity == ConfigSeverity.Warning);
+        if (!result.Succeeded)
+        {
+            var errors = result.Diagnostics.Where(d => d.Severity == ConfigSeverity.Error).Select(d => d.ToString()).ToList();
+            return new ConfigOutcome(null, result, errors, warnings);
+        }
+
+        // LITELLM_MASTER_KEY wins over general_settings.master_key, as in LiteLLM; read after environment_variables applied.
+        var envKey = getEnv("LITELLM_MASTER_KEY");
+        Secret? masterKey = string.IsNullOrEmpty(envKey) ? null : new Secret(envKey);
+        var translation = SnapshotBuilder.Validate(result.Config!);
+        if (translation.Count > 0)
+        {
+            return new ConfigOutcome(null, result, translation, warnings);
+        }
+
+        return new ConfigOutcome(SnapshotBuilder.Build(result.Config!, version, now, masterKey), result, [], warnings);
+    }
+}
+
+internal sealed record ConfigOutcome(GatewaySnapshot? Snapshot, ConfigLoadResult Result, IReadOnlyList<string> Errors, int WarningCount)
+{
+    public IReadOnlyList<ConfigDiagnostic> Diagnostics => Result.Diagnostics;
+}

@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Proxy.Abstractions;
+using Proxy.Host.Hosting;
+using Proxy.Host.Routing;
+
+namespace Proxy.Host.Endpoints;
+
+/// <summary>The endpoints the gateway answers itself: model listing and health.</summary>
+internal static class GatewayEndpoints
+{
+    public static IEndpointRouteBuilder MapGatewayEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/v1/models", WriteModels);
+        endpoints.MapGet("/models", WriteModels);
+        endpoints.MapGet("/v1/models/{model}", WriteModel);
+        endpoints.MapGet("/models/{model}", WriteModel);
+
+        endpoints.MapGet("/health/liveliness", WriteAlive).AllowAnonymous();
+        endpoints.MapGet("/health/liveness", WriteAlive).AllowAnonymous();
+        endpoints.MapGet("/health/readiness", WriteReadiness).AllowAnonymous();
+        return endpoints;
+    }
+
+    private static Task WriteModels(HttpContext context, GatewayState state)
+    {
+        var json = state.Current.ModelsListJson;
+        context.Response.ContentType = "application/json";
+        context.Response.ContentLength = json.Length;
+        return context.Response.Body.WriteAsync(json, context.RequestAborted).AsTask();
+    }
+
+    private static Task WriteModel(HttpContext context, string model, GatewayState state, IOpenAiErrorWriter errors)
+    {
+        var snapshot = state.Current;
+        if (!snapshot.Groups.ContainsKey(model))
+        {
+            return errors.WriteAsync(context, new GatewayError(404, "invalid_request_error",
+                $"The model '{model}' does not exist on this gateway; GET /v1/models lists the available ones.", "model"));
+        }
+
+        context.Response.ContentType = "application/json";
+        using var json = new Utf8JsonWriter(context.Response.BodyWriter);
+        json.WriteStartObject();
+        json.WriteString("id"u8, model);
+        json.WriteString("object"u8, "model"u8);
+        json.WriteNumber("created"u8, 1677610602);
+        json.WriteString("owned_by"u8, "openai"u8);
+        json.WriteEndObject();
+        json.Flush();
+        return Task.CompletedTask;
+    }
+
+    // LiteLLM answers liveliness with this JSON string; probes written for it compare the text.
+    private static IResult WriteAlive() => TypedResults.Json("I'm alive!");
+
+    private static Task WriteReadiness(HttpContext context, GatewayState state)
+    {
+        var snapshot = state.Current;
+        var reload = state.LastReload;
+        context.Response.ContentType = "application/json";
+        using var json = new Utf8JsonWriter(context.Response.BodyWriter);
+        json.WriteStartObject();
+        json.WriteString("status"u8, "healthy"u8);
+        json.WriteString("db"u8, "Not connected"u8);
+        json.WriteNull("cache"u8);
+        json.WriteString("litellm_version"u8, GatewayVersion.Value);
+        json.WriteStartArray("success_callbacks"u8);
+        json.WriteEndArray();
+        json.WriteString("last_updated"u8, snapshot.LoadedAt);
+        json.WriteStartObject("config"u8);
+        json.WriteString("path"u8, snapshot.Config.SourcePath);
+        json.WriteNumber("version"u8, snapshot.Version);
+        json.WriteString("loaded_at"u8, snapshot.LoadedAt);
+        json.WriteNumber("model_groups"u8, snapshot.VisibleGroupNames.Count);
+        json.WriteNumber("deployments"u8, snapshot.Deployments.Count);
+        json.WriteStartObject("last_reload"u8);
+        json.WriteString("at"u8, reload.At);
+        json.WriteString("status"u8, reload.Succeeded ? "ok"u8 : "failed"u8);
+        json.WriteNumber("config_version"u8, reload.ConfigVersion);
+        json.WriteNumber("warnings"u8, reload.Warnings);
+        json.WriteStartArray("errors"u8);
+        foreach (var error in reload.Errors)
+        {
+            json.WriteStringValue(error);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.WriteEndObject();
+        json.Flush();
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,140 @@
+using System.Net;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Proxy.Abstractions;
+using Proxy.Host.Auth;
+using Proxy.Host.Config.Watch;
+using Proxy.Host.Endpoints;
+using Proxy.Host.Errors;
+using Proxy.Host.Pipeline;
+using Proxy.Host.Routing;
+using Proxy.Transforms.Providers;
+using Yarp.ReverseProxy.Configuration;
+
+namespace Proxy.Host.Hosting;
+
+/// <summary>Builds the gateway's web application; Program and the integration tests both start it from here.</summary>
+internal static partial class GatewayHost
+{
+    public static WebApplication Build(CommandLine commandLine, Func<string, string?> getEnv, Action<string, string?> setEnv)
+    {
+        var source = new ConfigSource(commandLine.ConfigPath, getEnv, setEnv);
+        var time = TimeProvider.System;
+        var now = time.GetUtcNow();
+        var initial = source.Load(1, now);
+        if (initial.Snapshot is null)
+        {
+            throw new GatewayStartupException(initial.Errors);
+        }
+
+        var state = new GatewayState(initial.Snapshot, new ReloadStatus(now, true, 1, [], initial.WarningCount));
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
+        ConfigureLogging(builder.Logging, commandLine, getEnv);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // The gateway enforces its own, OpenAI-shaped body limit (general_settings.max_request_size_mb).
+            kestrel.Limits.MaxRequestBodySize = null;
+            Listen(kestrel, commandLine.Host, commandLine.Port);
+        });
+
+        var services = builder.Services;
+        services.AddSingleton(time);
+        services.AddSingleton(source);
+        services.AddSingleton(state);
+        services.AddSingleton<IProxyConfigProvider>(state);
+        services.AddSingleton<IDeploymentCatalog>(state);
+        services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
+        services.AddSingleton<OpenAiCompatibleTransformer>();
+        services.AddSingleton<ConfigReloader>();
+        services.AddHostedService<ConfigWatcher>();
+        services.AddReverseProxy();
+
+        var app = builder.Build();
+        var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
+        foreach (var diagnostic in initial.Diagnostics)
+        {
+            if (diagnostic.Severity == Config.ConfigSeverity.Warning)
+            {
+                Log.ConfigWarning(startupLogger, diagnostic.ToString());
+            }
+        }
+
+        foreach (var warning in commandLine.Warnings)
+        {
+            Log.ConfigWarning(startupLogger, warning);
+        }
+
+        if (!initial.Snapshot.MasterKey.IsConfigured)
+        {
+            Log.OpenGateway(startupLogger);
+        }
+
+        app.UseMiddleware<GatewayContextMiddleware>();
+        app.UseRouting();
+        app.UseMiddleware<GatewayAuthMiddleware>();
+        app.MapGatewayEndpoints();
+        app.MapReverseProxy(proxy =>
+        {
+            proxy.UseMiddleware<ModelRoutingMiddleware>();
+            proxy.UseLoadBalancing();
+            proxy.UsePassiveHealthChecks();
+            proxy.UseMiddleware<UpstreamForwardingMiddleware>();
+        });
+        return app;
+    }
+
+    private static void Listen(KestrelServerOptions kestrel, string host, int port)
+    {
+        if (host is "localhost")
+        {
+            kestrel.ListenLocalhost(port);
+        }
+        else if (IPAddress.TryParse(host, out var address))
+        {
+            kestrel.Listen(address, port);
+        }
+        else
+        {
+            kestrel.ListenAnyIP(port);
+        }
+    }
+
+    private static void ConfigureLogging(ILoggingBuilder logging, CommandLine commandLine, Func<string, string?> getEnv)
+    {
+        var level = (getEnv("LITELLM_LOG") ?? "").ToUpperInvariant() switch
+        {
+            "DEBUG" => LogLevel.Debug,
+            "ERROR" => LogLevel.Error,
+            "WARNING" or "WARN" => LogLevel.Warning,
+            _ => LogLevel.Information,
+        };
+        if (commandLine.DetailedDebug)
+        {
+            level = LogLevel.Debug;
+        }
+
+        logging.ClearProviders();
+        logging.AddSimpleConsole(options =>
+        {
+            options.SingleLine = true;
+            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            options.UseUtcTimestamp = true;
+        });
+        logging.SetMinimumLevel(level);
+        // Framework request logging costs CPU on every request; it is only useful when debugging.
+        var frameworkLevel = commandLine.DetailedDebug ? LogLevel.Information : LogLevel.Warning;
+        logging.AddFilter("Microsoft", frameworkLevel);
+        logging.AddFilter("Yarp", frameworkLevel);
+        logging.AddFilter("System.Net.Http", frameworkLevel);
+    }
+
+    private static partial class Log
+    {
+        [LoggerMessage(1010, LogLevel.Warning, "{Warning}")]
+        public static partial void ConfigWarning(ILogger logger, string warning);
+
+        [LoggerMessage(1011, LogLevel.Warning, "No master key configured (general_settings.master_key or LITELLM_MASTER_KEY): the gateway accepts every request without a key")]
+        public static partial void OpenGateway(ILogger logger);
+    }
+}

@@ -1,0 +1,90 @@
+using Proxy.Abstractions;
+using Proxy.Host.Routing;
+using Proxy.Transforms.Body;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Model;
+
+namespace Proxy.Host.Pipeline;
+
+/// <summary>
+/// First stage of the proxy pipeline: reads the body once, finds the model group named by its <c>model</c>, and
+/// reassigns the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
+/// </summary>
+internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState state, IProxyStateLookup proxyState, IOpenAiErrorWriter errors)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
+        var snapshot = state.Current;
+        request.Endpoint = EndpointOf(context);
+
+        BodyReadResult read;
+        try
+        {
+            read = await RequestBodyReader.ReadAsync(context.Request, snapshot.MaxRequestBodyBytes, context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex)
+        {
+            await errors.WriteAsync(context, new GatewayError(ex.StatusCode == 413 ? 413 : 400, "invalid_request_error",
+                "The request body could not be read: " + ex.Message));
+            return;
+        }
+
+        if (read.TooLarge)
+        {
+            await errors.WriteAsync(context, GatewayError.BodyTooLarge(snapshot.MaxRequestBodyBytes));
+            return;
+        }
+
+        var body = read.Body;
+        try
+        {
+            await RouteAsync(context, request, snapshot, body);
+        }
+        finally
+        {
+            body.Dispose();
+        }
+    }
+
+    private async Task RouteAsync(HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, PooledBuffer body)
+    {
+        var status = RequestScanner.Scan(body.Span, out var scan);
+        if (status != ScanStatus.Ok)
+        {
+            await errors.WriteAsync(context, status == ScanStatus.NotAnObject ? GatewayError.NotAnObject() : GatewayError.InvalidJson("check the syntax"));
+            return;
+        }
+
+        // Azure-style paths (/openai/deployments/{model}/...) name the model in the path, which wins over the body.
+        var model = context.Request.RouteValues.TryGetValue("model", out var fromPath) && fromPath is string pathModel ? pathModel : scan.Model;
+        if (model is null)
+        {
+            await errors.WriteAsync(context, scan.ModelKind == ModelKind.NotString ? GatewayError.ModelNotString() : GatewayError.MissingModel());
+            return;
+        }
+
+        if (!snapshot.Groups.TryGetValue(model, out var group))
+        {
+            await errors.WriteAsync(context, GatewayError.UnknownModel(model, snapshot.AvailableGroupsText));
+            return;
+        }
+
+        if (!proxyState.TryGetCluster(group.ClusterId, out var cluster))
+        {
+            // A reload is being applied and YARP has not seen this group yet.
+            await errors.WriteAsync(context, GatewayError.NoDeployments(group.Name));
+            return;
+        }
+
+        request.ModelGroup = group.Name;
+        request.Stream = scan.Stream;
+        request.ClientWantsUsage = scan.IncludeUsage;
+        context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan });
+        context.ReassignProxyRequest(cluster);
+        await next(context);
+    }
+
+    private static OpenAiEndpoint EndpointOf(HttpContext context) =>
+        SnapshotBuilder.EndpointByRouteId.TryGetValue(context.GetRouteModel().Config.RouteId, out var endpoint) ? endpoint : OpenAiEndpoint.ChatCompletions;
+}

@@ -1,0 +1,16 @@
+using Proxy.Host.Routing;
+using Proxy.Transforms.Body;
+
+namespace Proxy.Host.Pipeline;
+
+/// <summary>The buffered body and what the one scan of it found, handed from routing to forwarding.</summary>
+internal sealed class ProxyRequestState
+{
+    public required GatewaySnapshot Snapshot { get; init; }
+
+    public required ModelGroup Group { get; init; }
+
+    public required PooledBuffer Body { get; init; }
+
+    public RequestScan Scan;
+}

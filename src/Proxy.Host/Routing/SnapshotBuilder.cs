@@ -1,0 +1,261 @@
+using System.Collections.Frozen;
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Proxy.Abstractions;
+using Proxy.Host.Auth;
+using Proxy.Host.Config;
+using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Proxy.Host.Routing;
+
+/// <summary>Turns a parsed LiteLLM config into a <see cref="GatewaySnapshot"/>: one YARP cluster per model group,
+/// one destination per deployment, and one route per OpenAI path (the body's model picks the cluster).</summary>
+internal static class SnapshotBuilder
+{
+    /// <summary>Routes point here; the gateway middleware reassigns each request to its model group's cluster.</summary>
+    public const string UnroutedClusterId = "__gateway_unrouted";
+
+    public const string EndpointMetadataKey = "gateway.endpoint";
+
+    public const long DefaultMaxRequestBodyBytes = 32L * 1024 * 1024;
+
+    // A mock-only deployment has no upstream, but YARP wants an absolute address for every destination.
+    private const string MockAddress = "http://mock.invalid/";
+
+    private static readonly (OpenAiEndpoint Endpoint, string Suffix)[] Paths =
+    [
+        (OpenAiEndpoint.ChatCompletions, "chat/completions"),
+        (OpenAiEndpoint.Completions, "completions"),
+        (OpenAiEndpoint.Embeddings, "embeddings"),
+        (OpenAiEndpoint.Moderations, "moderations"),
+    ];
+
+    /// <summary>The routes never change with the config, so their endpoint kinds are computed once.</summary>
+    public static FrozenDictionary<string, OpenAiEndpoint> EndpointByRouteId { get; } =
+        BuildRoutes().ToFrozenDictionary(r => r.RouteId, r => Enum.Parse<OpenAiEndpoint>(r.Metadata![EndpointMetadataKey]), StringComparer.Ordinal);
+
+    /// <summary>Checks what only translation can see (URLs YARP and HttpClient will accept); every problem is reported.</summary>
+    public static IReadOnlyList<string> Validate(GatewayConfig config)
+    {
+        var errors = new List<string>();
+        foreach (var entry in config.ModelList)
+        {
+            var apiBase = entry.LitellmParams.ApiBase;
+            if (apiBase is null)
+            {
+                continue;
+            }
+
+            if (!Uri.TryCreate(apiBase, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+            {
+                errors.Add($"{config.SourcePath}:{entry.Line}: model_list[{entry.Index}].litellm_params.api_base: '{apiBase}' is not an absolute http(s) URL");
+            }
+        }
+
+        return errors;
+    }
+
+    public static GatewaySnapshot Build(GatewayConfig config, int version, DateTimeOffset now, Secret? masterKeyOverride)
+    {
+        var deployments = new Dictionary<string, DeploymentRoute>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, List<DeploymentRoute>>(StringComparer.Ordinal);
+        var groupOrder = new List<string>();
+        foreach (var entry in config.ModelList)
+        {
+            var route = BuildDeployment(entry, config);
+            // Two entries with identical params get the same LiteLLM id; keep both by making the second unique.
+            var id = route.Deployment.Id;
+            for (var n = 2; deployments.ContainsKey(id); n++)
+            {
+                id = $"{route.Deployment.Id}-{n}";
+            }
+
+            if (id != route.Deployment.Id)
+            {
+                route = Rename(route, id);
+            }
+
+            deployments.Add(id, route);
+            if (!groups.TryGetValue(entry.ModelName, out var list))
+            {
+                list = [];
+                groups.Add(entry.ModelName, list);
+                groupOrder.Add(entry.ModelName);
+            }
+
+            list.Add(route);
+        }
+
+        var modelGroups = new Dictionary<string, ModelGroup>(StringComparer.Ordinal);
+        var clusters = new List<ClusterConfig> { new() { ClusterId = UnroutedClusterId } };
+        foreach (var name in groupOrder)
+        {
+            var group = new ModelGroup { Name = name, ClusterId = "group:" + name, Deployments = groups[name] };
+            modelGroups.Add(name, group);
+            clusters.Add(BuildCluster(group));
+        }
+
+        var visible = new List<string>(groupOrder);
+        foreach (var (alias, target) in config.RouterSettings.ModelGroupAlias)
+        {
+            if (modelGroups.TryGetValue(target.Model, out var group) && !modelGroups.ContainsKey(alias))
+            {
+                modelGroups.Add(alias, group);
+                if (!target.Hidden)
+                {
+                    visible.Add(alias);
+                }
+            }
+        }
+
+        var maxMb = config.GeneralSettings.MaxRequestSizeMb;
+        return new GatewaySnapshot
+        {
+            Version = version,
+            LoadedAt = now,
+            Config = config,
+            Groups = modelGroups.ToFrozenDictionary(StringComparer.Ordinal),
+            Deployments = deployments.ToFrozenDictionary(StringComparer.Ordinal),
+            ModelsListJson = BuildModelsList(visible),
+            VisibleGroupNames = visible,
+            AvailableGroupsText = visible.Count == 0 ? "(none configured)" : string.Join(", ", visible.Take(50)),
+            MasterKey = MasterKey.From(masterKeyOverride ?? config.GeneralSettings.MasterKey),
+            MaxRequestBodyBytes = maxMb > 0 ? (long)(maxMb * 1024 * 1024) : DefaultMaxRequestBodyBytes,
+            Routes = BuildRoutes(),
+            Clusters = clusters,
+        };
+    }
+
+    private static DeploymentRoute BuildDeployment(DeploymentConfig entry, GatewayConfig config)
+    {
+        var p = entry.LitellmParams;
+        var timeout = Seconds(p.Timeout ?? config.RouterSettings.Timeout ?? config.LitellmSettings.RequestTimeout);
+        var streamTimeout = Seconds(p.StreamTimeout ?? config.RouterSettings.StreamTimeout ?? p.Timeout ?? config.RouterSettings.Timeout
+            ?? config.LitellmSettings.RequestTimeout);
+        var apiBase = p.ApiBase?.TrimEnd('/');
+        var uris = new Uri?[Paths.Length];
+        if (apiBase is not null)
+        {
+            foreach (var (endpoint, suffix) in Paths)
+            {
+                uris[(int)endpoint] = new Uri(apiBase + "/" + suffix, UriKind.Absolute);
+            }
+        }
+
+        var deployment = new Deployment
+        {
+            Id = entry.Id,
+            ModelGroup = entry.ModelName,
+            Provider = p.Provider,
+            UpstreamModel = p.UpstreamModel,
+            ApiBase = apiBase,
+            ApiKey = p.ApiKey,
+            AuthorizationHeader = p.ApiKey is { IsEmpty: false } key ? "Bearer " + key.Value : null,
+            MockResponse = p.MockResponse,
+            Timeout = timeout,
+            StreamTimeout = streamTimeout,
+            Weight = p.Weight,
+            Rpm = p.Rpm,
+            Tpm = p.Tpm,
+            Order = p.Order ?? 0,
+            InputCostPerToken = p.InputCostPerToken ?? entry.ModelInfo.InputCostPerToken ?? 0,
+            OutputCostPerToken = p.OutputCostPerToken ?? entry.ModelInfo.OutputCostPerToken ?? 0,
+            MaxInputTokens = entry.ModelInfo.MaxInputTokens,
+            RegionName = p.RegionName,
+            EndpointUris = uris,
+        };
+        return new DeploymentRoute
+        {
+            Deployment = deployment,
+            RequestConfig = RequestConfig(timeout),
+            StreamRequestConfig = RequestConfig(streamTimeout),
+        };
+    }
+
+    private static DeploymentRoute Rename(DeploymentRoute route, string id) => new()
+    {
+        Deployment = route.Deployment with { Id = id },
+        RequestConfig = route.RequestConfig,
+        StreamRequestConfig = route.StreamRequestConfig,
+    };
+
+    private static TimeSpan Seconds(double seconds) =>
+        seconds > 0 && seconds < TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(6000);
+
+    // ActivityTimeout is an idle timeout between reads, which is what LiteLLM's (httpx's) timeout means too.
+    private static ForwarderRequestConfig RequestConfig(TimeSpan timeout) => new()
+    {
+        ActivityTimeout = timeout,
+        Version = HttpVersion.Version11,
+        VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
+    };
+
+    private static ClusterConfig BuildCluster(ModelGroup group)
+    {
+        var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
+        foreach (var route in group.Deployments)
+        {
+            destinations.Add(route.Deployment.Id, new DestinationConfig { Address = route.Deployment.ApiBase ?? MockAddress });
+        }
+
+        return new ClusterConfig
+        {
+            ClusterId = group.ClusterId,
+            LoadBalancingPolicy = Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.PowerOfTwoChoices,
+            Destinations = destinations,
+            HttpClient = new HttpClientConfig { EnableMultipleHttp2Connections = true },
+            HttpRequest = RequestConfig(group.Deployments.Count > 0 ? group.Deployments[0].Deployment.Timeout : TimeSpan.FromSeconds(6000)),
+        };
+    }
+
+    private static List<RouteConfig> BuildRoutes()
+    {
+        var routes = new List<RouteConfig>();
+        foreach (var (endpoint, suffix) in Paths)
+        {
+            string[] patterns = ["/v1/" + suffix, "/" + suffix, "/engines/{model}/" + suffix, "/openai/deployments/{model}/" + suffix];
+            for (var i = 0; i < patterns.Length; i++)
+            {
+                routes.Add(new RouteConfig
+                {
+                    RouteId = $"{suffix}#{i}",
+                    ClusterId = UnroutedClusterId,
+                    Match = new RouteMatch { Path = patterns[i], Methods = ["POST"] },
+                    Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
+                });
+            }
+        }
+
+        return routes;
+    }
+
+    private static byte[] BuildModelsList(List<string> names)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("object"u8, "list"u8);
+            json.WriteStartArray("data"u8);
+            foreach (var name in names)
+            {
+                json.WriteStartObject();
+                json.WriteString("id"u8, name);
+                json.WriteString("object"u8, "model"u8);
+                // LiteLLM reports this fixed timestamp and owner for every group.
+                json.WriteNumber("created"u8, 1677610602);
+                json.WriteString("owned_by"u8, "openai"u8);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    public static string FormatSeconds(TimeSpan t) => t.TotalSeconds.ToString(CultureInfo.InvariantCulture);
+}

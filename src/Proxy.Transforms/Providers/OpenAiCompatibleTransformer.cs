@@ -1,0 +1,82 @@
+using System.Globalization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
+using Proxy.Abstractions;
+using Proxy.Transforms.Streaming;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace Proxy.Transforms.Providers;
+
+/// <summary>
+/// Request and response transform for OpenAI-compatible upstreams (vLLM, OpenAI): points the request at the
+/// deployment's api_base, swaps the client's credentials for the deployment's, and on the way back normalises errors
+/// and copies the body itself (see <see cref="ResponseCopier"/>).
+/// </summary>
+public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeProvider time) : HttpTransformer
+{
+    // Client credentials and headers that must never reach an upstream. Accept-Encoding is dropped so that the
+    // response stays readable for usage capture and error normalisation.
+    private static readonly string[] StrippedRequestHeaders =
+    [
+        HeaderNames.Authorization, "api-key", "x-api-key", "x-litellm-api-key", "x-goog-api-key", "Ocp-Apim-Subscription-Key",
+        HeaderNames.Cookie, HeaderNames.AcceptEncoding, HeaderNames.TransferEncoding,
+    ];
+
+    public override async ValueTask TransformRequestAsync(
+        HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
+    {
+        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
+        var request = httpContext.Features.GetRequiredFeature<GatewayRequestContext>();
+        var deployment = request.Deployment!;
+        proxyRequest.RequestUri = deployment.UriFor(request.Endpoint);
+        var headers = proxyRequest.Headers;
+        foreach (var name in StrippedRequestHeaders)
+        {
+            headers.Remove(name);
+        }
+
+        if (deployment.AuthorizationHeader is not null)
+        {
+            headers.TryAddWithoutValidation(HeaderNames.Authorization, deployment.AuthorizationHeader);
+        }
+
+        headers.TryAddWithoutValidation("x-litellm-call-id", request.CallId);
+    }
+
+    public override async ValueTask<bool> TransformResponseAsync(
+        HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
+    {
+        if (proxyResponse is null)
+        {
+            return await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        }
+
+        var request = httpContext.Features.GetRequiredFeature<GatewayRequestContext>();
+        var deployment = request.Deployment!;
+        request.UpstreamHeadersTimestamp = time.GetTimestamp();
+        if ((int)proxyResponse.StatusCode >= 400)
+        {
+            // Nothing has been sent yet: keep the error so the gateway can retry, fall back, or write it in OpenAI's shape.
+            var (error, kind) = await UpstreamErrorReader.ReadAsync(proxyResponse, deployment, httpContext.RequestAborted);
+            request.UpstreamError = error;
+            request.FailureKind = kind;
+            return false;
+        }
+
+        await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
+        var responseHeaders = httpContext.Response.Headers;
+        responseHeaders["x-litellm-model-id"] = deployment.Id;
+        responseHeaders["x-litellm-model-group"] = request.ModelGroup;
+        if (deployment.ApiBase is not null)
+        {
+            responseHeaders["x-litellm-model-api-base"] = deployment.ApiBase;
+        }
+
+        var elapsed = time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds;
+        responseHeaders["x-litellm-response-duration-ms"] = elapsed.ToString("0.###", CultureInfo.InvariantCulture);
+        await ResponseCopier.CopyAsync(httpContext, proxyResponse, request, request.Stream ? deployment.StreamTimeout : deployment.Timeout, errors);
+        // The body has been written here; YARP must not copy it again.
+        return false;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Net.Http.Headers;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Proxy.Host.Hosting;
+
+namespace Proxy.IntegrationTests.Infrastructure;
+
+/// <summary>A real gateway on Kestrel at 127.0.0.1:0, serving a config file written to a temp folder.</summary>
+public sealed class GatewayInstance : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private GatewayInstance(WebApplication app, string configPath, string directory, ConcurrentDictionary<string, string?> environment)
+    {
+        _app = app;
+        ConfigPath = configPath;
+        Directory = directory;
+        Environment = environment;
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        RootUrl = addresses.First().TrimEnd('/');
+        Http = new HttpClient { BaseAddress = new Uri(RootUrl), Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public string RootUrl { get; }
+
+    public Uri V1 => new(RootUrl + "/v1");
+
+    public string ConfigPath { get; }
+
+    public string Directory { get; }
+
+    public ConcurrentDictionary<string, string?> Environment { get; }
+
+    public HttpClient Http { get; }
+
+    internal IServiceProvider Services => _app.Services;
+
+    public static async Task<GatewayInstance> StartAsync(string yaml, IDictionary<string, string?>? environment = null)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "gw-tests-" + Guid.NewGuid().ToString("N"));
+        System.IO.Directory.CreateDirectory(directory);
+        var configPath = Path.Combine(directory, "config.yaml");
+        await File.WriteAllTextAsync(configPath, yaml);
+        var env = new ConcurrentDictionary<string, string?>(environment ?? new Dictionary<string, string?>());
+        var commandLine = CommandLine.Parse(["--config", configPath, "--host", "127.0.0.1", "--port", "0"], _ => null);
+        var app = GatewayHost.Build(commandLine, name => env.TryGetValue(name, out var v) ? v : null, (name, value) => env[name] = value);
+        await app.StartAsync();
+        return new GatewayInstance(app, configPath, directory, env);
+    }
+
+    public HttpRequestMessage Post(string path, string json, string? key = null)
+    {
+        var message = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+        if (key is not null)
+        {
+            message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
+        }
+
+        return message;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        try
+        {
+            System.IO.Directory.Delete(Directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using Proxy.IntegrationTests.Infrastructure;
+
+namespace Proxy.IntegrationTests;
+
+public sealed class ReloadTests
+{
+    private static string Config(params string[] groups) =>
+        "model_list:\n" + string.Concat(groups.Select(g => $"""
+              - model_name: {g}
+                litellm_params:
+                  model: openai/{g}
+                  mock_response: answer from {g}
+
+            """)) + $"general_settings:\n  master_key: {Configs.MasterKey}\n";
+
+    private static async Task<string[]> ModelsAsync(GatewayInstance gateway)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+        request.Headers.Add("Authorization", "Bearer " + Configs.MasterKey);
+        using var response = await gateway.Http.SendAsync(request);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return body.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToArray();
+    }
+
+    private static async Task<JsonElement> LastReloadAsync(GatewayInstance gateway)
+    {
+        using var body = JsonDocument.Parse(await gateway.Http.GetStringAsync("/health/readiness"));
+        return body.RootElement.GetProperty("config").Clone();
+    }
+
+    [Fact]
+    public async Task Valid_edit_is_applied_without_restart()
+    {
+        await using var gateway = await GatewayInstance.StartAsync(Config("a"));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, Config("a", "b"));
+
+        Assert.True(await Eventually.TrueAsync(async () => (await ModelsAsync(gateway)).Contains("b"), TimeSpan.FromSeconds(10)));
+        using var response = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
+            """{"model":"b","messages":[{"role":"user","content":"hi"}]}""", Configs.MasterKey));
+        Assert.Contains("answer from b", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(2, (await LastReloadAsync(gateway)).GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task Edit_by_rename_is_applied()
+    {
+        await using var gateway = await GatewayInstance.StartAsync(Config("a"));
+        var temp = Path.Combine(gateway.Directory, ".config.yaml.swp");
+
+        await File.WriteAllTextAsync(temp, Config("c"));
+        File.Move(temp, gateway.ConfigPath, overwrite: true);
+
+        Assert.True(await Eventually.TrueAsync(async () => (await ModelsAsync(gateway)).SequenceEqual(["c"]), TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Invalid_edit_keeps_the_old_config_and_shows_in_readiness()
+    {
+        await using var gateway = await GatewayInstance.StartAsync(Config("a"));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, "model_list:\n  - model_name: x\n    litellm_params:\n      model: openai/x\n      rpm: ten\n");
+
+        Assert.True(await Eventually.TrueAsync(async () =>
+            (await LastReloadAsync(gateway)).GetProperty("last_reload").GetProperty("status").GetString() == "failed", TimeSpan.FromSeconds(10)));
+        var config = await LastReloadAsync(gateway);
+        Assert.Contains("rpm", config.GetProperty("last_reload").GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal(1, config.GetProperty("version").GetInt32());
+        Assert.Equal(["a"], await ModelsAsync(gateway));
+        using var response = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
+            """{"model":"a","messages":[{"role":"user","content":"hi"}]}""", Configs.MasterKey));
+        Assert.Equal(200, (int)response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Reload_under_load_fails_no_request()
+    {
+        await using var gateway = await GatewayInstance.StartAsync(Config("a", "b"));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        var stop = false;
+        var failures = 0;
+        var total = 0;
+        async Task ClientAsync()
+        {
+            // Bounded: at most 2,000 requests per client, and never past the reload phase.
+            for (var i = 0; i < 2000 && !Volatile.Read(ref stop); i++)
+            {
+                using var response = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
+                    """{"model":"a","messages":[{"role":"user","content":"hi"}],"stream":true}""", Configs.MasterKey), cts.Token);
+                var text = await response.Content.ReadAsStringAsync(cts.Token);
+                Interlocked.Increment(ref total);
+                if ((int)response.StatusCode != 200 || !text.EndsWith("data: [DONE]\n\n", StringComparison.Ordinal))
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        }
+
+        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(ClientAsync)).ToArray();
+        for (var version = 0; version < 6; version++)
+        {
+            await File.WriteAllTextAsync(gateway.ConfigPath, version % 2 == 0 ? Config("a", "c" + version) : Config("a", "b"));
+            var expected = version + 2;
+            Assert.True(await Eventually.TrueAsync(async () => (await LastReloadAsync(gateway)).GetProperty("version").GetInt32() == expected,
+                TimeSpan.FromSeconds(10)));
+        }
+
+        Volatile.Write(ref stop, true);
+        await Task.WhenAll(clients);
+        Assert.True(total > 50, $"only {total} requests ran during the reloads");
+        Assert.Equal(0, failures);
+    }
+}

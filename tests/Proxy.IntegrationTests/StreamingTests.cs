@@ -1,0 +1,111 @@
+using System.Net.Http.Headers;
+using System.Text;
+using FakeUpstream;
+using Proxy.IntegrationTests.Infrastructure;
+
+namespace Proxy.IntegrationTests;
+
+public sealed class StreamingTests : IAsyncLifetime
+{
+    private FakeUpstreamServer _upstream = null!;
+    private GatewayInstance _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _upstream = await FakeUpstreamServer.StartAsync();
+        _gateway = await GatewayInstance.StartAsync(Configs.SingleUpstream(_upstream.BaseUrl));
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _gateway.DisposeAsync();
+        await _upstream.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Streaming_response_is_flushed_per_chunk()
+    {
+        // 1 role chunk + 6 content chunks, 100 ms apart: the whole stream takes ~600 ms upstream.
+        var chunksSent = 0;
+        _upstream.ChunkSent += index => Interlocked.Exchange(ref chunksSent, index + 1);
+        using var request = _gateway.Post("/v1/chat/completions",
+            """{"messages":[{"role":"user","content":"stream please"}],"model":"qwen3-8b","stream":true,"max_tokens":6,"fake_chunk_delay_ms":100}""",
+            Configs.MasterKey);
+
+        using var response = await _gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        await using var stream = await response.Content.ReadAsStreamAsync();
+        using var reader = new StreamReader(stream, Encoding.UTF8);
+        var firstEvent = await reader.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var sentWhenClientHadFirstChunk = Volatile.Read(ref chunksSent);
+
+        Assert.StartsWith("data: {", firstEvent);
+        Assert.True(sentWhenClientHadFirstChunk < 7,
+            $"the client got its first chunk only after the upstream had sent {sentWhenClientHadFirstChunk} of 7: the gateway buffers");
+        var rest = await reader.ReadToEndAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.EndsWith("data: [DONE]\n\n", rest);
+        Assert.Equal(7, Volatile.Read(ref chunksSent));
+    }
+
+    [Fact]
+    public async Task Client_disconnect_mid_stream_cancels_the_upstream()
+    {
+        var chunksSent = 0;
+        _upstream.ChunkSent += index => Interlocked.Exchange(ref chunksSent, index + 1);
+        var request = _gateway.Post("/v1/chat/completions",
+            """{"messages":[{"role":"user","content":"long story"}],"model":"qwen3-8b","stream":true,"max_tokens":200,"fake_chunk_delay_ms":20}""",
+            Configs.MasterKey);
+        using (var client = new HttpClient { BaseAddress = new Uri(_gateway.RootUrl) })
+        {
+            using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            await using var stream = await response.Content.ReadAsStreamAsync();
+            using var reader = new StreamReader(stream);
+            await reader.ReadLineAsync();
+        }
+
+        // Upstream would need ~4 s for 200 chunks; once the client is gone it must stop well before that.
+        var settled = -1;
+        for (var i = 0; i < 40; i++)
+        {
+            var before = Volatile.Read(ref chunksSent);
+            await Task.Delay(100);
+            if (Volatile.Read(ref chunksSent) == before)
+            {
+                settled = before;
+                break;
+            }
+        }
+
+        Assert.InRange(settled, 0, 150);
+    }
+
+    [Fact]
+    public async Task Upstream_failure_mid_stream_ends_with_an_error_event()
+    {
+        using var request = _gateway.Post("/v1/chat/completions",
+            """{"messages":[{"role":"user","content":"hi"}],"model":"qwen3-8b","stream":true,"max_tokens":20,"fake_drop_after_chunks":3}""",
+            Configs.MasterKey);
+
+        using var response = await _gateway.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(200, (int)response.StatusCode);
+        var events = body.Split("\n\n", StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("\"error\"", events[^1]);
+        Assert.Contains("\"code\":\"502\"", events[^1]);
+        Assert.DoesNotContain("[DONE]", body);
+    }
+
+    [Fact]
+    public async Task Stream_usage_chunk_is_passed_when_the_client_asks_for_it()
+    {
+        using var request = _gateway.Post("/v1/chat/completions",
+            """{"messages":[{"role":"user","content":"hi"}],"model":"qwen3-8b","stream":true,"max_tokens":3,"stream_options":{"include_usage":true}}""",
+            Configs.MasterKey);
+
+        using var response = await _gateway.Http.SendAsync(request);
+        var body = await response.Content.ReadAsStringAsync();
+
+        Assert.Contains("\"choices\":[],\"usage\"", body.Replace(" ", "", StringComparison.Ordinal));
+    }
+}
