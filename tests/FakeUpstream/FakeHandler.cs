@@ -569,7 +569,7 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
         if (settings.DropAfterChunks is <= 0)
         {
             await response.Body.FlushAsync(cancellationToken);
-            context.Abort();
+            await AbortAfterSendAsync(context);
             return;
         }
 
@@ -585,13 +585,23 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
             server.OnChunkSent(i);
             if (settings.DropAfterChunks is int drop && i + 1 >= drop)
             {
-                context.Abort();
+                await AbortAfterSendAsync(context);
                 return;
             }
         }
 
         await response.Body.WriteAsync("data: [DONE]\n\n"u8.ToArray(), cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A flush hands the bytes to the transport, not to the socket: give it a moment to send them, so the client
+    /// really sees the chunks before the connection goes down.
+    /// </summary>
+    private static async Task AbortAfterSendAsync(HttpContext context)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        context.Abort();
     }
 
     private static byte[] Frame(byte[] json)
