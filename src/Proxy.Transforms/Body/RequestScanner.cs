@@ -267,6 +267,10 @@ public static class RequestScanner
                 reader.Skip();
             }
         }
+        else
+        {
+            reader.Skip();
+        }
 
         scan.StreamOptionsValueLength = (int)reader.BytesConsumed - scan.StreamOptionsValueStart;
     }
