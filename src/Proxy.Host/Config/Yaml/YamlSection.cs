@@ -20,7 +20,7 @@ internal sealed class YamlSection
         _reader = reader;
         Path = path;
         Pattern = pattern;
-        Line = node is null ? line : YamlText.Line(node);
+        Line = line;
         Exists = node is not null;
         if (node is null)
         {
