@@ -59,4 +59,43 @@ public sealed class ConfigEdgeCaseTests
         Assert.Null(result.Config);
         Assert.DoesNotContain("QUOTED-SECRET", string.Join("\n", result.Diagnostics), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Master_key_and_database_url_fall_back_to_litellm_env_vars()
+    {
+        var env = new FakeEnvironment(("LITELLM_MASTER_KEY", "sk-from-env"), ("DATABASE_URL", "postgres://db/x"));
+        var fromEnv = Parse("general_settings: {}\n", env);
+        var fromFile = Parse("general_settings:\n  master_key: sk-from-file\n", env);
+
+        Assert.Equal("sk-from-env", fromEnv.Config?.GeneralSettings.MasterKey?.Value);
+        Assert.Equal("postgres://db/x", fromEnv.Config?.GeneralSettings.DatabaseUrl?.Value);
+        Assert.Equal("sk-from-file", fromFile.Config?.GeneralSettings.MasterKey?.Value);
+    }
+
+    [Fact]
+    public void Master_key_without_sk_prefix_is_a_warning()
+    {
+        var result = Parse("general_settings:\n  master_key: plain-key\nmodel_list: []\n");
+
+        Assert.True(result.Succeeded);
+        Assert.Contains(result.Diagnostics, d => d.Path == "general_settings.master_key" && d.Severity == ConfigSeverity.Warning);
+        Assert.Contains(result.Diagnostics, d => d.Path == "model_list" && d.Message.StartsWith("no models", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Fallback_to_an_undefined_group_is_a_warning()
+    {
+        var result = Parse("""
+            model_list:
+              - model_name: a
+                litellm_params: {model: hosted_vllm/a, api_base: "http://a/v1"}
+            router_settings:
+              fallbacks: [{a: [missing-group]}]
+            """);
+
+        Assert.True(result.Succeeded);
+        var warning = Assert.Single(result.Diagnostics);
+        Assert.Equal("router_settings.fallbacks.a", warning.Path);
+        Assert.Contains("missing-group", warning.Message, StringComparison.Ordinal);
+    }
 }
