@@ -35,12 +35,7 @@ internal sealed class YamlSection
                 continue;
             }
 
-            // PyYAML keeps the last of duplicate keys; so do we, but say so
-            if (_children.ContainsKey(name))
-            {
-                reader.Warning(YamlText.Line(key), Child(name), "duplicate key; the last one wins");
-            }
-
+            // YamlDotNet already rejects duplicate keys while loading, so each name is unique here
             _children[name] = (key, value);
         }
     }
