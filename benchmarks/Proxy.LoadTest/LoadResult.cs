@@ -15,6 +15,9 @@ internal sealed class LoadResult
 
     public long Errors { get; init; }
 
+    /// <summary>Requests completed including the warm-up: the denominator for CPU per request of a whole run.</summary>
+    public long AllRequests { get; init; }
+
     public double Seconds { get; init; }
 
     public double Rps { get; init; }
@@ -62,6 +65,7 @@ internal sealed class LoadResult
             json.WriteString("url", Url);
             json.WriteNumber("requests", Requests);
             json.WriteNumber("errors", Errors);
+            json.WriteNumber("all_requests", AllRequests);
             json.WriteNumber("seconds", Round(Seconds));
             json.WriteNumber("rps", Round(Rps));
             json.WriteNumber("p50_ms", Round(P50Ms));

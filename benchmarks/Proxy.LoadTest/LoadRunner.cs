@@ -14,6 +14,7 @@ internal sealed class LoadRunner
     private readonly CancellationToken _hardStop;
     private readonly byte[] _body;
     private long _requests;
+    private long _allRequests;
     private long _errors;
     private long _lastCompletion;
     private int _reportedFailures;
@@ -290,6 +291,7 @@ internal sealed class LoadRunner
     private long Complete(bool recorded, bool ok, long from, LatencyHistogram latency)
     {
         var now = Stopwatch.GetTimestamp();
+        Interlocked.Increment(ref _allRequests);
         if (!recorded)
         {
             return now;
@@ -345,6 +347,7 @@ internal sealed class LoadRunner
             Mode = _options.Mode,
             Url = _options.Url.ToString(),
             Requests = requests,
+            AllRequests = Interlocked.Read(ref _allRequests),
             Errors = Interlocked.Read(ref _errors),
             Seconds = seconds,
             Rps = requests / seconds,
