@@ -43,6 +43,7 @@ internal static partial class GatewayHost
         services.AddSingleton(source);
         services.AddSingleton(state);
         services.AddSingleton<IProxyConfigProvider>(state);
+        services.AddSingleton<IConfigChangeListener>(state);
         services.AddSingleton<IDeploymentCatalog>(state);
         services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
         services.AddSingleton<OpenAiCompatibleTransformer>();

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
@@ -14,7 +15,7 @@ namespace Proxy.Host.Pipeline;
 /// OpenAI-shaped errors.
 /// </summary>
 internal sealed class UpstreamForwardingMiddleware(
-    RequestDelegate next, IHttpForwarder forwarder, OpenAiCompatibleTransformer transformer, IOpenAiErrorWriter errors, TimeProvider time)
+    RequestDelegate next, GatewayState gateway, IHttpForwarder forwarder, OpenAiCompatibleTransformer transformer, IOpenAiErrorWriter errors, TimeProvider time)
 {
     // Terminal: `next` is YARP's forwarder, which this middleware replaces.
     private readonly RequestDelegate _unused = next;
@@ -32,7 +33,9 @@ internal sealed class UpstreamForwardingMiddleware(
         }
 
         var destination = destinations[0];
-        if (!state.Snapshot.Deployments.TryGetValue(destination.DestinationId, out var route))
+        // A reload may have changed the group between routing and the pick; the newest facts are the right ones then.
+        if (!state.Snapshot.Deployments.TryGetValue(destination.DestinationId, out var route)
+            && !gateway.Current.Deployments.TryGetValue(destination.DestinationId, out route))
         {
             await errors.WriteAsync(context, GatewayError.NoDeployments(state.Group.Name));
             return;

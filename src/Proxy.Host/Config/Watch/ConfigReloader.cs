@@ -10,6 +10,7 @@ namespace Proxy.Host.Config.Watch;
 internal sealed partial class ConfigReloader(GatewayState state, ConfigSource source, TimeProvider time, ILogger<ConfigReloader> logger)
 {
     private readonly Lock _gate = new();
+    private int _lastVersion = state.Current.Version;
 
     public ReloadStatus Reload()
     {
@@ -17,7 +18,7 @@ internal sealed partial class ConfigReloader(GatewayState state, ConfigSource so
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            var outcome = source.Load(state.Current.Version + 1, now);
+            var outcome = source.Load(_lastVersion + 1, now);
             foreach (var diagnostic in outcome.Diagnostics)
             {
                 if (diagnostic.Severity == ConfigSeverity.Warning)
@@ -38,6 +39,7 @@ internal sealed partial class ConfigReloader(GatewayState state, ConfigSource so
                 return failed;
             }
 
+            _lastVersion = outcome.Snapshot.Version;
             var status = new ReloadStatus(now, true, outcome.Snapshot.Version, [], outcome.WarningCount);
             state.Publish(outcome.Snapshot, status);
             Log.Reloaded(logger, outcome.Snapshot.Version, outcome.Snapshot.VisibleGroupNames.Count, outcome.Snapshot.Deployments.Count);

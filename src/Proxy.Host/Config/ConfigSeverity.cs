@@ -1,0 +1,8 @@
+namespace Proxy.Host.Config;
+
+internal enum ConfigSeverity
+{
+    Info,
+    Warning,
+    Error,
+}

@@ -1,0 +1,42 @@
+using Proxy.Abstractions;
+
+namespace Proxy.Host.Config;
+
+/// <summary><c>general_settings</c>.</summary>
+internal sealed record GeneralSettings
+{
+    public Secret? MasterKey { get; init; }
+
+    public Secret? DatabaseUrl { get; init; }
+
+    public bool StoreModelInDb { get; init; }
+
+    public bool BackgroundHealthChecks { get; init; }
+
+    public double HealthCheckInterval { get; init; } = 300;
+
+    public int? MaxParallelRequests { get; init; }
+
+    public int? GlobalMaxParallelRequests { get; init; }
+
+    public bool DisableSpendLogs { get; init; }
+
+    public string? LitellmKeyHeaderName { get; init; }
+
+    public double ProxyBatchWriteAt { get; init; } = 10;
+
+    /// <summary>0 means "use the gateway default".</summary>
+    public double MaxRequestSizeMb { get; init; }
+
+    public IReadOnlyList<string> AllowedRoutes { get; init; } = [];
+
+    public IReadOnlyList<string> PublicRoutes { get; init; } = [];
+
+    public string? UiAccessMode { get; init; }
+
+    public int DatabaseConnectionPoolLimit { get; init; } = 10;
+
+    public double DatabaseConnectionTimeout { get; init; } = 60;
+
+    public IReadOnlyList<string> Alerting { get; init; } = [];
+}

@@ -1,0 +1,44 @@
+namespace Proxy.Host.Config;
+
+/// <summary><c>litellm_settings</c>.</summary>
+internal sealed record LitellmSettings
+{
+    public bool DropParams { get; init; }
+
+    public int? NumRetries { get; init; }
+
+    /// <summary>Seconds; LiteLLM's <c>REQUEST_TIMEOUT</c> default.</summary>
+    public double RequestTimeout { get; init; } = 6000;
+
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Fallbacks { get; init; } = EmptyMap.StringLists;
+
+    public IReadOnlyList<string> DefaultFallbacks { get; init; } = [];
+
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ContextWindowFallbacks { get; init; } = EmptyMap.StringLists;
+
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ContentPolicyFallbacks { get; init; } = EmptyMap.StringLists;
+
+    public int? AllowedFails { get; init; }
+
+    public double? CooldownTime { get; init; }
+
+    public bool SetVerbose { get; init; }
+
+    public bool JsonLogs { get; init; }
+
+    public bool Cache { get; init; }
+
+    public CacheParams CacheParams { get; init; } = new();
+
+    public IReadOnlyList<string> SuccessCallback { get; init; } = [];
+
+    public IReadOnlyList<string> FailureCallback { get; init; } = [];
+
+    public IReadOnlyList<string> Callbacks { get; init; } = [];
+
+    public double? MaxBudget { get; init; }
+
+    public string? BudgetDuration { get; init; }
+
+    public string? LlamaguardModelName { get; init; }
+}

@@ -1,0 +1,60 @@
+using Proxy.Abstractions;
+
+namespace Proxy.Host.Config;
+
+/// <summary><c>router_settings</c>; same-named keys here win over <c>litellm_settings</c>.</summary>
+internal sealed record RouterSettings
+{
+    public string RoutingStrategy { get; init; } = "simple-shuffle";
+
+    public int? NumRetries { get; init; }
+
+    public double RetryAfter { get; init; }
+
+    public double? Timeout { get; init; }
+
+    public double? StreamTimeout { get; init; }
+
+    public int? AllowedFails { get; init; }
+
+    public double? CooldownTime { get; init; }
+
+    public bool DisableCooldowns { get; init; }
+
+    public AllowedFailsPolicy? AllowedFailsPolicy { get; init; }
+
+    public RetryPolicy? RetryPolicy { get; init; }
+
+    /// <summary>Model group → fallback groups, in file order.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> Fallbacks { get; init; } = EmptyMap.StringLists;
+
+    public IReadOnlyList<string> DefaultFallbacks { get; init; } = [];
+
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ContextWindowFallbacks { get; init; } = EmptyMap.StringLists;
+
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ContentPolicyFallbacks { get; init; } = EmptyMap.StringLists;
+
+    public int? MaxFallbacks { get; init; }
+
+    public bool EnablePreCallChecks { get; init; }
+
+    public IReadOnlyList<string> OptionalPreCallChecks { get; init; } = [];
+
+    public string? RedisHost { get; init; }
+
+    public int? RedisPort { get; init; }
+
+    public Secret? RedisPassword { get; init; }
+
+    public Secret? RedisUrl { get; init; }
+
+    public int? RedisDb { get; init; }
+
+    public RoutingStrategyArgs RoutingStrategyArgs { get; init; } = new();
+
+    public IReadOnlyDictionary<string, ModelGroupAlias> ModelGroupAlias { get; init; } = EmptyMap.Aliases;
+
+    public double? HealthCheckInterval { get; init; }
+
+    public bool EnableTagFiltering { get; init; }
+}

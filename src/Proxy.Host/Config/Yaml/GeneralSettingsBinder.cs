@@ -1,0 +1,50 @@
+using Proxy.Abstractions;
+
+namespace Proxy.Host.Config.Yaml;
+
+/// <summary>Binds <c>general_settings</c>.</summary>
+internal static class GeneralSettingsBinder
+{
+    public static GeneralSettings Bind(YamlSection root)
+    {
+        var s = root.Section("general_settings");
+        var reader = s.Reader;
+        var defaults = new GeneralSettings();
+
+        // LiteLLM falls back to these variables when the keys are absent
+        var masterKey = s.Secret("master_key") ?? FromEnv(reader, "LITELLM_MASTER_KEY");
+        if (masterKey is { } key && !key.Value.StartsWith("sk-", StringComparison.Ordinal))
+        {
+            reader.Warning(s.LineOf("master_key"), s.Child("master_key"), "should start with 'sk-' (LiteLLM requires it to generate virtual keys)");
+        }
+
+        var settings = new GeneralSettings
+        {
+            MasterKey = masterKey,
+            DatabaseUrl = s.Secret("database_url") ?? FromEnv(reader, "DATABASE_URL"),
+            StoreModelInDb = s.Bool("store_model_in_db") ?? false,
+            BackgroundHealthChecks = s.Bool("background_health_checks") ?? false,
+            HealthCheckInterval = s.Double("health_check_interval", min: 0) ?? defaults.HealthCheckInterval,
+            MaxParallelRequests = s.Int("max_parallel_requests", min: 1),
+            GlobalMaxParallelRequests = s.Int("global_max_parallel_requests", min: 1),
+            DisableSpendLogs = s.Bool("disable_spend_logs") ?? false,
+            LitellmKeyHeaderName = s.String("litellm_key_header_name"),
+            ProxyBatchWriteAt = s.Double("proxy_batch_write_at", min: 0) ?? defaults.ProxyBatchWriteAt,
+            MaxRequestSizeMb = s.Double("max_request_size_mb", min: 0) ?? defaults.MaxRequestSizeMb,
+            AllowedRoutes = s.StringList("allowed_routes") ?? [],
+            PublicRoutes = s.StringList("public_routes") ?? [],
+            UiAccessMode = s.String("ui_access_mode"),
+            DatabaseConnectionPoolLimit = s.Int("database_connection_pool_limit", min: 1) ?? defaults.DatabaseConnectionPoolLimit,
+            DatabaseConnectionTimeout = s.Double("database_connection_timeout", min: 0) ?? defaults.DatabaseConnectionTimeout,
+            Alerting = s.StringList("alerting", allowScalar: true) ?? [],
+        };
+        s.ReportUnknownKeys();
+        return settings;
+    }
+
+    private static Secret? FromEnv(ConfigReader reader, string name)
+    {
+        var value = reader.GetEnv(name);
+        return string.IsNullOrEmpty(value) ? null : new Secret(value);
+    }
+}

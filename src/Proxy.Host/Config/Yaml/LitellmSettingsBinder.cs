@@ -1,0 +1,77 @@
+using System.Collections.Frozen;
+
+namespace Proxy.Host.Config.Yaml;
+
+/// <summary>Binds <c>litellm_settings</c>.</summary>
+internal static class LitellmSettingsBinder
+{
+    /// <summary>LiteLLM's <c>LiteLLMCacheType</c> values.</summary>
+    public static readonly FrozenSet<string> CacheTypes = FrozenSet.Create(
+        StringComparer.Ordinal,
+        "local", "redis", "redis-semantic", "qdrant-semantic", "valkey-semantic", "s3", "gcs", "disk", "azure-blob");
+
+    public static readonly FrozenSet<string> CacheModes = FrozenSet.Create(StringComparer.Ordinal, "default_on", "default_off");
+
+    public static LitellmSettings Bind(YamlSection root)
+    {
+        var s = root.Section("litellm_settings");
+        var defaults = new LitellmSettings();
+        var settings = new LitellmSettings
+        {
+            DropParams = s.Bool("drop_params") ?? false,
+            NumRetries = s.Int("num_retries", min: 0),
+            RequestTimeout = s.Double("request_timeout", min: 0) ?? defaults.RequestTimeout,
+            Fallbacks = s.GroupMap("fallbacks") ?? defaults.Fallbacks,
+            DefaultFallbacks = s.StringList("default_fallbacks", allowScalar: true) ?? [],
+            ContextWindowFallbacks = s.GroupMap("context_window_fallbacks") ?? defaults.ContextWindowFallbacks,
+            ContentPolicyFallbacks = s.GroupMap("content_policy_fallbacks") ?? defaults.ContentPolicyFallbacks,
+            AllowedFails = s.Int("allowed_fails", min: 0),
+            CooldownTime = s.Double("cooldown_time", min: 0),
+            SetVerbose = s.Bool("set_verbose") ?? false,
+            JsonLogs = s.Bool("json_logs") ?? false,
+            Cache = s.Bool("cache") ?? false,
+            CacheParams = BindCacheParams(s.Section("cache_params")),
+            SuccessCallback = s.StringList("success_callback", allowScalar: true) ?? [],
+            FailureCallback = s.StringList("failure_callback", allowScalar: true) ?? [],
+            Callbacks = s.StringList("callbacks", allowScalar: true) ?? [],
+            MaxBudget = s.Double("max_budget", min: 0),
+            BudgetDuration = s.String("budget_duration"),
+            LlamaguardModelName = s.String("llamaguard_model_name"),
+        };
+        s.ReportUnknownKeys();
+        return settings;
+    }
+
+    private static CacheParams BindCacheParams(YamlSection s)
+    {
+        var defaults = new CacheParams();
+        var cache = new CacheParams
+        {
+            Type = OneOf(s, "type", CacheTypes) ?? defaults.Type,
+            Host = s.String("host"),
+            Port = s.Int("port", min: 1),
+            Password = s.Secret("password"),
+            RedisUrl = s.Secret("redis_url"),
+            Namespace = s.String("namespace"),
+            Ttl = s.Double("ttl", min: 0),
+            SupportedCallTypes = s.StringList("supported_call_types") ?? [],
+            Mode = OneOf(s, "mode", CacheModes) ?? defaults.Mode,
+            MaxConnections = s.Int("max_connections", min: 1),
+            SimilarityThreshold = s.Double("similarity_threshold", min: 0),
+        };
+        s.ReportUnknownKeys();
+        return cache;
+    }
+
+    private static string? OneOf(YamlSection s, string key, FrozenSet<string> valid)
+    {
+        var value = s.String(key);
+        if (value is null || valid.Contains(value))
+        {
+            return value;
+        }
+
+        s.Reader.Error(s.LineOf(key), s.Child(key), $"unknown value \"{value}\"; valid values: {string.Join(", ", valid.Order(StringComparer.Ordinal))}");
+        return null;
+    }
+}

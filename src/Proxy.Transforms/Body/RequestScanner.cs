@@ -1,0 +1,342 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace Proxy.Transforms.Body;
+
+/// <summary>
+/// One pass over the top level of an OpenAI request body: reads only the members routing needs and skips every
+/// other value without materialising it (the prompt is most of the bytes, and SDKs send <c>model</c> after it).
+/// </summary>
+public static class RequestScanner
+{
+    internal static readonly JsonReaderOptions ReaderOptions = new()
+    {
+        AllowTrailingCommas = false,
+        CommentHandling = JsonCommentHandling.Disallow,
+        MaxDepth = 256,
+    };
+
+    // Escaped names longer than this are unescaped into a rented buffer instead of the stack.
+    private const int StackNameBytes = 256;
+
+    /// <summary>Scans <paramref name="body"/>; never throws. Only an <see cref="ScanStatus.Ok"/> scan may be spliced.</summary>
+    public static ScanStatus Scan(ReadOnlySpan<byte> body, out RequestScan scan)
+    {
+        scan = default;
+        var status = ScanCore(body, ref scan, scan.StripRangeStorage, out var rangeCount);
+        scan.StripRangeCount = Math.Min(rangeCount, StripRangeBuffer.Capacity);
+        scan.StripOverflow = rangeCount > StripRangeBuffer.Capacity;
+        if (status != ScanStatus.Ok)
+        {
+            scan = default;
+        }
+
+        return status;
+    }
+
+    /// <summary>
+    /// Slow path for bodies with more separate strip ranges than <see cref="StripRangeBuffer"/> holds: scans again
+    /// into caller storage, which must hold <see cref="MaxStripRanges"/> entries.
+    /// </summary>
+    internal static int CollectStripRanges(ReadOnlySpan<byte> body, Span<long> ranges)
+    {
+        var scratch = default(RequestScan);
+        var status = ScanCore(body, ref scratch, ranges, out var count);
+        if (status != ScanStatus.Ok || count > ranges.Length)
+        {
+            ThrowBodyChanged();
+        }
+
+        return count;
+    }
+
+    // Each range ends at a distinct member's value and a member is at least 4 bytes ("":0) plus a separator.
+    internal static int MaxStripRanges(int bodyLength) => (bodyLength / 4) + 2;
+
+    internal static long Pack(int start, int end) => ((long)start << 32) | (uint)end;
+
+    internal static int RangeStart(long range) => (int)(range >> 32);
+
+    internal static int RangeEnd(long range) => (int)(uint)range;
+
+    private static ScanStatus ScanCore(ReadOnlySpan<byte> body, ref RequestScan scan, Span<long> ranges, out int rangeCount)
+    {
+        rangeCount = 0;
+        try
+        {
+            return ScanObject(body, ref scan, ranges, ref rangeCount);
+        }
+        catch (JsonException)
+        {
+            // The one boundary where malformed input (including depth overflow) turns into a status.
+            return ScanStatus.InvalidJson;
+        }
+        catch (InvalidOperationException)
+        {
+            // GetString throws this, not JsonException, for a string that is not valid UTF-8.
+            return ScanStatus.InvalidJson;
+        }
+    }
+
+    private static ScanStatus ScanObject(ReadOnlySpan<byte> body, ref RequestScan scan, Span<long> ranges, ref int rangeCount)
+    {
+        var reader = new Utf8JsonReader(body, ReaderOptions);
+        if (!reader.Read())
+        {
+            return ScanStatus.InvalidJson;
+        }
+
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            // Validate the rest so that garbage is still reported as garbage.
+            reader.Skip();
+            return reader.Read() ? ScanStatus.InvalidJson : ScanStatus.NotAnObject;
+        }
+
+        var prevValueEnd = -1;
+        var seenModel = false;
+        var seenStream = false;
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.EndObject)
+            {
+                scan.ObjectEnd = (int)reader.TokenStartIndex;
+                // Anything after the closing brace other than whitespace makes Read throw.
+                return reader.Read() ? ScanStatus.InvalidJson : ScanStatus.Ok;
+            }
+
+            var nameStart = (int)reader.TokenStartIndex;
+            var kind = ClassifyName(ref reader);
+            reader.Read();
+            var strip = true;
+            switch (kind)
+            {
+                case MemberKind.Other:
+                    strip = false;
+                    reader.Skip();
+                    break;
+                case MemberKind.Model:
+                    strip = seenModel;
+                    if (!seenModel)
+                    {
+                        seenModel = true;
+                        ReadModel(ref reader, ref scan);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+
+                    break;
+                case MemberKind.Stream:
+                    strip = seenStream;
+                    if (!seenStream)
+                    {
+                        seenStream = true;
+                        scan.Stream = reader.TokenType == JsonTokenType.True;
+                    }
+
+                    reader.Skip();
+
+                    break;
+                case MemberKind.StreamOptions:
+                    strip = scan.HasStreamOptions;
+                    if (!scan.HasStreamOptions)
+                    {
+                        ReadStreamOptions(ref reader, ref scan);
+                    }
+                    else
+                    {
+                        reader.Skip();
+                    }
+
+                    break;
+                default:
+                    ReadLiteLlmField(ref reader, ref scan, kind);
+                    break;
+            }
+
+            var valueEnd = (int)reader.BytesConsumed;
+            if (strip)
+            {
+                scan.StripCount++;
+                // Cut the comma before the member; the first member has none, and its trailing comma goes with
+                // the first kept member that follows (below).
+                AddRange(ranges, ref rangeCount, prevValueEnd < 0 ? nameStart : prevValueEnd, valueEnd);
+            }
+            else
+            {
+                if (scan.KeptMembers == 0 && prevValueEnd >= 0)
+                {
+                    // Everything before this member was stripped: drop the comma that now leads the object,
+                    // but keep the whitespace after it.
+                    var comma = body[prevValueEnd..nameStart].IndexOf((byte)',');
+                    AddRange(ranges, ref rangeCount, prevValueEnd, prevValueEnd + comma + 1);
+                }
+
+                scan.KeptMembers++;
+            }
+
+            prevValueEnd = valueEnd;
+        }
+
+        return ScanStatus.InvalidJson;
+    }
+
+    private static void AddRange(Span<long> ranges, ref int count, int start, int end)
+    {
+        // Neighbouring removals touch; merging them keeps the inline storage enough for most bodies.
+        if (count > 0 && count <= ranges.Length && RangeEnd(ranges[count - 1]) == start)
+        {
+            ranges[count - 1] = Pack(RangeStart(ranges[count - 1]), end);
+            return;
+        }
+
+        if (count < ranges.Length)
+        {
+            ranges[count] = Pack(start, end);
+        }
+
+        // Past capacity we keep counting so the caller knows to take the slow path.
+        count++;
+    }
+
+    private static MemberKind ClassifyName(ref Utf8JsonReader reader)
+    {
+        if (!reader.ValueIsEscaped)
+        {
+            return MemberNames.Classify(reader.ValueSpan);
+        }
+
+        // Escapes must not smuggle a LiteLLM-only field ("api_\u006bey") past the strip list.
+        var length = reader.ValueSpan.Length;
+        if (length <= StackNameBytes)
+        {
+            Span<byte> buffer = stackalloc byte[StackNameBytes];
+            var written = reader.CopyString(buffer);
+            return MemberNames.Classify(buffer[..written]);
+        }
+
+        var rented = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var written = reader.CopyString(rented);
+            return MemberNames.Classify(rented.AsSpan(0, written));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
+
+    private static void ReadModel(ref Utf8JsonReader reader, ref RequestScan scan)
+    {
+        scan.ModelValueStart = (int)reader.TokenStartIndex;
+        if (reader.TokenType == JsonTokenType.String)
+        {
+            scan.ModelKind = ModelKind.String;
+            scan.Model = reader.GetString();
+        }
+        else
+        {
+            scan.ModelKind = ModelKind.NotString;
+            reader.Skip();
+        }
+
+        scan.ModelValueLength = (int)reader.BytesConsumed - scan.ModelValueStart;
+    }
+
+    private static void ReadStreamOptions(ref Utf8JsonReader reader, ref RequestScan scan)
+    {
+        scan.HasStreamOptions = true;
+        scan.StreamOptionsValueStart = (int)reader.TokenStartIndex;
+        if (reader.TokenType == JsonTokenType.StartObject)
+        {
+            var depth = reader.CurrentDepth;
+            while (reader.Read() && reader.CurrentDepth > depth)
+            {
+                // Property names of stream_options sit one level deeper than its StartObject.
+                var isIncludeUsage = reader.ValueTextEquals("include_usage"u8);
+                reader.Read();
+                if (isIncludeUsage)
+                {
+                    scan.IncludeUsage = reader.TokenType == JsonTokenType.True;
+                }
+
+                reader.Skip();
+            }
+        }
+        else
+        {
+            reader.Skip();
+        }
+
+        scan.StreamOptionsValueLength = (int)reader.BytesConsumed - scan.StreamOptionsValueStart;
+    }
+
+    private static void ReadLiteLlmField(ref Utf8JsonReader reader, ref RequestScan scan, MemberKind kind)
+    {
+        switch (kind)
+        {
+            case MemberKind.MockResponse:
+                if (scan.MockResponse is null && reader.TokenType == JsonTokenType.String)
+                {
+                    scan.MockResponse = reader.GetString();
+                }
+
+                break;
+            case MemberKind.MockTestingFallbacks:
+                SetFlagIfTrue(ref reader, ref scan, MockFlags.TestingFallbacks);
+                break;
+            case MemberKind.MockTestingRateLimitError:
+                SetFlagIfTrue(ref reader, ref scan, MockFlags.TestingRateLimitError);
+                break;
+            case MemberKind.MockTestingContextWindowFallbacks:
+                SetFlagIfTrue(ref reader, ref scan, MockFlags.TestingContextWindowFallbacks);
+                break;
+            case MemberKind.MockTestingContentPolicyFallbacks:
+                SetFlagIfTrue(ref reader, ref scan, MockFlags.TestingContentPolicyFallbacks);
+                break;
+            case MemberKind.MockTimeout:
+                SetFlagIfTrue(ref reader, ref scan, MockFlags.Timeout);
+                break;
+            case MemberKind.Timeout:
+                if (scan.TimeoutSeconds is null && reader.TokenType == JsonTokenType.Number && reader.TryGetDouble(out var seconds))
+                {
+                    scan.TimeoutSeconds = seconds;
+                }
+
+                break;
+            case MemberKind.NumRetries:
+                if (scan.NumRetries is null && reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var retries))
+                {
+                    scan.NumRetries = retries;
+                }
+
+                break;
+            case MemberKind.DisableFallbacks:
+                scan.DisableFallbacks |= reader.TokenType == JsonTokenType.True;
+                break;
+            default:
+                break;
+        }
+
+        reader.Skip();
+    }
+
+    private static void SetFlagIfTrue(ref Utf8JsonReader reader, ref RequestScan scan, MockFlags flag)
+    {
+        // LiteLLM reads these from form-ish clients too, so the strings "true"/"True" count.
+        var isTrue = reader.TokenType == JsonTokenType.True
+            || (reader.TokenType == JsonTokenType.String && (reader.ValueTextEquals("true"u8) || reader.ValueTextEquals("True"u8)));
+        if (isTrue)
+        {
+            scan.MockFlags |= flag;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowBodyChanged() =>
+        throw new ArgumentException("The body no longer matches its scan.", "body");
+}
