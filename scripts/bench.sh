@@ -292,7 +292,7 @@ jq -r '
     . as $s
     | "# Gateway benchmark: \(.gateway) vs direct upstream",
       "",
-      "\(.date), commit `\(.commit)`, \(.machine.nproc) CPUs (\(.machine.cpu)), .NET SDK \(.machine.dotnet). Upstream: FakeUpstream on 127.0.0.1:18000; gateway on 127.0.0.1:18100 pinned with `\(.machine.proxy_pinning)`; load generator (Proxy.LoadTest) and upstream on CPU 0. Gateway warm-up: \(.params.warmup_s) s of max load (not reported); each phase \(.params.duration_s) s after 2 s unrecorded. Gateway process: RSS \(.gateway_process.rss_ready_mb) MB when ready, peak (VmHWM) \(.gateway_process.peak_rss_mb) MB, RSS at the end \(.gateway_process.rss_end_mb) MB, \(.gateway_process.cpu_total_s) CPU s in total.",
+      "\(.date), commit `\(.commit)`, \(.machine.nproc) CPUs (\(.machine.cpu)), .NET SDK \(.machine.dotnet). Upstream: FakeUpstream on 127.0.0.1:18000; gateway on 127.0.0.1:18100 pinned with `\(.machine.proxy_pinning)`; load generator (Proxy.LoadTest) and upstream on CPU 0. Gateway warm-up: \(.params.warmup_s) s of max load (not reported); each phase \(.params.duration_s) s after 2 s unrecorded. Gateway process: RSS \(.gateway_process.rss_ready_mb) MB when ready, peak (VmHWM) \(.gateway_process.peak_rss_mb) MB, RSS at the end \(.gateway_process.rss_end_mb) MB, \(.gateway_process.cpu_total_s) CPU s in total. Gateway CPU per request is the utime+stime of the process over the whole load-generator run (2 s unrecorded start included, in both numerator and denominator); in the rate and stream phases it also carries the idle cost of an unsaturated process.",
       "",
       (.comparisons[] as $c
         | "## \($c.phase | title)",
@@ -315,7 +315,7 @@ jq -r '
             "| reads/stream p50 | \($c.direct_reads_p50 | f) | \($c.gateway_reads_p50 | f) | |"
            else empty end),
           "| errors | \($c.direct_errors | f) | \($c.gateway_errors | f) | |",
-          "| gateway CPU µs/req | | \($c.gateway_cpu_us_per_req | f) | |",
+          "| gateway CPU µs/\(if $c.phase == "stream" then "stream" else "req" end) | | \($c.gateway_cpu_us_per_req | f) | |",
           "| gateway peak RSS MB | | \($c.peak_rss_mb | f) | |",
           "")
 ' "$OUT/summary.json" >"$OUT/report.md"
