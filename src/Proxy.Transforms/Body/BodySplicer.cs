@@ -35,7 +35,7 @@ public static class BodySplicer
         }
 
         // Rare: too many separate ranges for the inline storage. Re-scan into a pooled array; still one copy.
-        var rented = ArrayPool<long>.Shared.Rent(RequestScanner.MaxStripRanges(body.Length));
+        var rented = ArrayPool<long>.Shared.Rent(scan.StripRangeCount);
         try
         {
             var count = RequestScanner.CollectStripRanges(body, rented);

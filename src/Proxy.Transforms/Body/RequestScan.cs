@@ -59,6 +59,8 @@ public struct RequestScan
 
     // Everything below is for BodySplicer only.
     internal StripRangeBuffer StripRanges;
+
+    // All ranges found, which may exceed what StripRanges holds.
     internal int StripRangeCount;
 
     // More separate ranges than StripRangeBuffer holds: the splicer re-scans into a pooled array instead.
@@ -73,5 +75,5 @@ public struct RequestScan
 
     [UnscopedRef]
     internal readonly ReadOnlySpan<long> RecordedStripRanges =>
-        MemoryMarshal.CreateReadOnlySpan(in StripRanges[0], StripRangeCount);
+        MemoryMarshal.CreateReadOnlySpan(in StripRanges[0], Math.Min(StripRangeCount, StripRangeBuffer.Capacity));
 }

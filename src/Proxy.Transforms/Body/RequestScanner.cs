@@ -25,7 +25,7 @@ public static class RequestScanner
     {
         scan = default;
         var status = ScanCore(body, ref scan, scan.StripRangeStorage, out var rangeCount);
-        scan.StripRangeCount = Math.Min(rangeCount, StripRangeBuffer.Capacity);
+        scan.StripRangeCount = rangeCount;
         scan.StripOverflow = rangeCount > StripRangeBuffer.Capacity;
         if (status != ScanStatus.Ok)
         {
@@ -37,7 +37,7 @@ public static class RequestScanner
 
     /// <summary>
     /// Slow path for bodies with more separate strip ranges than <see cref="StripRangeBuffer"/> holds: scans again
-    /// into caller storage, which must hold <see cref="MaxStripRanges"/> entries.
+    /// into caller storage sized from the first scan's <see cref="RequestScan.StripRangeCount"/>.
     /// </summary>
     internal static int CollectStripRanges(ReadOnlySpan<byte> body, Span<long> ranges)
     {
@@ -50,9 +50,6 @@ public static class RequestScanner
 
         return count;
     }
-
-    // Each range ends at a distinct member's value and a member is at least 4 bytes ("":0) plus a separator.
-    internal static int MaxStripRanges(int bodyLength) => (bodyLength / 4) + 2;
 
     internal static long Pack(int start, int end) => ((long)start << 32) | (uint)end;
 

@@ -92,6 +92,21 @@ public sealed class RequestScannerTests
         Assert.Equal(includeUsage, scan.IncludeUsage);
     }
 
+    [Theory]
+    [InlineData("[1,{\"include_usage\":true}]")]
+    [InlineData("\"include_usage\"")]
+    [InlineData("true")]
+    public void Non_object_stream_options_is_skipped_whole(string options)
+    {
+        var json = $$"""{"stream_options":{{options}},"model":"m","tags":1}""";
+        var bytes = Encoding.UTF8.GetBytes(json);
+        Assert.Equal(ScanStatus.Ok, RequestScanner.Scan(bytes, out var scan));
+        Assert.False(scan.IncludeUsage);
+        Assert.Equal(options, Encoding.UTF8.GetString(bytes, scan.StreamOptionsValueStart, scan.StreamOptionsValueLength));
+        Assert.Equal("m", scan.Model);
+        Assert.Equal(1, scan.StripCount);
+    }
+
     [Fact]
     public void Mock_response_string_is_decoded_and_stripped()
     {
