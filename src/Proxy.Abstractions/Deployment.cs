@@ -46,6 +46,12 @@ public sealed record Deployment
 
     public string? RegionName { get; init; }
 
+    /// <summary>Live counters; the same instance across reloads for the same id.</summary>
+    public required DeploymentStats Stats { get; init; }
+
+    /// <summary>Per-deployment cooldown override (litellm_params.cooldown_time), seconds.</summary>
+    public double? CooldownTime { get; init; }
+
     /// <summary>Upstream URLs per endpoint, built once (index = (int)OpenAiEndpoint).</summary>
     public required IReadOnlyList<Uri?> EndpointUris { get; init; }
 

@@ -1,5 +1,6 @@
 using Proxy.Host.Config;
 using Proxy.Host.Hosting;
+using Proxy.Host.Routing;
 
 var commandLine = CommandLine.Parse(args, Environment.GetEnvironmentVariable);
 if (commandLine.Help)
@@ -35,7 +36,13 @@ if (commandLine.CheckConfig)
 
     var result = ConfigLoader.Load(commandLine.ConfigPath, Environment.GetEnvironmentVariable, Environment.SetEnvironmentVariable);
     Console.WriteLine(ConfigSupport.Report(result));
-    return result.Succeeded ? 0 : 1;
+    var translationErrors = result.Config is null ? [] : SnapshotBuilder.Validate(result.Config);
+    foreach (var error in translationErrors)
+    {
+        Console.WriteLine("error: " + error);
+    }
+
+    return result.Succeeded && translationErrors.Count == 0 ? 0 : 1;
 }
 
 WebApplication app;

@@ -20,7 +20,7 @@ internal static partial class GatewayHost
         var source = new ConfigSource(commandLine.ConfigPath, getEnv, setEnv);
         var time = TimeProvider.System;
         var now = time.GetUtcNow();
-        var initial = source.Load(1, now);
+        var initial = source.Load(1, now, previous: null);
         if (initial.Snapshot is null)
         {
             throw new GatewayStartupException(initial.Errors);

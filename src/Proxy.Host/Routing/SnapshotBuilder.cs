@@ -57,14 +57,14 @@ internal static class SnapshotBuilder
         return errors;
     }
 
-    public static GatewaySnapshot Build(GatewayConfig config, int version, DateTimeOffset now, Secret? masterKeyOverride)
+    public static GatewaySnapshot Build(GatewayConfig config, int version, DateTimeOffset now, Secret? masterKeyOverride, GatewaySnapshot? previous = null)
     {
         var deployments = new Dictionary<string, DeploymentRoute>(StringComparer.Ordinal);
         var groups = new Dictionary<string, List<DeploymentRoute>>(StringComparer.Ordinal);
         var groupOrder = new List<string>();
         foreach (var entry in config.ModelList)
         {
-            var route = BuildDeployment(entry, config);
+            var route = BuildDeployment(entry, config, previous);
             // Two entries with identical params get the same LiteLLM id; keep both by making the second unique.
             var id = route.Deployment.Id;
             for (var n = 2; deployments.ContainsKey(id); n++)
@@ -94,7 +94,7 @@ internal static class SnapshotBuilder
         {
             var group = new ModelGroup { Name = name, ClusterId = "group:" + name, Deployments = groups[name] };
             modelGroups.Add(name, group);
-            clusters.Add(BuildCluster(group));
+            clusters.Add(BuildCluster(group, version));
         }
 
         var visible = new List<string>(groupOrder);
@@ -128,7 +128,7 @@ internal static class SnapshotBuilder
         };
     }
 
-    private static DeploymentRoute BuildDeployment(DeploymentConfig entry, GatewayConfig config)
+    private static DeploymentRoute BuildDeployment(DeploymentConfig entry, GatewayConfig config, GatewaySnapshot? previous)
     {
         var p = entry.LitellmParams;
         var timeout = Seconds(p.Timeout ?? config.RouterSettings.Timeout ?? config.LitellmSettings.RequestTimeout);
@@ -164,7 +164,10 @@ internal static class SnapshotBuilder
             OutputCostPerToken = p.OutputCostPerToken ?? entry.ModelInfo.OutputCostPerToken ?? 0,
             MaxInputTokens = entry.ModelInfo.MaxInputTokens,
             RegionName = p.RegionName,
+            CooldownTime = p.CooldownTime,
             EndpointUris = uris,
+            // Counters survive a reload, so routing does not forget load and latency when the file changes.
+            Stats = previous is not null && previous.Deployments.TryGetValue(entry.Id, out var old) ? old.Deployment.Stats : new DeploymentStats(),
         };
         return new DeploymentRoute
         {
@@ -192,12 +195,16 @@ internal static class SnapshotBuilder
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
-    private static ClusterConfig BuildCluster(ModelGroup group)
+    private static ClusterConfig BuildCluster(ModelGroup group, int version)
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
         foreach (var route in group.Deployments)
         {
-            destinations.Add(route.Deployment.Id, new DestinationConfig { Address = route.Deployment.ApiBase ?? MockAddress });
+            destinations.Add(route.Deployment.Id, new DestinationConfig
+            {
+                Address = route.Deployment.ApiBase ?? MockAddress,
+                Metadata = new DeploymentMetadata(route.Deployment, version),
+            });
         }
 
         return new ClusterConfig

@@ -75,8 +75,18 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
 
         var elapsed = time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds;
         responseHeaders["x-litellm-response-duration-ms"] = elapsed.ToString("0.###", CultureInfo.InvariantCulture);
-        await ResponseCopier.CopyAsync(httpContext, proxyResponse, request, request.Stream ? deployment.StreamTimeout : deployment.Timeout, errors);
-        // The body has been written here; YARP must not copy it again.
+        if (!IsEventStream(proxyResponse))
+        {
+            // A JSON body arrives right behind its headers; YARP's own copy is the cheapest way to pass it on, and a
+            // failure half-way resets the connection, which is all that can be done for half a JSON document.
+            return true;
+        }
+
+        await ResponseCopier.CopyAsync(httpContext, proxyResponse, request, deployment.StreamTimeout, errors);
+        // The stream has been written here; YARP must not copy it again.
         return false;
     }
+
+    private static bool IsEventStream(HttpResponseMessage response) =>
+        string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
 }

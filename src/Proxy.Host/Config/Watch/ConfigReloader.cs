@@ -18,7 +18,7 @@ internal sealed partial class ConfigReloader(GatewayState state, ConfigSource so
         lock (_gate)
         {
             var now = time.GetUtcNow();
-            var outcome = source.Load(_lastVersion + 1, now);
+            var outcome = source.Load(_lastVersion + 1, now, state.Current);
             foreach (var diagnostic in outcome.Diagnostics)
             {
                 if (diagnostic.Severity == ConfigSeverity.Warning)

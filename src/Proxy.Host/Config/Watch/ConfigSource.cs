@@ -8,7 +8,7 @@ internal sealed class ConfigSource(string? path, Func<string, string?> getEnv, A
 {
     public string? Path { get; } = path is null ? null : System.IO.Path.GetFullPath(path);
 
-    public ConfigOutcome Load(int version, DateTimeOffset now)
+    public ConfigOutcome Load(int version, DateTimeOffset now, GatewaySnapshot? previous)
     {
         var result = Path is null
             ? ConfigLoader.Parse("", "(no config file)", getEnv, setEnv)
@@ -29,7 +29,7 @@ internal sealed class ConfigSource(string? path, Func<string, string?> getEnv, A
             return new ConfigOutcome(null, result, translation, warnings);
         }
 
-        return new ConfigOutcome(SnapshotBuilder.Build(result.Config!, version, now, masterKey), result, [], warnings);
+        return new ConfigOutcome(SnapshotBuilder.Build(result.Config!, version, now, masterKey, previous), result, [], warnings);
     }
 }
 
