@@ -13,6 +13,8 @@ public sealed class DeploymentStats
     private long _minute;
     private int _requestsThisMinute;
     private long _tokensThisMinute;
+    private int _failuresThisMinute;
+    private int _successesThisMinute;
     private int _latencyCount;
     private int _latencyNext;
     private long _latencyStamp;
@@ -32,6 +34,23 @@ public sealed class DeploymentStats
     public int RequestsInMinute(long minute) => Volatile.Read(ref _minute) == minute ? Volatile.Read(ref _requestsThisMinute) : 0;
 
     public long TokensInMinute(long minute) => Volatile.Read(ref _minute) == minute ? Volatile.Read(ref _tokensThisMinute) : 0;
+
+    public int FailuresInMinute(long minute) => Volatile.Read(ref _minute) == minute ? Volatile.Read(ref _failuresThisMinute) : 0;
+
+    public int SuccessesInMinute(long minute) => Volatile.Read(ref _minute) == minute ? Volatile.Read(ref _successesThisMinute) : 0;
+
+    public void RecordOutcome(long minute, bool success)
+    {
+        RollTo(minute);
+        if (success)
+        {
+            Interlocked.Increment(ref _successesThisMinute);
+        }
+        else
+        {
+            Interlocked.Increment(ref _failuresThisMinute);
+        }
+    }
 
     public void RequestStarted(long minute)
     {
@@ -84,6 +103,8 @@ public sealed class DeploymentStats
         {
             Interlocked.Exchange(ref _requestsThisMinute, 0);
             Interlocked.Exchange(ref _tokensThisMinute, 0);
+            Interlocked.Exchange(ref _failuresThisMinute, 0);
+            Interlocked.Exchange(ref _successesThisMinute, 0);
         }
     }
 }

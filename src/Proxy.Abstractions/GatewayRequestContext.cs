@@ -21,6 +21,9 @@ public sealed class GatewayRequestContext
     /// <summary>The client asked for stream_options.include_usage itself (so it expects the usage chunk).</summary>
     public bool ClientWantsUsage { get; set; }
 
+    /// <summary>Prompt tokens of the request: counted by the tokenizer when pre-call checks ran, else estimated from the body size.</summary>
+    public int EstimatedInputTokens { get; set; }
+
     /// <summary>The deployment of the current attempt.</summary>
     public Deployment? Deployment { get; set; }
 
@@ -28,6 +31,19 @@ public sealed class GatewayRequestContext
     public GatewayError? UpstreamError { get; set; }
 
     public UpstreamFailureKind FailureKind { get; set; }
+
+    /// <summary>The cooldown policy took the current attempt's deployment out of rotation.</summary>
+    public bool CooledDown { get; set; }
+
+    /// <summary>When the current attempt was handed to the forwarder (TimeProvider ticks).</summary>
+    public long AttemptStartTimestamp { get; set; }
+
+    public int AttemptedRetries { get; set; }
+
+    public int AttemptedFallbacks { get; set; }
+
+    /// <summary>The model group the request named (the served group differs after a fallback).</summary>
+    public string? RequestedModelGroup { get; set; }
 
     /// <summary>Timestamp at which the first upstream response byte (headers) arrived.</summary>
     public long UpstreamHeadersTimestamp { get; set; }
