@@ -128,6 +128,8 @@ internal static partial class GatewayHost
         logging.AddFilter("Microsoft", frameworkLevel);
         logging.AddFilter("Yarp", frameworkLevel);
         logging.AddFilter("System.Net.Http", frameworkLevel);
+        // With any level enabled for it, hosting opens a log scope per request; nothing here prints scopes.
+        logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", commandLine.DetailedDebug ? LogLevel.Information : LogLevel.None);
     }
 
     private static partial class Log
