@@ -20,6 +20,9 @@ public sealed class DeploymentStats
     private long _latencyStamp;
     private double _latencyAverage;
 
+    /// <summary>The minute index the per-minute counters use (UTC minutes since the epoch), as LiteLLM's usage windows.</summary>
+    public static long MinuteOf(TimeProvider time) => time.GetUtcNow().ToUnixTimeSeconds() / 60;
+
     /// <summary>Requests sent to the deployment and not finished yet.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 

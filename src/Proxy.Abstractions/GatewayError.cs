@@ -35,8 +35,26 @@ public readonly record struct GatewayError(int Status, string Type, string Messa
     public static GatewayError InvalidApiKey(string abbreviated) => new(401, "auth_error",
         $"Authentication Error, Invalid proxy server token passed. Received API Key = {abbreviated}. Unable to find token in cache or database; check the key you sent.");
 
-    public static GatewayError NoDeployments(string modelGroup) => new(503, "service_unavailable",
-        $"No deployments available for selected model, Passed model={modelGroup}. The model group has no healthy deployment; try again shortly.");
+    // LiteLLM's RouterRateLimitError: a 429 so that clients back off, with the wait in the message and Retry-After.
+    public static GatewayError NoDeployments(string modelGroup, int retryAfterSeconds, bool preCallChecks, string cooldownList) => new(429,
+        "throttling_error",
+        $"No deployments available for selected model, Try again in {retryAfterSeconds} seconds. Passed model={modelGroup}. pre-call-checks={(preCallChecks ? "True" : "False")}, cooldown_list=[{cooldownList}]",
+        null, retryAfterSeconds);
+
+    public static GatewayError ContextWindowPreCheck(string modelGroup, int inputTokens) => new(400, "invalid_request_error",
+        $"litellm.ContextWindowExceededError: Context Window exceeded for given call. No models have context window large enough for this call. Passed model={modelGroup}, input tokens={inputTokens}. Shorten the prompt or use a model group with a larger context.");
+
+    public static GatewayError MockFallback(string modelGroup, string fallbacks) => new(500, "internal_server_error",
+        $"litellm.InternalServerError: This is a mock exception for model={modelGroup}, to trigger a fallback. Fallbacks=[{fallbacks}]");
+
+    public static GatewayError MockRateLimit(string modelGroup) => new(429, "throttling_error",
+        $"litellm.RateLimitError: This is a mock exception for model={modelGroup}, to trigger a rate limit error.");
+
+    public static GatewayError MockContextWindow(string modelGroup) => new(400, "invalid_request_error",
+        $"litellm.ContextWindowExceededError: This is a mock exception for model={modelGroup}, to trigger a context window fallback.");
+
+    public static GatewayError MockContentPolicy(string modelGroup) => new(400, "invalid_request_error",
+        $"litellm.ContentPolicyViolationError: This is a mock exception for model={modelGroup}, to trigger a content policy fallback.");
 
     public static GatewayError UpstreamConnection(string modelGroup, string provider, string detail) => new(502, "api_connection_error",
         $"litellm.APIConnectionError: {provider}Exception - {detail}. Received Model Group={modelGroup}. The upstream could not be reached; try again or check the deployment's api_base.");

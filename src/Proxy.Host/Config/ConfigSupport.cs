@@ -167,9 +167,9 @@ internal static class ConfigSupport
             "s3_region_name", "s3_endpoint_url", "s3_path", "disk_cache_dir", "gcs_bucket_name", "gcs_path_service_account");
 
         const string General = "general_settings";
-        Add(General, H, "master_key", "max_request_size_mb");
+        Add(General, H, "master_key", "max_request_size_mb", "disable_mock_testing_flags", "litellm_key_header_name");
         Add(General, P, "database_url", "store_model_in_db", "background_health_checks", "health_check_interval",
-            "max_parallel_requests", "global_max_parallel_requests", "disable_spend_logs", "litellm_key_header_name",
+            "max_parallel_requests", "global_max_parallel_requests", "disable_spend_logs",
             "proxy_batch_write_at", "allowed_routes", "public_routes", "ui_access_mode", "database_connection_pool_limit",
             "database_connection_timeout", "alerting", "alerting_threshold", "alert_types", "health_check_details",
             "disable_spend_updates", "store_prompts_in_spend_logs", "maximum_spend_logs_retention_period",

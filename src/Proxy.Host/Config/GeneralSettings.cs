@@ -21,6 +21,9 @@ internal sealed record GeneralSettings
 
     public bool DisableSpendLogs { get; init; }
 
+    /// <summary>Gateway extension: ignore LiteLLM's mock_testing_* request flags (for production).</summary>
+    public bool DisableMockTestingFlags { get; init; }
+
     public string? LitellmKeyHeaderName { get; init; }
 
     public double ProxyBatchWriteAt { get; init; } = 10;

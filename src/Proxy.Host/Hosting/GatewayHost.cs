@@ -5,10 +5,13 @@ using Proxy.Host.Auth;
 using Proxy.Host.Config.Watch;
 using Proxy.Host.Endpoints;
 using Proxy.Host.Errors;
+using Proxy.Host.Health;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
+using Proxy.LoadBalancing;
 using Proxy.Transforms.Providers;
 using Yarp.ReverseProxy.Configuration;
+using Yarp.ReverseProxy.Health;
 
 namespace Proxy.Host.Hosting;
 
@@ -49,7 +52,10 @@ internal static partial class GatewayHost
         services.AddSingleton<OpenAiCompatibleTransformer>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService<ConfigWatcher>();
-        services.AddReverseProxy();
+        services.AddSingleton<IRouterOptionsSource>(state);
+        services.AddHttpClient();
+        services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
+        services.AddReverseProxy().AddGatewayLoadBalancing();
 
         var app = builder.Build();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
@@ -75,9 +81,11 @@ internal static partial class GatewayHost
         app.UseRouting();
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();
+        app.MapHealthEndpoints();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ModelRoutingMiddleware>();
+            proxy.UseMiddleware<RetryAndFallbackMiddleware>();
             proxy.UseLoadBalancing();
             proxy.UsePassiveHealthChecks();
             proxy.UseMiddleware<UpstreamForwardingMiddleware>();

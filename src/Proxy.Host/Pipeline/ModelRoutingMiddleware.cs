@@ -8,10 +8,10 @@ using Yarp.ReverseProxy.Model;
 namespace Proxy.Host.Pipeline;
 
 /// <summary>
-/// First stage of the proxy pipeline: reads the body once, finds the model group named by its <c>model</c>, and
-/// reassigns the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
+/// First stage of the proxy pipeline: reads the body once and finds the model group named by its <c>model</c>; the
+/// router then sends the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
 /// </summary>
-internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState state, IProxyStateLookup proxyState, IOpenAiErrorWriter errors)
+internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -71,18 +71,12 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState 
             return;
         }
 
-        if (!proxyState.TryGetCluster(group.ClusterId, out var cluster))
-        {
-            // A reload is being applied and YARP has not seen this group yet.
-            await errors.WriteAsync(context, GatewayError.NoDeployments(group.Name));
-            return;
-        }
-
         request.ModelGroup = group.Name;
         request.Stream = scan.Stream;
         request.ClientWantsUsage = scan.IncludeUsage;
+        // A rough count until a tokenizer is needed (pre-call checks); usage-based routing only needs the scale.
+        request.EstimatedInputTokens = body.Length / 4;
         context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan });
-        context.ReassignProxyRequest(cluster);
         await next(context);
     }
 

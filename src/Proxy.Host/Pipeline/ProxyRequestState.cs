@@ -13,4 +13,7 @@ internal sealed class ProxyRequestState
     public required PooledBuffer Body { get; init; }
 
     public RequestScan Scan;
+
+    /// <summary>LiteLLM's mock_testing_* flags in force for the current attempt (only the requested group's; fallbacks run clean).</summary>
+    public MockFlags ActiveMockFlags { get; set; }
 }

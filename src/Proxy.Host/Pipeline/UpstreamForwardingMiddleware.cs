@@ -10,12 +10,13 @@ using Yarp.ReverseProxy.Model;
 namespace Proxy.Host.Pipeline;
 
 /// <summary>
-/// Last stage of the proxy pipeline, in place of YARP's forwarder middleware: answers mock requests, splices the body
-/// for the chosen deployment, forwards with that deployment's timeout, and turns failures before the first byte into
-/// OpenAI-shaped errors.
+/// Last stage of the proxy pipeline, in place of YARP's forwarder middleware: one attempt against the deployment the
+/// load balancer picked. It answers mock requests, splices the body for that deployment and forwards with its
+/// timeout. A failure before the first byte is recorded on the request (not written), so that the router can retry
+/// or fall back; <see cref="RetryAndFallbackMiddleware"/> writes the error when nothing is left to try.
 /// </summary>
 internal sealed class UpstreamForwardingMiddleware(
-    RequestDelegate next, GatewayState gateway, IHttpForwarder forwarder, OpenAiCompatibleTransformer transformer, IOpenAiErrorWriter errors, TimeProvider time)
+    RequestDelegate next, GatewayState gateway, IHttpForwarder forwarder, OpenAiCompatibleTransformer transformer, TimeProvider time)
 {
     // Terminal: `next` is YARP's forwarder, which this middleware replaces.
     private readonly RequestDelegate _unused = next;
@@ -28,7 +29,9 @@ internal sealed class UpstreamForwardingMiddleware(
         var destinations = proxy.AvailableDestinations;
         if (destinations.Count == 0)
         {
-            await errors.WriteAsync(context, GatewayError.NoDeployments(state.Group.Name));
+            // The strategy found no deployment within its rpm/tpm limits.
+            request.FailureKind = UpstreamFailureKind.RateLimit;
+            request.UpstreamError = RetryAndFallbackMiddleware.NoDeploymentsError(state.Group, gateway.Current.Router, proxy.AllDestinations);
             return;
         }
 
@@ -37,18 +40,57 @@ internal sealed class UpstreamForwardingMiddleware(
         if (!state.Snapshot.Deployments.TryGetValue(destination.DestinationId, out var route)
             && !gateway.Current.Deployments.TryGetValue(destination.DestinationId, out route))
         {
-            await errors.WriteAsync(context, GatewayError.NoDeployments(state.Group.Name));
+            request.FailureKind = UpstreamFailureKind.ServiceUnavailable;
+            request.UpstreamError = RetryAndFallbackMiddleware.NoDeploymentsError(state.Group, gateway.Current.Router, proxy.AllDestinations);
             return;
         }
 
         var deployment = route.Deployment;
         request.Deployment = deployment;
         proxy.ProxiedDestination = destination;
+        var stats = deployment.Stats;
+        stats.RequestStarted(DeploymentStats.MinuteOf(time));
+        request.AttemptStartTimestamp = time.GetTimestamp();
+        try
+        {
+            await AttemptAsync(context, request, state, route);
+        }
+        finally
+        {
+            stats.RequestFinished();
+            RecordLatency(request, route);
+        }
+    }
+
+    private async Task AttemptAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, DeploymentRoute route)
+    {
+        var deployment = route.Deployment;
+        var flags = state.ActiveMockFlags;
+        if ((flags & MockFlags.TestingRateLimitError) != 0)
+        {
+            // LiteLLM raises this inside the deployment call, so it counts toward cooldown like a real 429.
+            Fail(request, UpstreamFailureKind.RateLimit, GatewayError.MockRateLimit(deployment.ModelGroup));
+            return;
+        }
+
+        if ((flags & MockFlags.Timeout) != 0)
+        {
+            var wait = TimeSpan.FromSeconds(Math.Clamp(state.Scan.TimeoutSeconds ?? 1, 0, 60));
+            await Task.Delay(wait, time, context.RequestAborted);
+            Fail(request, UpstreamFailureKind.Timeout, GatewayError.UpstreamTimeout(deployment.ModelGroup, wait.TotalSeconds));
+            return;
+        }
 
         var mock = state.Scan.MockResponse ?? deployment.MockResponse;
         if (mock is not null)
         {
-            await AnswerWithMockAsync(context, request, state, mock);
+            if (MockResponder.TryGetMockError(mock, deployment.ModelGroup, out var mockError, out var kind))
+            {
+                Fail(request, kind, mockError);
+                return;
+            }
+
+            await MockResponder.WriteAsync(context, request, mock, state.Body.Length, request.ClientWantsUsage, time);
             return;
         }
 
@@ -66,8 +108,12 @@ internal sealed class UpstreamForwardingMiddleware(
             context.Request.Body = new MemoryStream(forwarded.Array, 0, forwarded.Length, writable: false);
             context.Request.ContentLength = forwarded.Length;
             var config = request.Stream ? route.StreamRequestConfig : route.RequestConfig;
-            var error = await forwarder.SendAsync(context, destination.Model.Config.Address, proxy.Cluster.HttpClient, config, transformer);
-            await ReportFailureAsync(context, request, error, config);
+            var proxy = context.GetReverseProxyFeature();
+            var error = await forwarder.SendAsync(context, proxy.ProxiedDestination!.Model.Config.Address, proxy.Cluster.HttpClient, config, transformer);
+            if (error != ForwarderError.None && request.UpstreamError is null && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                RecordForwarderError(context, request, error, config);
+            }
         }
         finally
         {
@@ -75,55 +121,43 @@ internal sealed class UpstreamForwardingMiddleware(
         }
     }
 
-    private async Task ReportFailureAsync(HttpContext context, GatewayRequestContext request, ForwarderError error, ForwarderRequestConfig config)
+    private static void RecordForwarderError(HttpContext context, GatewayRequestContext request, ForwarderError error, ForwarderRequestConfig config)
     {
-        if (context.Response.HasStarted)
-        {
-            return;
-        }
-
-        if (request.UpstreamError is { } upstreamError)
-        {
-            context.Response.Clear();
-            context.Response.Headers[GatewayContextMiddleware.CallIdHeader] = request.CallId;
-            await errors.WriteAsync(context, upstreamError);
-            return;
-        }
-
-        if (error == ForwarderError.None || context.RequestAborted.IsCancellationRequested)
-        {
-            return;
-        }
-
-        var group = request.ModelGroup ?? "";
         var deployment = request.Deployment!;
-        GatewayError gatewayError;
         if (error == ForwarderError.RequestTimedOut)
         {
-            request.FailureKind = UpstreamFailureKind.Timeout;
-            gatewayError = GatewayError.UpstreamTimeout(group, (config.ActivityTimeout ?? TimeSpan.Zero).TotalSeconds);
-        }
-        else
-        {
-            request.FailureKind = UpstreamFailureKind.Connection;
-            var detail = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();
-            gatewayError = GatewayError.UpstreamConnection(group, deployment.ProviderLabel, detail);
-        }
-
-        context.Response.Clear();
-        context.Response.Headers[GatewayContextMiddleware.CallIdHeader] = request.CallId;
-        await errors.WriteAsync(context, gatewayError);
-    }
-
-    private async Task AnswerWithMockAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, string mock)
-    {
-        if (MockResponder.TryGetMockError(mock, state.Group.Name, out var mockError, out var kind))
-        {
-            request.FailureKind = kind;
-            await errors.WriteAsync(context, mockError);
+            Fail(request, UpstreamFailureKind.Timeout, GatewayError.UpstreamTimeout(deployment.ModelGroup, (config.ActivityTimeout ?? TimeSpan.Zero).TotalSeconds));
             return;
         }
 
-        await MockResponder.WriteAsync(context, request, mock, state.Body.Length, request.ClientWantsUsage, time);
+        var detail = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();
+        Fail(request, UpstreamFailureKind.Connection, GatewayError.UpstreamConnection(deployment.ModelGroup, deployment.ProviderLabel, detail));
+    }
+
+    private static void Fail(GatewayRequestContext request, UpstreamFailureKind kind, GatewayError error)
+    {
+        request.FailureKind = kind;
+        request.UpstreamError = error;
+    }
+
+    private void RecordLatency(GatewayRequestContext request, DeploymentRoute route)
+    {
+        var stats = route.Deployment.Stats;
+        var now = time.GetTimestamp();
+        if (request.FailureKind == UpstreamFailureKind.Timeout)
+        {
+            // LiteLLM charges a timed-out deployment a large latency so that latency routing avoids it.
+            stats.AddLatency((request.Stream ? route.Deployment.StreamTimeout : route.Deployment.Timeout).TotalSeconds, now);
+            return;
+        }
+
+        if (request.FailureKind != UpstreamFailureKind.None || request.UpstreamHeadersTimestamp == 0)
+        {
+            return;
+        }
+
+        // Streams are judged by time to first token, other calls by the whole response time.
+        var end = request.Stream ? request.UpstreamHeadersTimestamp : now;
+        stats.AddLatency(time.GetElapsedTime(request.AttemptStartTimestamp, end).TotalSeconds, now);
     }
 }

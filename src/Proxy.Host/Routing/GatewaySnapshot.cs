@@ -41,6 +41,8 @@ internal sealed class GatewaySnapshot : IProxyConfig
 
     public required MasterKey MasterKey { get; init; }
 
+    public required RouterOptions Router { get; init; }
+
     public required long MaxRequestBodyBytes { get; init; }
 
     public required IReadOnlyList<RouteConfig> Routes { get; init; }

@@ -8,7 +8,7 @@ namespace Proxy.Host.Routing;
 /// changes routing, deployment facts and settings together: a new snapshot is first handed to YARP, and requests
 /// switch to it only once YARP reports its clusters applied, so that no request sees a model group without a cluster.
 /// </summary>
-internal sealed class GatewayState : IProxyConfigProvider, IConfigChangeListener, IDeploymentCatalog
+internal sealed class GatewayState : IProxyConfigProvider, IConfigChangeListener, IDeploymentCatalog, IRouterOptionsSource
 {
     private volatile GatewaySnapshot _current;
     private volatile GatewaySnapshot _offered;
@@ -26,6 +26,8 @@ internal sealed class GatewayState : IProxyConfigProvider, IConfigChangeListener
     public GatewaySnapshot Current => _current;
 
     public ReloadStatus LastReload => _lastReload;
+
+    public RouterOptions RouterOptions => _current.Router;
 
     public IProxyConfig GetConfig() => _offered;
 

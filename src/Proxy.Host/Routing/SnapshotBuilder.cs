@@ -88,13 +88,18 @@ internal static class SnapshotBuilder
             list.Add(route);
         }
 
+        var router = RouterOptionsBuilder.Build(config);
+        // LiteLLM probes in the background with general_settings.background_health_checks; the tutorial sets
+        // router_settings.health_check_interval, which we take as asking for the same.
+        var probeInterval = config.RouterSettings.HealthCheckInterval
+            ?? (config.GeneralSettings.BackgroundHealthChecks ? config.GeneralSettings.HealthCheckInterval : null);
         var modelGroups = new Dictionary<string, ModelGroup>(StringComparer.Ordinal);
         var clusters = new List<ClusterConfig> { new() { ClusterId = UnroutedClusterId } };
         foreach (var name in groupOrder)
         {
             var group = new ModelGroup { Name = name, ClusterId = "group:" + name, Deployments = groups[name] };
             modelGroups.Add(name, group);
-            clusters.Add(BuildCluster(group, version));
+            clusters.Add(BuildCluster(group, version, router, probeInterval));
         }
 
         var visible = new List<string>(groupOrder);
@@ -122,6 +127,7 @@ internal static class SnapshotBuilder
             VisibleGroupNames = visible,
             AvailableGroupsText = visible.Count == 0 ? "(none configured)" : string.Join(", ", visible.Take(50)),
             MasterKey = MasterKey.From(masterKeyOverride ?? config.GeneralSettings.MasterKey),
+            Router = router,
             MaxRequestBodyBytes = maxMb > 0 ? (long)(maxMb * 1024 * 1024) : DefaultMaxRequestBodyBytes,
             Routes = BuildRoutes(),
             Clusters = clusters,
@@ -195,7 +201,7 @@ internal static class SnapshotBuilder
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
-    private static ClusterConfig BuildCluster(ModelGroup group, int version)
+    private static ClusterConfig BuildCluster(ModelGroup group, int version, RouterOptions router, double? probeInterval)
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
         foreach (var route in group.Deployments)
@@ -204,16 +210,42 @@ internal static class SnapshotBuilder
             {
                 Address = route.Deployment.ApiBase ?? MockAddress,
                 Metadata = new DeploymentMetadata(route.Deployment, version),
+                Health = Health.DeploymentProbe.UriFor(route.Deployment)?.ToString(),
             });
         }
 
         return new ClusterConfig
         {
             ClusterId = group.ClusterId,
-            LoadBalancingPolicy = Yarp.ReverseProxy.LoadBalancing.LoadBalancingPolicies.PowerOfTwoChoices,
+            LoadBalancingPolicy = router.RoutingStrategy,
+            HealthCheck = new HealthCheckConfig
+            {
+                // Cooldown is YARP passive health: a cooled-down destination leaves the available set and YARP
+                // brings it back when the cooldown period (the reactivation period it is given) ends.
+                Passive = new PassiveHealthCheckConfig { Enabled = true, Policy = Proxy.LoadBalancing.Policies.PolicyNames.Cooldown },
+                AvailableDestinationsPolicy = Yarp.ReverseProxy.Health.HealthCheckConstants.AvailableDestinations.HealthyAndUnknown,
+                Active = ActiveHealthCheck(group, probeInterval),
+            },
             Destinations = destinations,
             HttpClient = new HttpClientConfig { EnableMultipleHttp2Connections = true },
             HttpRequest = RequestConfig(group.Deployments.Count > 0 ? group.Deployments[0].Deployment.Timeout : TimeSpan.FromSeconds(6000)),
+        };
+    }
+
+    private static ActiveHealthCheckConfig? ActiveHealthCheck(ModelGroup group, double? interval)
+    {
+        // A mock-only deployment has nothing to probe; probing its placeholder address would take it out of rotation.
+        if (interval is not > 0 || group.Deployments.Any(d => d.Deployment.ApiBase is null))
+        {
+            return null;
+        }
+
+        return new ActiveHealthCheckConfig
+        {
+            Enabled = true,
+            Interval = TimeSpan.FromSeconds(interval.Value),
+            Timeout = TimeSpan.FromSeconds(Math.Clamp(interval.Value, 1, 10)),
+            Policy = Yarp.ReverseProxy.Health.HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
         };
     }
 

@@ -40,7 +40,7 @@ internal sealed partial class CooldownPolicy(
         }
 
         var deployment = metadata.Deployment;
-        var minute = CurrentMinute(time);
+        var minute = DeploymentStats.MinuteOf(time);
         deployment.Stats.RecordOutcome(minute, success: !failed);
         var settings = options.RouterOptions;
         if (!failed || settings.DisableCooldowns)
@@ -69,8 +69,6 @@ internal sealed partial class CooldownPolicy(
         request.CooledDown = true;
         Log.CoolingDown(logger, deployment.Id, deployment.ModelGroup, period.TotalSeconds, request.FailureKind);
     }
-
-    internal static long CurrentMinute(TimeProvider time) => time.GetUtcNow().ToUnixTimeSeconds() / 60;
 
     internal static bool ShouldCoolDown(UpstreamFailureKind kind, DeploymentStats stats, long minute, bool singleDeployment, RouterOptions settings)
     {

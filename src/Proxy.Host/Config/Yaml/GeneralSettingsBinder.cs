@@ -28,6 +28,7 @@ internal static class GeneralSettingsBinder
             MaxParallelRequests = s.Int("max_parallel_requests", min: 1),
             GlobalMaxParallelRequests = s.Int("global_max_parallel_requests", min: 1),
             DisableSpendLogs = s.Bool("disable_spend_logs") ?? false,
+            DisableMockTestingFlags = s.Bool("disable_mock_testing_flags") ?? false,
             LitellmKeyHeaderName = s.String("litellm_key_header_name"),
             ProxyBatchWriteAt = s.Double("proxy_batch_write_at", min: 0) ?? defaults.ProxyBatchWriteAt,
             MaxRequestSizeMb = s.Double("max_request_size_mb", min: 0) ?? defaults.MaxRequestSizeMb,

@@ -1,0 +1,128 @@
+using System.Text.Json;
+using Proxy.Abstractions;
+using Proxy.Host.Routing;
+using Yarp.ReverseProxy;
+using Yarp.ReverseProxy.Health;
+using Yarp.ReverseProxy.Model;
+
+namespace Proxy.Host.Health;
+
+/// <summary>
+/// <c>GET /health</c> (master key) in LiteLLM's shape. With background health checks on it reports YARP's active probe
+/// results and cooldowns; otherwise it probes every deployment now, in parallel, each with a short timeout.
+/// </summary>
+internal static class HealthEndpoints
+{
+    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+
+    public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/health", WriteHealthAsync);
+        return endpoints;
+    }
+
+    private static async Task WriteHealthAsync(HttpContext context, GatewayState state, IProxyStateLookup proxyState, IHttpClientFactory clients, string? model)
+    {
+        var snapshot = state.Current;
+        var results = new List<(DeploymentRoute Route, string? Error)>();
+        var background = IsBackgroundCheckEnabled(snapshot);
+        var probes = new List<Task<(DeploymentRoute, string?)>>();
+        foreach (var group in snapshot.Groups.Values.Distinct())
+        {
+            if (model is not null && !string.Equals(group.Name, model, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            proxyState.TryGetCluster(group.ClusterId, out var cluster);
+            foreach (var route in group.Deployments)
+            {
+                var destination = cluster?.Destinations.TryGetValue(route.Deployment.Id, out var d) == true ? d : null;
+                if (destination?.Health.Passive == DestinationHealth.Unhealthy)
+                {
+                    results.Add((route, "deployment is cooling down after failures"));
+                }
+                else if (background)
+                {
+                    results.Add((route, destination?.Health.Active == DestinationHealth.Unhealthy ? "background health check failed" : null));
+                }
+                else
+                {
+                    probes.Add(ProbeAsync(route, clients, context.RequestAborted));
+                }
+            }
+        }
+
+        results.AddRange(await Task.WhenAll(probes));
+        context.Response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(context.Response.Body);
+        json.WriteStartObject();
+        WriteEndpoints(json, "healthy_endpoints", results, healthy: true);
+        WriteEndpoints(json, "unhealthy_endpoints", results, healthy: false);
+        json.WriteNumber("healthy_count", results.Count(r => r.Error is null));
+        json.WriteNumber("unhealthy_count", results.Count(r => r.Error is not null));
+        json.WriteEndObject();
+    }
+
+    private static bool IsBackgroundCheckEnabled(GatewaySnapshot snapshot) =>
+        snapshot.Config.GeneralSettings.BackgroundHealthChecks || snapshot.Config.RouterSettings.HealthCheckInterval is not null;
+
+    private static async Task<(DeploymentRoute, string?)> ProbeAsync(DeploymentRoute route, IHttpClientFactory clients, CancellationToken cancellationToken)
+    {
+        var deployment = route.Deployment;
+        if (deployment.MockResponse is not null && deployment.ApiBase is null)
+        {
+            return (route, null);
+        }
+
+        var uri = DeploymentProbe.UriFor(deployment);
+        if (uri is null)
+        {
+            return (route, "no api_base to probe");
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ProbeTimeout);
+        try
+        {
+            using var request = DeploymentProbe.CreateRequest(deployment, uri);
+            using var response = await clients.CreateClient(nameof(HealthEndpoints)).SendAsync(request, timeout.Token);
+            return (route, response.IsSuccessStatusCode ? null : $"health check answered HTTP {(int)response.StatusCode}");
+        }
+        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
+        {
+            return (route, ex is OperationCanceledException ? $"health check timed out after {ProbeTimeout.TotalSeconds} s" : ex.Message);
+        }
+    }
+
+    private static void WriteEndpoints(Utf8JsonWriter json, string name, List<(DeploymentRoute Route, string? Error)> results, bool healthy)
+    {
+        json.WriteStartArray(name);
+        foreach (var (route, error) in results)
+        {
+            if ((error is null) != healthy)
+            {
+                continue;
+            }
+
+            var deployment = route.Deployment;
+            json.WriteStartObject();
+            json.WriteString("model", string.IsNullOrEmpty(deployment.Provider) ? deployment.UpstreamModel : deployment.Provider + "/" + deployment.UpstreamModel);
+            json.WriteString("model_group", deployment.ModelGroup);
+            json.WriteString("model_id", deployment.Id);
+            if (deployment.ApiBase is not null)
+            {
+                json.WriteString("api_base", deployment.ApiBase);
+            }
+
+            if (error is not null)
+            {
+                json.WriteString("error", error);
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+}
