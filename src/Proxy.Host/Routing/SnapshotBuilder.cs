@@ -244,7 +244,8 @@ internal static class SnapshotBuilder
         {
             Enabled = true,
             Interval = TimeSpan.FromSeconds(interval.Value),
-            Timeout = TimeSpan.FromSeconds(Math.Clamp(interval.Value, 1, 10)),
+            // Generous: a slow probe on a busy machine must not take a healthy deployment out of rotation.
+            Timeout = TimeSpan.FromSeconds(10),
             Policy = Yarp.ReverseProxy.Health.HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
         };
     }

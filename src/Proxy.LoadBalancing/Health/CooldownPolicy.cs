@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Proxy.Abstractions;
 using Yarp.ReverseProxy;
@@ -13,9 +14,13 @@ namespace Proxy.LoadBalancing.Health;
 /// of the available destinations and brings it back by itself when the period ends.
 /// </summary>
 internal sealed partial class CooldownPolicy(
-    IDestinationHealthUpdater healthUpdater, IProxyStateLookup proxyState, IRouterOptionsSource options, TimeProvider time, ILogger<CooldownPolicy> logger)
+    IDestinationHealthUpdater healthUpdater, IServiceProvider services, IRouterOptionsSource options, TimeProvider time, ILogger<CooldownPolicy> logger)
     : IPassiveHealthCheckPolicy
 {
+    // Resolved on first use: YARP's config validator needs this policy and the config manager needs the validator,
+    // so taking the config manager (IProxyStateLookup) in the constructor would be a dependency cycle.
+    private IProxyStateLookup? _proxyState;
+
     // LiteLLM's DEFAULT_FAILURE_THRESHOLD_PERCENT and its minimum request count for the rate rule.
     private const double FailureRateThreshold = 0.5;
     private const int FailureRateMinimumRequests = 5;
@@ -49,7 +54,8 @@ internal sealed partial class CooldownPolicy(
         }
 
         // YARP hands the policy the route's cluster; the request was reassigned to its model group's cluster.
-        var groupCluster = proxyState.TryGetCluster(context.GetReverseProxyFeature().Cluster.Config.ClusterId, out var reassigned) ? reassigned : cluster;
+        _proxyState ??= services.GetRequiredService<IProxyStateLookup>();
+        var groupCluster = _proxyState.TryGetCluster(context.GetReverseProxyFeature().Cluster.Config.ClusterId, out var reassigned) ? reassigned : cluster;
         var single = groupCluster.Destinations.Count <= 1;
         if (!ShouldCoolDown(request.FailureKind, deployment.Stats, minute, single, settings))
         {

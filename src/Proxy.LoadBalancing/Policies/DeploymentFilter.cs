@@ -90,7 +90,7 @@ internal static class DeploymentFilter
         // The clock and the token estimate are read only once a deployment has a limit, and then once per pick.
         if (deployment.Rpm is { } rpm)
         {
-            minute = minute < 0 ? CooldownPolicy.CurrentMinute(time) : minute;
+            minute = minute < 0 ? DeploymentStats.MinuteOf(time) : minute;
             if (deployment.Stats.RequestsInMinute(minute) + 1L > rpm)
             {
                 return false;
@@ -99,7 +99,7 @@ internal static class DeploymentFilter
 
         if (deployment.Tpm is { } tpm)
         {
-            minute = minute < 0 ? CooldownPolicy.CurrentMinute(time) : minute;
+            minute = minute < 0 ? DeploymentStats.MinuteOf(time) : minute;
             tokens = tokens < 0 ? Math.Max(0, context.Features.Get<GatewayRequestContext>()?.EstimatedInputTokens ?? 0) : tokens;
             if (deployment.Stats.TokensInMinute(minute) + tokens > tpm)
             {

@@ -1,3 +1,4 @@
+using Proxy.Abstractions;
 using Microsoft.AspNetCore.Http;
 using Proxy.LoadBalancing.Health;
 using Yarp.ReverseProxy.LoadBalancing;
@@ -27,7 +28,7 @@ internal sealed class UsageBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
         }
 
         // Tokens are what a tpm limit meters; requests break ties, so that idle deployments still take turns.
-        var minute = CooldownPolicy.CurrentMinute(time);
+        var minute = DeploymentStats.MinuteOf(time);
         var best = 0;
         var bestStats = candidates.DeploymentAt(0).Stats;
         var fewestTokens = bestStats.TokensInMinute(minute);

@@ -47,7 +47,8 @@ public sealed class GatewayInstance : IAsyncDisposable
         var env = new ConcurrentDictionary<string, string?>(environment ?? new Dictionary<string, string?>());
         var commandLine = CommandLine.Parse(["--config", configPath, "--host", "127.0.0.1", "--port", "0"], _ => null);
         var app = GatewayHost.Build(commandLine, name => env.TryGetValue(name, out var v) ? v : null, (name, value) => env[name] = value);
-        await app.StartAsync();
+        // A start-up that hangs must fail the test, not the whole run.
+        await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
         return new GatewayInstance(app, configPath, directory, env);
     }
 

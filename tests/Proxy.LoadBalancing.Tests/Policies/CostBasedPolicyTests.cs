@@ -85,7 +85,7 @@ public class CostBasedPolicyTests
     {
         for (var i = 0; i < requests; i++)
         {
-            deployment.Stats.RequestStarted(CooldownPolicy.CurrentMinute(_time));
+            deployment.Stats.RequestStarted(DeploymentStats.MinuteOf(_time));
         }
     }
 }

@@ -1,3 +1,4 @@
+using Proxy.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Proxy.LoadBalancing.Health;
 using Proxy.LoadBalancing.Tests.TestSupport;
@@ -15,7 +16,7 @@ public class DeploymentFilterTests
 
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 27, 12, 0, 30, TimeSpan.Zero));
 
-    private long Minute => CooldownPolicy.CurrentMinute(_time);
+    private long Minute => DeploymentStats.MinuteOf(_time);
 
     [Theory]
     [MemberData(nameof(PolicyFactory.Names), MemberType = typeof(PolicyFactory))]

@@ -1,3 +1,4 @@
+using Proxy.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using Proxy.LoadBalancing.Health;
 using Proxy.LoadBalancing.Policies;
@@ -50,7 +51,7 @@ public class LeastBusyPolicyTests
     {
         for (var i = 0; i < requests; i++)
         {
-            deployment.Stats.RequestStarted(CooldownPolicy.CurrentMinute(_time));
+            deployment.Stats.RequestStarted(DeploymentStats.MinuteOf(_time));
         }
     }
 }

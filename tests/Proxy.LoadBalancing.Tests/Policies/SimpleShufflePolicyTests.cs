@@ -133,7 +133,7 @@ public class SimpleShufflePolicyTests
         var full = Destinations.Deployment("full", rpm: 1000);
         for (var i = 0; i < 1000; i++)
         {
-            full.Stats.RequestStarted(Health.CooldownPolicy.CurrentMinute(_time));
+            full.Stats.RequestStarted(Proxy.Abstractions.DeploymentStats.MinuteOf(_time));
         }
 
         var available = Destinations.For(full, Destinations.Deployment("small", rpm: 1));

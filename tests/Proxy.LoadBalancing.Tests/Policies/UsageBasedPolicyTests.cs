@@ -12,7 +12,7 @@ public class UsageBasedPolicyTests
 
     public static TheoryData<string> Names => new() { PolicyNames.UsageBased, PolicyNames.UsageBasedV2 };
 
-    private long Minute => CooldownPolicy.CurrentMinute(_time);
+    private long Minute => DeploymentStats.MinuteOf(_time);
 
     [Theory]
     [MemberData(nameof(Names))]
