@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Microsoft.ML.Tokenizers;
 using Proxy.Transforms.Usage;
 using Xunit.Abstractions;
 
@@ -167,5 +168,65 @@ public sealed class PromptTokenCounterTests(ITestOutputHelper output)
         watch.Stop();
         // Reported, not asserted.
         output.WriteLine($"12k-char prompt: {watch.Elapsed.TotalMilliseconds / 20:F3} ms per count");
+    }
+
+    [Fact]
+    public void Slicing_at_word_boundaries_does_not_change_the_count_of_normal_text()
+    {
+        var tokenizer = TiktokenTokenizer.CreateForEncoding("cl100k_base");
+        var text = new StringBuilder();
+        var i = 0;
+        while (text.Length < 3 * PromptTokenCounter.SegmentChars)
+        {
+            // Words, numbers, punctuation, double spaces, newlines and indentation, as in code and prose.
+            text.Append("Word").Append(i % 13).Append(i % 5 == 0 ? ",  " : " ").Append(i % 17 == 0 ? "\n    if (x) { y(); }\n" : "")
+                .Append(i % 29 == 0 ? "日本語のテキスト。 " : "").Append(i % 7 == 0 ? "我们今天去公园散步，天气非常好。" : "")
+                .Append(i % 11 == 0 ? "it's we'll x/y-z (a) [b] \"q\" 12345 v2 " : "").Append(i % 31 == 0 ? "\r\n\r\n  " : "");
+            i++;
+        }
+
+        var value = text.ToString();
+        Assert.Equal(tokenizer.CountTokens(value), Counter.CountText(value));
+    }
+
+    [Theory]
+    [InlineData('x')]
+    [InlineData(' ')]
+    [InlineData('\n')]
+    [InlineData('!')]
+    public void Long_runs_without_a_word_boundary_are_sliced_and_stay_close(char c)
+    {
+        var tokenizer = TiktokenTokenizer.CreateForEncoding("cl100k_base");
+        var text = "start " + new string(c, 3_000) + " end";
+        var exact = tokenizer.CountTokens(text);
+        var sliced = Counter.CountText(text);
+        // At most a token or so per forced cut (3000 / 256 ≈ 12 cuts).
+        Assert.InRange(sliced, exact - 15, exact + 15);
+    }
+
+    [Fact]
+    public void Surrogate_pairs_are_not_split_by_a_forced_cut()
+    {
+        // 255 letters then emoji: the forced cut at 256 would fall inside the first pair.
+        var text = new string('a', 255) + string.Concat(Enumerable.Repeat("😀", 400));
+        Assert.True(Counter.CountText(text) > 0);
+    }
+
+    [Fact]
+    public void Pathological_runs_are_linear()
+    {
+        // 12 k letters with no space took ~200 ms in one tokenizer call; sliced it is a few milliseconds. Not a timed
+        // assertion: 48 k must not take ~16x the time of 12 k; reported for the record.
+        var small = "{\"prompt\":\"" + new string('q', 12_000) + "\"}";
+        var large = "{\"prompt\":\"" + new string('q', 48_000) + "\"}";
+        Count(small);
+        var watch = Stopwatch.StartNew();
+        var smallCount = Count(small);
+        var smallTime = watch.Elapsed;
+        watch.Restart();
+        var largeCount = Count(large);
+        var largeTime = watch.Elapsed;
+        Assert.InRange(largeCount, 3 * smallCount, 5 * smallCount);
+        output.WriteLine($"12k-letter run: {smallTime.TotalMilliseconds:F2} ms; 48k: {largeTime.TotalMilliseconds:F2} ms");
     }
 }
