@@ -162,7 +162,8 @@ public sealed class UsageObserver
         // A match (marker plus the byte after it) that ends in this chunk but starts in the last marker.Length bytes
         // before it; one that also ended before this chunk would have had to start earlier, so none is counted twice.
         var carried = Math.Min(_carryLength, marker.Length);
-        if (carried > 0)
+        // Usually an event ends in "}\n\n" and no marker can start in the carry: skip the window then.
+        if (carried > 0 && _carry.AsSpan(_carryLength - carried, carried).Contains(marker[0]))
         {
             Span<byte> joined = stackalloc byte[2 * CarryCapacity];
             _carry.AsSpan(_carryLength - carried, carried).CopyTo(joined);
