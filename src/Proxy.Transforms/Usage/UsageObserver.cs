@@ -35,10 +35,6 @@ public sealed class UsageObserver
     private int _carryLength;
     private bool _isEventStream;
 
-    public UsageObserver()
-    {
-    }
-
     /// <summary>Total bytes observed since <see cref="Reset"/>; 0 until the first byte arrives.</summary>
     public long BytesObserved { get; private set; }
 
