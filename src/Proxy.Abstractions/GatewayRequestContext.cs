@@ -45,6 +45,11 @@ public sealed class GatewayRequestContext
     /// <summary>The model group the request named (the served group differs after a fallback).</summary>
     public string? RequestedModelGroup { get; set; }
 
+    /// <summary>Usage of the answered attempt, from the upstream's usage block (or estimated from the stream); null when unknown.</summary>
+    public int? PromptTokens { get; set; }
+
+    public int? CompletionTokens { get; set; }
+
     /// <summary>Timestamp at which the first upstream response byte (headers) arrived.</summary>
     public long UpstreamHeadersTimestamp { get; set; }
 

@@ -10,6 +10,7 @@ using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
 using Proxy.LoadBalancing;
 using Proxy.Transforms.Providers;
+using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Health;
 
@@ -50,6 +51,7 @@ internal static partial class GatewayHost
         services.AddSingleton<IDeploymentCatalog>(state);
         services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
         services.AddSingleton<OpenAiCompatibleTransformer>();
+        services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService<ConfigWatcher>();
         services.AddSingleton<IRouterOptionsSource>(state);

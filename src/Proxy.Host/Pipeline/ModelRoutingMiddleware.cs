@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
+using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
 
@@ -11,7 +12,7 @@ namespace Proxy.Host.Pipeline;
 /// First stage of the proxy pipeline: reads the body once and finds the model group named by its <c>model</c>; the
 /// router then sends the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
 /// </summary>
-internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors)
+internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -74,8 +75,10 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState 
         request.ModelGroup = group.Name;
         request.Stream = scan.Stream;
         request.ClientWantsUsage = scan.IncludeUsage;
-        // A rough count until a tokenizer is needed (pre-call checks); usage-based routing only needs the scale.
-        request.EstimatedInputTokens = body.Length / 4;
+        // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
+        request.EstimatedInputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
+            ? tokens.CountPromptTokens(body.Span)
+            : body.Length / 4;
         context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan });
         await next(context);
     }

@@ -156,8 +156,19 @@ internal sealed class UpstreamForwardingMiddleware(
             return;
         }
 
-        // Streams are judged by time to first token, other calls by the whole response time.
+        if (request.PromptTokens is { } prompt && request.CompletionTokens is { } completion)
+        {
+            stats.AddTokens(DeploymentStats.MinuteOf(time), prompt + completion);
+        }
+
+        // As LiteLLM: streams are judged by time to first token, other calls by seconds per output token.
         var end = request.Stream ? request.UpstreamHeadersTimestamp : now;
-        stats.AddLatency(time.GetElapsedTime(request.AttemptStartTimestamp, end).TotalSeconds, now);
+        var seconds = time.GetElapsedTime(request.AttemptStartTimestamp, end).TotalSeconds;
+        if (!request.Stream && request.CompletionTokens is > 0 and var tokens)
+        {
+            seconds /= tokens;
+        }
+
+        stats.AddLatency(seconds, now);
     }
 }

@@ -8,4 +8,7 @@ internal sealed class ModelGroup
     public required string ClusterId { get; init; }
 
     public required IReadOnlyList<DeploymentRoute> Deployments { get; init; }
+
+    /// <summary>Some deployment declares model_info.max_input_tokens, so pre-call checks need a real token count.</summary>
+    public bool HasContextLimits { get; init; }
 }

@@ -97,7 +97,13 @@ internal static class SnapshotBuilder
         var clusters = new List<ClusterConfig> { new() { ClusterId = UnroutedClusterId } };
         foreach (var name in groupOrder)
         {
-            var group = new ModelGroup { Name = name, ClusterId = "group:" + name, Deployments = groups[name] };
+            var group = new ModelGroup
+            {
+                Name = name,
+                ClusterId = "group:" + name,
+                Deployments = groups[name],
+                HasContextLimits = groups[name].Any(d => d.Deployment.MaxInputTokens is not null),
+            };
             modelGroups.Add(name, group);
             clusters.Add(BuildCluster(group, version, router, probeInterval));
         }

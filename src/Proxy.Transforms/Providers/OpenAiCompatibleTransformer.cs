@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Proxy.Abstractions;
+using Microsoft.Extensions.ObjectPool;
 using Proxy.Transforms.Streaming;
+using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace Proxy.Transforms.Providers;
@@ -15,6 +17,9 @@ namespace Proxy.Transforms.Providers;
 /// </summary>
 public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeProvider time) : HttpTransformer
 {
+    // One observer per response in flight, reused: each carries a 2 KB tail buffer.
+    private readonly ObjectPool<UsageObserver> _observers = new DefaultObjectPool<UsageObserver>(new DefaultPooledObjectPolicy<UsageObserver>(), 1024);
+
     // Client credentials and headers that must never reach an upstream. Accept-Encoding is dropped so that the
     // response stays readable for usage capture and error normalisation.
     private static readonly string[] StrippedRequestHeaders =
@@ -75,16 +80,36 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
 
         var elapsed = time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds;
         responseHeaders["x-litellm-response-duration-ms"] = elapsed.ToString("0.###", CultureInfo.InvariantCulture);
-        if (!IsEventStream(proxyResponse))
+        var isEventStream = IsEventStream(proxyResponse);
+        var observer = _observers.Get();
+        try
         {
-            // A JSON body arrives right behind its headers; YARP's own copy is the cheapest way to pass it on, and a
-            // failure half-way resets the connection, which is all that can be done for half a JSON document.
-            return true;
+            observer.Reset(isEventStream);
+            await ResponseCopier.CopyAsync(httpContext, proxyResponse, request, isEventStream ? deployment.StreamTimeout : null, cancellationToken, errors, observer);
+            RecordUsage(request, observer, isEventStream);
+        }
+        finally
+        {
+            _observers.Return(observer);
         }
 
-        await ResponseCopier.CopyAsync(httpContext, proxyResponse, request, deployment.StreamTimeout, errors);
-        // The stream has been written here; YARP must not copy it again.
+        // The body has been written here; YARP must not copy it again.
         return false;
+    }
+
+    private static void RecordUsage(GatewayRequestContext request, UsageObserver observer, bool isEventStream)
+    {
+        if (observer.TryGetUsage(out var usage))
+        {
+            request.PromptTokens = usage.PromptTokens;
+            request.CompletionTokens = usage.CompletionTokens;
+        }
+        else if (isEventStream)
+        {
+            // vLLM streams one token per chunk; without a usage chunk that is the best count there is.
+            request.PromptTokens = request.EstimatedInputTokens;
+            request.CompletionTokens = observer.ContentEvents;
+        }
     }
 
     private static bool IsEventStream(HttpResponseMessage response) =>

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http;
 using Proxy.Abstractions;
+using Proxy.Transforms.Usage;
 
 namespace Proxy.Transforms.Streaming;
 
@@ -14,29 +15,34 @@ public static class ResponseCopier
     private const int MinimumReadSize = 4096;
 
     /// <returns>True when the whole body was copied; false when the upstream failed or the client went away.</returns>
+    /// <param name="idleTimeout">For streams: the longest wait for the next piece. Null for JSON bodies, which arrive right
+    /// behind their headers and are bounded by <paramref name="bodyTimeout"/> (YARP's activity token) instead.</param>
     public static async ValueTask<bool> CopyAsync(
-        HttpContext context, HttpResponseMessage upstream, GatewayRequestContext request, TimeSpan idleTimeout, IOpenAiErrorWriter errors)
+        HttpContext context, HttpResponseMessage upstream, GatewayRequestContext request, TimeSpan? idleTimeout, CancellationToken bodyTimeout,
+        IOpenAiErrorWriter errors, UsageObserver observer)
     {
         var clientAborted = context.RequestAborted;
         var writer = context.Response.BodyWriter;
         Stream? source = null;
-        using var idle = CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        // Only streams pay for their own timer; a JSON body rides on YARP's activity timeout.
+        using var idle = idleTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        var readToken = idle?.Token ?? bodyTimeout;
         try
         {
-            idle.CancelAfter(idleTimeout);
-            source = await upstream.Content.ReadAsStreamAsync(idle.Token);
+            Restart(idle, idleTimeout);
+            source = await upstream.Content.ReadAsStreamAsync(readToken);
             while (true)
             {
                 var memory = writer.GetMemory(MinimumReadSize);
                 int read;
                 try
                 {
-                    idle.CancelAfter(idleTimeout);
-                    read = await source.ReadAsync(memory, idle.Token);
+                    Restart(idle, idleTimeout);
+                    read = await source.ReadAsync(memory, readToken);
                 }
                 catch (Exception ex) when (!clientAborted.IsCancellationRequested && IsUpstreamFailure(ex))
                 {
-                    await EndWithErrorAsync(context, request, errors, timedOut: idle.IsCancellationRequested, idleTimeout);
+                    await EndWithErrorAsync(context, request, errors, timedOut: readToken.IsCancellationRequested, idleTimeout ?? TimeSpan.Zero);
                     return false;
                 }
 
@@ -45,6 +51,7 @@ public static class ResponseCopier
                     break;
                 }
 
+                observer.Observe(memory.Span[..read]);
                 writer.Advance(read);
                 var flush = await writer.FlushAsync(clientAborted);
                 if (flush.IsCanceled || flush.IsCompleted)
@@ -66,6 +73,14 @@ public static class ResponseCopier
             {
                 await source.DisposeAsync();
             }
+        }
+    }
+
+    private static void Restart(CancellationTokenSource? idle, TimeSpan? timeout)
+    {
+        if (idle is not null && timeout is { } t)
+        {
+            idle.CancelAfter(t);
         }
     }
 
