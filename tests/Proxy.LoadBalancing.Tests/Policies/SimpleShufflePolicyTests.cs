@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Proxy.Abstractions;
+using Proxy.LoadBalancing.Health;
 using Proxy.LoadBalancing.Policies;
 using Proxy.LoadBalancing.Tests.TestSupport;
 using Yarp.ReverseProxy.Model;
@@ -133,7 +134,7 @@ public class SimpleShufflePolicyTests
         var full = Destinations.Deployment("full", rpm: 1000);
         for (var i = 0; i < 1000; i++)
         {
-            full.Stats.RequestStarted(Health.CooldownPolicy.CurrentMinute(_time));
+            full.Stats.RequestStarted(CooldownPolicy.CurrentMinute(_time));
         }
 
         var available = Destinations.For(full, Destinations.Deployment("small", rpm: 1));
