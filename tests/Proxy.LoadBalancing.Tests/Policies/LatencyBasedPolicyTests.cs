@@ -64,9 +64,9 @@ public class LatencyBasedPolicyTests
     [InlineData(0.999999, 3)]
     public void Buffer_PicksAtRandomAmongThoseWithinIt(double draw, int expected)
     {
-        // Lowest 1.0, buffer 0.5: a, b and d are within 1.5; c is not.
+        // Lowest 1.0, buffer 0.5: a, b (exactly 1.5) and d are within the buffer; c is not.
         var options = new RouterOptions { Strategy = new RoutingStrategyOptions { LowestLatencyBuffer = 0.5 } };
-        var available = Destinations.For(Measured("a", 1.0), Measured("b", 1.4), Measured("c", 1.6), Measured("d", 1.2));
+        var available = Destinations.For(Measured("a", 1.0), Measured("b", 1.5), Measured("c", 1.6), Measured("d", 1.2));
         var random = new FixedRandomSource(draw);
 
         Assert.Same(available[expected], Policy(random, options).PickDestination(Destinations.Context(), Destinations.Cluster, available));
