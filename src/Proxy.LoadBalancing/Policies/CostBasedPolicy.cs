@@ -5,7 +5,10 @@ using Yarp.ReverseProxy.Model;
 
 namespace Proxy.LoadBalancing.Policies;
 
-/// <summary>LiteLLM's cost-based-routing: the deployment with the lowest input + output price per token.</summary>
+/// <summary>
+/// LiteLLM's cost-based-routing: the deployment with the lowest input + output price per token; ties go to the least
+/// busy, then the earliest.
+/// </summary>
 internal sealed class CostBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
 {
     // LiteLLM prices a deployment it knows nothing about at 5.0 per token each way, so any priced deployment wins.
@@ -20,35 +23,9 @@ internal sealed class CostBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
             return available.Count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
         }
 
-        using var candidates = DeploymentFilter.Select(context, available, time, stackalloc int[DeploymentFilter.StackLength(available.Count)]);
-        if (candidates.Count <= 1)
-        {
-            return candidates.Count == 0 ? candidates.Fallback : candidates[0];
-        }
-
-        var best = 0;
-        var first = candidates.DeploymentAt(0);
-        var lowestCost = Cost(first);
-        var fewestInFlight = first.Stats.InFlight;
-        for (var i = 1; i < candidates.Count; i++)
-        {
-            var deployment = candidates.DeploymentAt(i);
-            var cost = Cost(deployment);
-            if (cost > lowestCost)
-            {
-                continue;
-            }
-
-            var inFlight = deployment.Stats.InFlight;
-            if (cost < lowestCost || inFlight < fewestInFlight)
-            {
-                best = i;
-                lowestCost = cost;
-                fewestInFlight = inFlight;
-            }
-        }
-
-        return candidates[best];
+        var visitor = new Cheapest();
+        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        return DeploymentFilter.Result(available, visitor.Best, anyDeployment);
     }
 
     private static double Cost(Deployment deployment)
@@ -59,5 +36,32 @@ internal sealed class CostBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
         }
 
         return deployment.InputCostPerToken + deployment.OutputCostPerToken;
+    }
+
+    private struct Cheapest() : ICandidateVisitor
+    {
+        private double _lowestCost;
+        private int _fewestInFlight;
+
+        public int Best { get; private set; } = -1;
+
+        public void Restart() => Best = -1;
+
+        public void Visit(int index, Deployment deployment)
+        {
+            var cost = Cost(deployment);
+            if (Best >= 0 && cost > _lowestCost)
+            {
+                return;
+            }
+
+            var inFlight = deployment.Stats.InFlight;
+            if (Best < 0 || cost < _lowestCost || inFlight < _fewestInFlight)
+            {
+                Best = index;
+                _lowestCost = cost;
+                _fewestInFlight = inFlight;
+            }
+        }
     }
 }

@@ -11,10 +11,10 @@ namespace Proxy.LoadBalancing.Policies;
 /// </summary>
 internal static class DeploymentFilter
 {
-    /// <summary>Up to this many destinations the candidate indices live on the stack; above it, in a pooled array.</summary>
+    /// <summary>Up to this many destinations a policy's scratch space lives on the stack; above it, in a pooled array.</summary>
     public const int StackCapacity = 256;
 
-    /// <summary>The stack buffer a policy should pass to <see cref="Select"/>: empty when the list is too long for it.</summary>
+    /// <summary>How much stack a policy should reserve for <paramref name="count"/> destinations (none when too many).</summary>
     public static int StackLength(int count) => count <= StackCapacity ? count : 0;
 
     /// <summary>The filter for a single destination: itself, unless it is a deployment over its limits.</summary>
@@ -31,25 +31,18 @@ internal static class DeploymentFilter
     }
 
     /// <summary>
-    /// Writes the indices of the candidates into <paramref name="buffer"/> (or a rented array when it is too short) in
-    /// list order. Dispose the result to return the array.
+    /// Shows the visitor every candidate in one pass, restarting it whenever a lower order tier turns up, so that at the
+    /// end it has seen exactly the lowest tier that still has a deployment within its limits.
     /// </summary>
-    public static Candidates Select(HttpContext context, IReadOnlyList<DestinationState> available, TimeProvider time, Span<int> buffer)
+    /// <returns>False when no destination carries a deployment.</returns>
+    public static bool Visit<TVisitor>(HttpContext context, IReadOnlyList<DestinationState> available, TimeProvider time, ref TVisitor visitor)
+        where TVisitor : ICandidateVisitor, allows ref struct
     {
-        var count = available.Count;
-        int[]? rented = null;
-        if (buffer.Length < count)
-        {
-            rented = System.Buffers.ArrayPool<int>.Shared.Rent(count);
-            buffer = rented;
-        }
-
         var minute = -1L;
         var tokens = -1L;
         var anyDeployment = false;
         var lowestOrder = int.MaxValue;
-        var found = 0;
-        for (var i = 0; i < count; i++)
+        for (var i = 0; i < available.Count; i++)
         {
             if (available[i].Model.Config.Metadata is not DeploymentMetadata metadata)
             {
@@ -58,29 +51,26 @@ internal static class DeploymentFilter
 
             anyDeployment = true;
             var deployment = metadata.Deployment;
-            if (!WithinLimits(deployment, context, time, ref minute, ref tokens))
+            if (deployment.Order > lowestOrder || !WithinLimits(deployment, context, time, ref minute, ref tokens))
             {
                 continue;
             }
 
-            buffer[found++] = i;
-            lowestOrder = Math.Min(lowestOrder, deployment.Order);
-        }
-
-        // The lowest tier that still has a deployment within its limits; a full tier spills over to the next one.
-        var kept = 0;
-        for (var j = 0; j < found; j++)
-        {
-            var index = buffer[j];
-            if (DeploymentAt(available, index).Order == lowestOrder)
+            if (deployment.Order < lowestOrder)
             {
-                buffer[kept++] = index;
+                lowestOrder = deployment.Order;
+                visitor.Restart();
             }
+
+            visitor.Visit(i, deployment);
         }
 
-        var fallback = anyDeployment || count == 0 ? null : available[0];
-        return new Candidates(available, buffer[..kept], rented, fallback);
+        return anyDeployment;
     }
+
+    /// <summary>The destination at <paramref name="best"/>; with no candidate, null, or the first destination when none was a deployment.</summary>
+    public static DestinationState? Result(IReadOnlyList<DestinationState> available, int best, bool anyDeployment) =>
+        best >= 0 ? available[best] : anyDeployment ? null : available[0];
 
     public static Deployment DeploymentAt(IReadOnlyList<DestinationState> available, int index) =>
         ((DeploymentMetadata)available[index].Model.Config.Metadata!).Deployment;

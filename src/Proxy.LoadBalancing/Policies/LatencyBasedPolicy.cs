@@ -6,8 +6,8 @@ using Yarp.ReverseProxy.Model;
 namespace Proxy.LoadBalancing.Policies;
 
 /// <summary>
-/// LiteLLM's latency-based-routing: the deployment with the lowest recent average latency, or one picked at random
-/// among those within lowest_latency_buffer of it.
+/// LiteLLM's latency-based-routing: the deployment with the lowest recent average latency (ties go to the earliest),
+/// or, with a lowest_latency_buffer, one picked at random among those within the buffer of it.
 /// </summary>
 internal sealed class LatencyBasedPolicy(IRouterOptionsSource options, IRandomSource random, TimeProvider time) : ILoadBalancingPolicy
 {
@@ -15,67 +15,96 @@ internal sealed class LatencyBasedPolicy(IRouterOptionsSource options, IRandomSo
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> available)
     {
-        if (available.Count <= 1)
+        var count = available.Count;
+        if (count <= 1)
         {
-            return available.Count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
-        }
-
-        using var candidates = DeploymentFilter.Select(context, available, time, stackalloc int[DeploymentFilter.StackLength(available.Count)]);
-        if (candidates.Count <= 1)
-        {
-            return candidates.Count == 0 ? candidates.Fallback : candidates[0];
+            return count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
         }
 
         var strategy = options.RouterOptions.Strategy;
-        var now = time.GetTimestamp();
-        var best = 0;
-        var lowest = Score(candidates.DeploymentAt(0).Stats, strategy.LatencyTtl, now);
-        for (var i = 1; i < candidates.Count; i++)
+        var buffer = strategy.LowestLatencyBuffer;
+        if (!(buffer > 0))
         {
-            var score = Score(candidates.DeploymentAt(i).Stats, strategy.LatencyTtl, now);
-            if (score < lowest)
-            {
-                best = i;
-                lowest = score;
-            }
+            var lowest = new Fastest(time, strategy.LatencyTtl, [], []);
+            var anyDeployment = DeploymentFilter.Visit(context, available, time, ref lowest);
+            return DeploymentFilter.Result(available, lowest.Best, anyDeployment);
         }
 
-        var buffer = strategy.LowestLatencyBuffer;
-        return buffer > 0 ? PickWithinBuffer(candidates, lowest * (1 + buffer), strategy.LatencyTtl, now) : candidates[best];
-    }
-
-    private DestinationState PickWithinBuffer(Candidates candidates, double threshold, TimeSpan ttl, long now)
-    {
-        var within = 0;
-        for (var i = 0; i < candidates.Count; i++)
+        using var indices = new ScratchBuffer<int>(stackalloc int[DeploymentFilter.StackLength(count)], count);
+        using var scores = new ScratchBuffer<double>(stackalloc double[DeploymentFilter.StackLength(count)], count);
+        var visitor = new Fastest(time, strategy.LatencyTtl, indices.Span, scores.Span);
+        var any = DeploymentFilter.Visit(context, available, time, ref visitor);
+        if (visitor.Best < 0)
         {
-            if (Score(candidates.DeploymentAt(i).Stats, ttl, now) <= threshold)
-            {
-                within++;
-            }
+            return DeploymentFilter.Result(available, -1, any);
+        }
+
+        var threshold = visitor.Lowest * (1 + buffer);
+        var seen = scores.Span[..visitor.Count];
+        var within = 0;
+        foreach (var score in seen)
+        {
+            within += score <= threshold ? 1 : 0;
         }
 
         var chosen = Math.Min((int)(random.NextDouble() * within), within - 1);
-        for (var i = 0; i < candidates.Count; i++)
+        for (var i = 0; i < seen.Length; i++)
         {
-            if (Score(candidates.DeploymentAt(i).Stats, ttl, now) <= threshold && chosen-- == 0)
+            if (seen[i] <= threshold && chosen-- == 0)
             {
-                return candidates[i];
+                return available[indices.Span[i]];
             }
         }
 
         // Unreachable: the lowest scorer is always within the threshold.
-        return candidates[0];
+        return available[visitor.Best];
     }
 
-    private double Score(DeploymentStats stats, TimeSpan ttl, long now)
+    /// <summary>Tracks the lowest score and, when given room, records every candidate's score for the buffer.</summary>
+    private ref struct Fastest(TimeProvider time, TimeSpan ttl, Span<int> indices, Span<double> scores) : ICandidateVisitor
     {
-        // LiteLLM sends traffic to deployments it has not measured (or whose samples expired) first, so they get measured.
-        if (stats.LatencySampleCount == 0 || time.GetElapsedTime(stats.LatencyStamp, now) > ttl)
+        private readonly Span<int> _indices = indices;
+        private readonly Span<double> _scores = scores;
+        private readonly long _now = time.GetTimestamp();
+
+        public int Best { get; private set; } = -1;
+
+        public double Lowest { get; private set; }
+
+        public int Count { get; private set; }
+
+        public void Restart()
         {
-            return 0;
+            Best = -1;
+            Count = 0;
         }
 
-        return stats.LatencyAverage;
+        public void Visit(int index, Deployment deployment)
+        {
+            var score = Score(deployment.Stats);
+            if (_indices.Length > 0)
+            {
+                _indices[Count] = index;
+                _scores[Count] = score;
+                Count++;
+            }
+
+            if (Best < 0 || score < Lowest)
+            {
+                Best = index;
+                Lowest = score;
+            }
+        }
+
+        private readonly double Score(DeploymentStats stats)
+        {
+            // LiteLLM sends traffic to deployments it has not measured (or whose samples expired) first, so they get measured.
+            if (stats.LatencySampleCount == 0 || time.GetElapsedTime(stats.LatencyStamp, _now) > ttl)
+            {
+                return 0;
+            }
+
+            return stats.LatencyAverage;
+        }
     }
 }

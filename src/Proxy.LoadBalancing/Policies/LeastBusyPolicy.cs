@@ -1,10 +1,11 @@
 using Microsoft.AspNetCore.Http;
+using Proxy.Abstractions;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
 namespace Proxy.LoadBalancing.Policies;
 
-/// <summary>LiteLLM's least-busy: the deployment with the fewest requests in flight.</summary>
+/// <summary>LiteLLM's least-busy: the deployment with the fewest requests in flight; ties go to the earliest.</summary>
 internal sealed class LeastBusyPolicy(TimeProvider time) : ILoadBalancingPolicy
 {
     public string Name => PolicyNames.LeastBusy;
@@ -16,25 +17,28 @@ internal sealed class LeastBusyPolicy(TimeProvider time) : ILoadBalancingPolicy
             return available.Count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
         }
 
-        using var candidates = DeploymentFilter.Select(context, available, time, stackalloc int[DeploymentFilter.StackLength(available.Count)]);
-        if (candidates.Count <= 1)
-        {
-            return candidates.Count == 0 ? candidates.Fallback : candidates[0];
-        }
+        var visitor = new FewestInFlight();
+        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        return DeploymentFilter.Result(available, visitor.Best, anyDeployment);
+    }
 
-        // The deployment's own counter, not YARP's ConcurrentRequestCount, so that retries and streams count where LiteLLM counts them.
-        var best = 0;
-        var fewest = candidates.DeploymentAt(0).Stats.InFlight;
-        for (var i = 1; i < candidates.Count; i++)
+    private struct FewestInFlight() : ICandidateVisitor
+    {
+        private int _fewest;
+
+        public int Best { get; private set; } = -1;
+
+        public void Restart() => Best = -1;
+
+        public void Visit(int index, Deployment deployment)
         {
-            var inFlight = candidates.DeploymentAt(i).Stats.InFlight;
-            if (inFlight < fewest)
+            // The deployment's own counter, not YARP's ConcurrentRequestCount, so that it counts where LiteLLM counts.
+            var inFlight = deployment.Stats.InFlight;
+            if (Best < 0 || inFlight < _fewest)
             {
-                best = i;
-                fewest = inFlight;
+                Best = index;
+                _fewest = inFlight;
             }
         }
-
-        return candidates[best];
     }
 }

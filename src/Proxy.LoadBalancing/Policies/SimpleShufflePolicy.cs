@@ -22,37 +22,37 @@ internal sealed class SimpleShufflePolicy(IRandomSource random, TimeProvider tim
 
     public DestinationState? PickDestination(HttpContext context, ClusterState cluster, IReadOnlyList<DestinationState> available)
     {
-        if (available.Count <= 1)
+        var count = available.Count;
+        if (count <= 1)
         {
-            return available.Count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
+            return count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
         }
 
-        using var candidates = DeploymentFilter.Select(context, available, time, stackalloc int[DeploymentFilter.StackLength(available.Count)]);
-        if (candidates.Count <= 1)
+        using var indices = new ScratchBuffer<int>(stackalloc int[DeploymentFilter.StackLength(count)], count);
+        var visitor = new Totals(indices.Span);
+        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        var candidates = indices.Span[..visitor.Count];
+        if (candidates.Length <= 1)
         {
-            return candidates.Count == 0 ? candidates.Fallback : candidates[0];
+            return DeploymentFilter.Result(available, candidates.Length == 0 ? -1 : candidates[0], anyDeployment);
         }
 
-        var basis = BasisOf(candidates);
-        var total = 0.0;
-        if (basis != Basis.Uniform)
-        {
-            for (var i = 0; i < candidates.Count; i++)
-            {
-                total += WeightOf(candidates.DeploymentAt(i), basis);
-            }
-        }
-
+        // LiteLLM decides the basis from the first deployment alone; any deployment deciding it is our more forgiving
+        // reading, so that a weight missing on the first entry does not silently turn a weighted group uniform.
+        var (basis, total) = visitor.AnyWeight ? (Basis.Weight, visitor.WeightTotal)
+            : visitor.AnyRpm ? (Basis.Rpm, visitor.RpmTotal)
+            : visitor.AnyTpm ? (Basis.Tpm, visitor.TpmTotal)
+            : (Basis.Uniform, 0.0);
         if (!(total > 0))
         {
-            return candidates[Math.Min((int)(random.NextDouble() * candidates.Count), candidates.Count - 1)];
+            return available[candidates[Math.Min((int)(random.NextDouble() * candidates.Length), candidates.Length - 1)]];
         }
 
         var point = random.NextDouble() * total;
-        var last = 0;
-        for (var i = 0; i < candidates.Count; i++)
+        var last = candidates[0];
+        foreach (var index in candidates)
         {
-            var weight = WeightOf(candidates.DeploymentAt(i), basis);
+            var weight = WeightOf(DeploymentFilter.DeploymentAt(available, index), basis);
             if (weight <= 0)
             {
                 continue;
@@ -61,40 +61,14 @@ internal sealed class SimpleShufflePolicy(IRandomSource random, TimeProvider tim
             point -= weight;
             if (point < 0)
             {
-                return candidates[i];
+                return available[index];
             }
 
-            last = i;
+            last = index;
         }
 
         // Rounding left the point at the very top of the range: it belongs to the last weighted deployment.
-        return candidates[last];
-    }
-
-    private static Basis BasisOf(Candidates candidates)
-    {
-        // LiteLLM decides from the first deployment alone; any one of them deciding is our more forgiving reading, so a
-        // weight missing on the first entry does not silently turn a weighted group into a uniform one.
-        var basis = Basis.Uniform;
-        for (var i = 0; i < candidates.Count; i++)
-        {
-            var deployment = candidates.DeploymentAt(i);
-            if (deployment.Weight is not null)
-            {
-                return Basis.Weight;
-            }
-
-            if (deployment.Rpm is not null)
-            {
-                basis = Basis.Rpm;
-            }
-            else if (deployment.Tpm is not null && basis == Basis.Uniform)
-            {
-                basis = Basis.Tpm;
-            }
-        }
-
-        return basis;
+        return available[last];
     }
 
     private static double WeightOf(Deployment deployment, Basis basis)
@@ -108,5 +82,38 @@ internal sealed class SimpleShufflePolicy(IRandomSource random, TimeProvider tim
 
         // A negative or NaN weight from the config is treated like a missing one.
         return value > 0 ? value : 0;
+    }
+
+    /// <summary>Collects the candidates and, in the same pass, the totals of each basis a shuffle may weigh by.</summary>
+    private ref struct Totals(Span<int> indices) : ICandidateVisitor
+    {
+        private readonly Span<int> _indices = indices;
+
+        public int Count { get; private set; }
+
+        public bool AnyWeight { get; private set; }
+
+        public bool AnyRpm { get; private set; }
+
+        public bool AnyTpm { get; private set; }
+
+        public double WeightTotal { get; private set; }
+
+        public double RpmTotal { get; private set; }
+
+        public double TpmTotal { get; private set; }
+
+        public void Restart() => this = new Totals(_indices);
+
+        public void Visit(int index, Deployment deployment)
+        {
+            _indices[Count++] = index;
+            AnyWeight |= deployment.Weight is not null;
+            AnyRpm |= deployment.Rpm is not null;
+            AnyTpm |= deployment.Tpm is not null;
+            WeightTotal += WeightOf(deployment, Basis.Weight);
+            RpmTotal += WeightOf(deployment, Basis.Rpm);
+            TpmTotal += WeightOf(deployment, Basis.Tpm);
+        }
     }
 }

@@ -1,12 +1,15 @@
-using Proxy.Abstractions;
 using Microsoft.AspNetCore.Http;
+using Proxy.Abstractions;
 using Proxy.LoadBalancing.Health;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
 namespace Proxy.LoadBalancing.Policies;
 
-/// <summary>LiteLLM's usage-based-routing: the deployment that has used the fewest tokens this minute.</summary>
+/// <summary>
+/// LiteLLM's usage-based-routing: the deployment that has used the fewest tokens this minute; ties go to the fewest
+/// requests, then the earliest.
+/// </summary>
 internal sealed class UsageBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
 {
     public string Name => PolicyNames.UsageBased;
@@ -21,36 +24,36 @@ internal sealed class UsageBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
             return available.Count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
         }
 
-        using var candidates = DeploymentFilter.Select(context, available, time, stackalloc int[DeploymentFilter.StackLength(available.Count)]);
-        if (candidates.Count <= 1)
-        {
-            return candidates.Count == 0 ? candidates.Fallback : candidates[0];
-        }
+        var visitor = new LowestUsage(Proxy.Abstractions.DeploymentStats.MinuteOf(time));
+        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        return DeploymentFilter.Result(available, visitor.Best, anyDeployment);
+    }
 
-        // Tokens are what a tpm limit meters; requests break ties, so that idle deployments still take turns.
-        var minute = DeploymentStats.MinuteOf(time);
-        var best = 0;
-        var bestStats = candidates.DeploymentAt(0).Stats;
-        var fewestTokens = bestStats.TokensInMinute(minute);
-        var fewestRequests = bestStats.RequestsInMinute(minute);
-        for (var i = 1; i < candidates.Count; i++)
+    private struct LowestUsage(long minute) : ICandidateVisitor
+    {
+        private long _fewestTokens;
+        private int _fewestRequests;
+
+        public int Best { get; private set; } = -1;
+
+        public void Restart() => Best = -1;
+
+        public void Visit(int index, Deployment deployment)
         {
-            var stats = candidates.DeploymentAt(i).Stats;
-            var tokens = stats.TokensInMinute(minute);
-            if (tokens > fewestTokens)
+            // Tokens are what a tpm limit meters; requests break ties, so that idle deployments still take turns.
+            var tokens = deployment.Stats.TokensInMinute(minute);
+            if (Best >= 0 && tokens > _fewestTokens)
             {
-                continue;
+                return;
             }
 
-            var requests = stats.RequestsInMinute(minute);
-            if (tokens < fewestTokens || requests < fewestRequests)
+            var requests = deployment.Stats.RequestsInMinute(minute);
+            if (Best < 0 || tokens < _fewestTokens || requests < _fewestRequests)
             {
-                best = i;
-                fewestTokens = tokens;
-                fewestRequests = requests;
+                Best = index;
+                _fewestTokens = tokens;
+                _fewestRequests = requests;
             }
         }
-
-        return candidates[best];
     }
 }

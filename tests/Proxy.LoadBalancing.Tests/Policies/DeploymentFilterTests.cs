@@ -69,6 +69,25 @@ public class DeploymentFilterTests
 
     [Theory]
     [MemberData(nameof(PolicyFactory.Names), MemberType = typeof(PolicyFactory))]
+    public void HigherTiersAfterTheLowest_AreNotCandidates(string name)
+    {
+        var c = Destinations.Deployment("c", weight: 1, order: 0, inputCost: 1, outputCost: 1);
+        c.Stats.RequestStarted(Minute);
+        c.Stats.AddTokens(Minute, 1000);
+        c.Stats.AddLatency(10, _time.GetTimestamp());
+        var a = Destinations.Deployment("a", weight: 100, order: 1, inputCost: 1e-9, outputCost: 1e-9);
+        var b = Destinations.Deployment("b", weight: 100, order: 3, inputCost: 1e-9, outputCost: 1e-9);
+        var available = Destinations.For(c, a, b);
+        var policy = PolicyFactory.Create(name, _time);
+
+        for (var i = 0; i < Picks; i++)
+        {
+            Assert.Same(available[0], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(PolicyFactory.Names), MemberType = typeof(PolicyFactory))]
     public void LowestTierOverRpm_NextTierIsUsed(string name)
     {
         var full = Destinations.Deployment("full", order: 0, rpm: 2);

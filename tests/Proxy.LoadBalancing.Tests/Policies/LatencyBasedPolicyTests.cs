@@ -64,13 +64,25 @@ public class LatencyBasedPolicyTests
     [InlineData(0.999999, 3)]
     public void Buffer_PicksAtRandomAmongThoseWithinIt(double draw, int expected)
     {
-        // Lowest 1.0, buffer 0.5: a, b and d are within 1.5; c is not.
+        // Lowest 1.0, buffer 0.5: a, b (exactly 1.5) and d are within the buffer; c is not.
         var options = new RouterOptions { Strategy = new RoutingStrategyOptions { LowestLatencyBuffer = 0.5 } };
-        var available = Destinations.For(Measured("a", 1.0), Measured("b", 1.4), Measured("c", 1.6), Measured("d", 1.2));
+        var available = Destinations.For(Measured("a", 1.0), Measured("b", 1.5), Measured("c", 1.6), Measured("d", 1.2));
         var random = new FixedRandomSource(draw);
 
         Assert.Same(available[expected], Policy(random, options).PickDestination(Destinations.Context(), Destinations.Cluster, available));
         Assert.Equal(1, random.Calls);
+    }
+
+    [Fact]
+    public void Buffer_ConsidersOnlyTheLowestOrderTier()
+    {
+        var options = new RouterOptions { Strategy = new RoutingStrategyOptions { LowestLatencyBuffer = 0.5 } };
+        var backup = Destinations.Deployment("backup", order: 1);
+        backup.Stats.AddLatency(1.0, _time.GetTimestamp());
+        var available = Destinations.For(backup, Measured("a", 1.0), Measured("b", 1.2));
+
+        Assert.Same(available[1], Policy(new FixedRandomSource(0.0), options).PickDestination(Destinations.Context(), Destinations.Cluster, available));
+        Assert.Same(available[2], Policy(new FixedRandomSource(0.99), options).PickDestination(Destinations.Context(), Destinations.Cluster, available));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Proxy.Abstractions;
+using Proxy.LoadBalancing.Health;
 using Proxy.LoadBalancing.Policies;
 using Proxy.LoadBalancing.Tests.TestSupport;
 using Yarp.ReverseProxy.Model;
@@ -86,6 +87,7 @@ public class SimpleShufflePolicyTests
     [Theory]
     [InlineData(0.0, 0)]
     [InlineData(0.24, 0)]
+    [InlineData(0.25, 1)]
     [InlineData(0.26, 1)]
     [InlineData(0.99, 1)]
     public void Weights_MapTheRandomPointOntoCumulativeRanges(double draw, int expected)
