@@ -238,11 +238,12 @@ public sealed class FakeUpstreamServerTests : IAsyncLifetime
     [Fact]
     public async Task Hang_ends_with_client_timeout()
     {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        // Long enough for the request to arrive even when the machine is busy running the other test assemblies.
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
         using var content = new StringContent("""{"messages":[]}""", Encoding.UTF8, "application/json");
         content.Headers.Add("x-fake-hang", "true");
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _http.PostAsync(_server.BaseUrl + "/chat/completions", content, cts.Token));
-        for (var i = 0; i < 50 && _server.CountFor("/v1/chat/completions") == 0; i++)
+        for (var i = 0; i < 250 && _server.CountFor("/v1/chat/completions") == 0; i++)
         {
             await Task.Delay(20);
         }
