@@ -75,6 +75,9 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("qwen3-8b", response.Headers.GetValues("x-litellm-model-group").Single());
         Assert.False(string.IsNullOrEmpty(response.Headers.GetValues("x-litellm-call-id").Single()));
+        var overhead = double.Parse(response.Headers.GetValues("x-litellm-overhead-duration-ms").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        var total = double.Parse(response.Headers.GetValues("x-litellm-response-duration-ms").Single(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(overhead, 0, total);
     }
 
     [Fact]

@@ -122,9 +122,9 @@ internal static class ConfigSupport
         Add(Deployment, H, "model_name", "litellm_params");
         Add(Deployment, P, "model_info");
         const string Params = Deployment + ".litellm_params";
-        Add(Params, H, "model", "api_base", "api_key", "timeout", "stream_timeout", "mock_response");
-        Add(Params, P, "api_version", "rpm", "tpm", "weight", "order", "input_cost_per_token", "output_cost_per_token",
-            "max_parallel_requests", "max_retries", "cooldown_time", "region_name", "drop_params", "tags",
+        Add(Params, H, "model", "api_base", "api_key", "timeout", "stream_timeout", "mock_response", "rpm", "tpm", "weight",
+            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time");
+        Add(Params, P, "api_version", "max_parallel_requests", "max_retries", "region_name", "drop_params", "tags",
             "custom_llm_provider", "organization", "input_cost_per_second", "output_cost_per_second",
             "cache_read_input_token_cost", "cache_creation_input_token_cost", "extra_headers", "use_in_pass_through");
         foreach (var key in NonRoutingParams)
@@ -133,29 +133,29 @@ internal static class ConfigSupport
         }
 
         const string Info = Deployment + ".model_info";
-        Add(Info, H, "id");
-        Add(Info, P, "mode", "max_tokens", "max_input_tokens", "max_output_tokens", "input_cost_per_token",
-            "output_cost_per_token", "base_model");
+        Add(Info, H, "id", "max_input_tokens", "input_cost_per_token", "output_cost_per_token");
+        Add(Info, P, "mode", "max_tokens", "max_output_tokens", "base_model");
 
         const string Router = "router_settings";
-        Add(Router, H, "timeout", "stream_timeout");
-        Add(Router, P, "routing_strategy", "num_retries", "retry_after", "allowed_fails", "cooldown_time",
-            "disable_cooldowns", "allowed_fails_policy", "retry_policy", "fallbacks", "default_fallbacks",
+        Add(Router, H, "timeout", "stream_timeout", "routing_strategy", "num_retries", "retry_after", "allowed_fails",
+            "cooldown_time", "disable_cooldowns", "allowed_fails_policy", "retry_policy", "fallbacks", "default_fallbacks",
             "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "enable_pre_call_checks",
-            "optional_pre_call_checks", "redis_host", "redis_port", "redis_password", "redis_url", "redis_db",
-            "routing_strategy_args", "model_group_alias", "health_check_interval", "enable_tag_filtering",
+            "routing_strategy_args", "model_group_alias", "health_check_interval");
+        Add(Router, P, "optional_pre_call_checks", "redis_host", "redis_port", "redis_password", "redis_url", "redis_db",
+            "enable_tag_filtering",
             "tag_filtering_match_any", "provider_budget_config", "cache_responses", "set_verbose", "debug_level");
-        Add(Router + ".allowed_fails_policy", P, "BadRequestErrorAllowedFails", "AuthenticationErrorAllowedFails",
+        Add(Router + ".allowed_fails_policy", H, "BadRequestErrorAllowedFails", "AuthenticationErrorAllowedFails",
             "TimeoutErrorAllowedFails", "RateLimitErrorAllowedFails", "ContentPolicyViolationErrorAllowedFails",
             "InternalServerErrorAllowedFails");
-        Add(Router + ".retry_policy", P, "BadRequestErrorRetries", "AuthenticationErrorRetries", "TimeoutErrorRetries",
+        Add(Router + ".retry_policy", H, "BadRequestErrorRetries", "AuthenticationErrorRetries", "TimeoutErrorRetries",
             "RateLimitErrorRetries", "ContentPolicyViolationErrorRetries", "InternalServerErrorRetries", "NotFoundErrorRetries");
-        Add(Router + ".routing_strategy_args", P, "ttl", "lowest_latency_buffer", "max_latency_list_size");
+        Add(Router + ".routing_strategy_args", H, "ttl", "lowest_latency_buffer");
+        Add(Router + ".routing_strategy_args", P, "max_latency_list_size");
 
         const string Litellm = "litellm_settings";
-        Add(Litellm, H, "request_timeout");
-        Add(Litellm, P, "drop_params", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
-            "content_policy_fallbacks", "allowed_fails", "cooldown_time", "set_verbose", "json_logs", "cache",
+        Add(Litellm, H, "request_timeout", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
+            "content_policy_fallbacks", "allowed_fails", "cooldown_time");
+        Add(Litellm, P, "drop_params", "set_verbose", "json_logs", "cache",
             "cache_params", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
             "budget_duration", "llamaguard_model_name", "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");
@@ -168,7 +168,8 @@ internal static class ConfigSupport
 
         const string General = "general_settings";
         Add(General, H, "master_key", "max_request_size_mb", "disable_mock_testing_flags", "litellm_key_header_name");
-        Add(General, P, "database_url", "store_model_in_db", "background_health_checks", "health_check_interval",
+        Add(General, H, "background_health_checks", "health_check_interval");
+        Add(General, P, "database_url", "store_model_in_db",
             "max_parallel_requests", "global_max_parallel_requests", "disable_spend_logs",
             "proxy_batch_write_at", "allowed_routes", "public_routes", "ui_access_mode", "database_connection_pool_limit",
             "database_connection_timeout", "alerting", "alerting_threshold", "alert_types", "health_check_details",

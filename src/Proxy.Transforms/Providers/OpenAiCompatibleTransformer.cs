@@ -78,8 +78,12 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
             responseHeaders["x-litellm-model-api-base"] = deployment.ApiBase;
         }
 
-        var elapsed = time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds;
+        var now = time.GetTimestamp();
+        var elapsed = time.GetElapsedTime(request.StartTimestamp, now).TotalMilliseconds;
         responseHeaders["x-litellm-response-duration-ms"] = elapsed.ToString("0.###", CultureInfo.InvariantCulture);
+        // The gateway's own share: everything before this attempt went upstream (parsing, routing, earlier attempts).
+        var overhead = time.GetElapsedTime(request.StartTimestamp, request.AttemptStartTimestamp).TotalMilliseconds;
+        responseHeaders["x-litellm-overhead-duration-ms"] = overhead.ToString("0.###", CultureInfo.InvariantCulture);
         var isEventStream = IsEventStream(proxyResponse);
         var observer = _observers.Get();
         try

@@ -10,8 +10,10 @@ public sealed class ConfigSupportTests
     [InlineData("general_settings.master_key", "Honoured")]
     [InlineData("litellm_settings.request_timeout", "Honoured")]
     [InlineData("environment_variables", "Honoured")]
-    [InlineData("model_list[*].litellm_params.rpm", "ParsedNotActedOn")]
-    [InlineData("router_settings.fallbacks", "ParsedNotActedOn")]
+    [InlineData("model_list[*].litellm_params.rpm", "Honoured")]
+    [InlineData("model_list[*].litellm_params.max_parallel_requests", "ParsedNotActedOn")]
+    [InlineData("router_settings.fallbacks", "Honoured")]
+    [InlineData("router_settings.redis_host", "ParsedNotActedOn")]
     [InlineData("model_list[*].model_info.description", "ParsedNotActedOn")]
     [InlineData("model_list[*].litellm_params.priority", "Ignored")]
     [InlineData("mcp_servers", "Ignored")]
@@ -34,6 +36,6 @@ public sealed class ConfigSupportTests
         var ignored = report.IndexOf("Ignored", StringComparison.Ordinal);
         Assert.True(error > 0 && error < warning && warning < honoured && honoured < parsed && parsed < ignored, report);
         Assert.Contains("  model_list[*].litellm_params.priority", report[ignored..], StringComparison.Ordinal);
-        Assert.Contains("  router_settings.routing_strategy", report[parsed..ignored], StringComparison.Ordinal);
+        Assert.Contains("  router_settings.routing_strategy", report[honoured..parsed], StringComparison.Ordinal);
     }
 }
