@@ -3,23 +3,9 @@ using Proxy.IntegrationTests.Infrastructure;
 
 namespace Proxy.IntegrationTests;
 
-public sealed class AuthTests : IAsyncLifetime
+public sealed class AuthTests : SingleUpstreamTest
 {
     private const string Body = """{"model":"mock-model","messages":[{"role":"user","content":"hi"}]}""";
-    private FakeUpstreamServer _upstream = null!;
-    private GatewayInstance _gateway = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstreamServer.StartAsync();
-        _gateway = await GatewayInstance.StartAsync(Configs.SingleUpstream(_upstream.BaseUrl));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
 
     [Theory]
     [InlineData("Authorization", "Bearer " + Configs.MasterKey)]
@@ -29,10 +15,10 @@ public sealed class AuthTests : IAsyncLifetime
     [InlineData("x-litellm-api-key", Configs.MasterKey)]
     public async Task Master_key_is_accepted_in_every_header_litellm_reads(string header, string value)
     {
-        using var request = _gateway.Post("/v1/chat/completions", Body);
+        using var request = Gateway.Post("/v1/chat/completions", Body);
         request.Headers.TryAddWithoutValidation(header, value);
 
-        using var response = await _gateway.Http.SendAsync(request);
+        using var response = await Gateway.Http.SendAsync(request);
 
         Assert.Equal(200, (int)response.StatusCode);
     }
@@ -40,7 +26,7 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task Missing_key_is_a_401()
     {
-        using var response = await _gateway.Http.SendAsync(_gateway.Post("/v1/chat/completions", Body));
+        using var response = await Gateway.Http.SendAsync(Gateway.Post("/v1/chat/completions", Body));
         Assert.Contains("No api key passed in", await ErrorAssert.IsOpenAiErrorAsync(response, 401), StringComparison.Ordinal);
     }
 
@@ -48,7 +34,7 @@ public sealed class AuthTests : IAsyncLifetime
     public async Task Wrong_key_is_a_401_that_does_not_echo_the_key()
     {
         const string wrong = "sk-wrong-key-that-is-long-0001";
-        using var response = await _gateway.Http.SendAsync(_gateway.Post("/v1/chat/completions", Body, wrong));
+        using var response = await Gateway.Http.SendAsync(Gateway.Post("/v1/chat/completions", Body, wrong));
         var message = await ErrorAssert.IsOpenAiErrorAsync(response, 401);
         Assert.DoesNotContain(wrong, message, StringComparison.Ordinal);
         Assert.Contains("0001", message, StringComparison.Ordinal);
@@ -59,7 +45,7 @@ public sealed class AuthTests : IAsyncLifetime
     [InlineData("/models")]
     public async Task Model_listing_needs_a_key(string path)
     {
-        using var response = await _gateway.Http.GetAsync(path);
+        using var response = await Gateway.Http.GetAsync(path);
         await ErrorAssert.IsOpenAiErrorAsync(response, 401);
     }
 
@@ -69,12 +55,12 @@ public sealed class AuthTests : IAsyncLifetime
     [InlineData("/health/readiness")]
     public async Task Health_probes_need_no_key(string path)
     {
-        using var response = await _gateway.Http.GetAsync(path);
+        using var response = await Gateway.Http.GetAsync(path);
         Assert.Equal(200, (int)response.StatusCode);
     }
 
     [Fact]
-    public async Task Without_a_master_key_the_gateway_is_open()
+    public async Task Without_a_master_key_theGateway_is_open()
     {
         await using var open = await GatewayInstance.StartAsync("""
             model_list:
@@ -92,7 +78,7 @@ public sealed class AuthTests : IAsyncLifetime
     [Fact]
     public async Task Env_master_key_overrides_the_config()
     {
-        await using var gateway = await GatewayInstance.StartAsync(Configs.SingleUpstream(_upstream.BaseUrl),
+        await using var gateway = await GatewayInstance.StartAsync(Configs.SingleUpstream(Upstream.BaseUrl),
             new Dictionary<string, string?> { ["LITELLM_MASTER_KEY"] = "sk-from-env" });
 
         using var withConfigKey = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions", Body, Configs.MasterKey));

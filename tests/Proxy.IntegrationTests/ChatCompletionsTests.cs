@@ -6,34 +6,19 @@ using Proxy.IntegrationTests.Infrastructure;
 
 namespace Proxy.IntegrationTests;
 
-public sealed class ChatCompletionsTests : IAsyncLifetime
+public sealed class ChatCompletionsTests : SingleUpstreamTest
 {
-    private FakeUpstreamServer _upstream = null!;
-    private GatewayInstance _gateway = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstreamServer.StartAsync();
-        _gateway = await GatewayInstance.StartAsync(Configs.SingleUpstream(_upstream.BaseUrl));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task Sdk_chat_completion_is_proxied_with_the_deployment_model_and_key()
     {
-        var chat = Sdk.Client(_gateway).GetChatClient("qwen3-8b");
+        var chat = Sdk.Client(Gateway).GetChatClient("qwen3-8b");
 
         var completion = (await chat.CompleteChatAsync([new UserChatMessage("Tell me about quantum mechanics.")])).Value;
 
         Assert.False(string.IsNullOrWhiteSpace(completion.Content[0].Text));
         Assert.True(completion.Usage.InputTokenCount > 0);
         Assert.True(completion.Usage.OutputTokenCount > 0);
-        var recorded = _upstream.Requests.Single(r => r.Path == "/v1/chat/completions");
+        var recorded = Upstream.Requests.Single(r => r.Path == "/v1/chat/completions");
         using var body = JsonDocument.Parse(recorded.Body);
         Assert.Equal("Qwen/Qwen3-8B", body.RootElement.GetProperty("model").GetString());
         Assert.Equal("Bearer " + Configs.UpstreamKey, recorded.Headers["Authorization"]);
@@ -43,7 +28,7 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
     [Fact]
     public async Task Sdk_streaming_chat_yields_every_chunk_and_the_usage()
     {
-        var chat = Sdk.Client(_gateway).GetChatClient("qwen3-8b");
+        var chat = Sdk.Client(Gateway).GetChatClient("qwen3-8b");
         var text = new StringBuilder();
         var updates = 0;
         ChatTokenUsage? usage = null;
@@ -69,7 +54,7 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
     [Fact]
     public async Task Path_without_v1_prefix_is_served_too()
     {
-        using var response = await _gateway.Http.SendAsync(_gateway.Post("/chat/completions",
+        using var response = await Gateway.Http.SendAsync(Gateway.Post("/chat/completions",
             """{"messages":[{"role":"user","content":"hi"}],"model":"qwen3-8b"}""", Configs.MasterKey));
 
         Assert.Equal(200, (int)response.StatusCode);
@@ -83,25 +68,25 @@ public sealed class ChatCompletionsTests : IAsyncLifetime
     [Fact]
     public async Task Legacy_completions_are_proxied()
     {
-        using var response = await _gateway.Http.SendAsync(_gateway.Post("/v1/completions",
+        using var response = await Gateway.Http.SendAsync(Gateway.Post("/v1/completions",
             """{"model":"qwen3-8b","prompt":"Once upon a time","max_tokens":4}""", Configs.MasterKey));
 
         Assert.Equal(200, (int)response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("text_completion", body.RootElement.GetProperty("object").GetString());
         Assert.Equal(4, body.RootElement.GetProperty("usage").GetProperty("completion_tokens").GetInt32());
-        Assert.Equal(1, _upstream.CountFor("/v1/completions"));
+        Assert.Equal(1, Upstream.CountFor("/v1/completions"));
     }
 
     [Fact]
-    public async Task LiteLLM_only_fields_are_not_forwarded_upstream()
+    public async Task LiteLLM_only_fields_are_not_forwardedUpstream()
     {
-        using var response = await _gateway.Http.SendAsync(_gateway.Post("/v1/chat/completions",
+        using var response = await Gateway.Http.SendAsync(Gateway.Post("/v1/chat/completions",
             """{"model":"qwen3-8b","messages":[{"role":"user","content":"hi"}],"metadata":{"tags":["a"]},"num_retries":2,"temperature":0.5}""",
             Configs.MasterKey));
 
         Assert.Equal(200, (int)response.StatusCode);
-        using var forwarded = JsonDocument.Parse(_upstream.Requests.Single(r => r.Path == "/v1/chat/completions").Body);
+        using var forwarded = JsonDocument.Parse(Upstream.Requests.Single(r => r.Path == "/v1/chat/completions").Body);
         Assert.False(forwarded.RootElement.TryGetProperty("metadata", out _));
         Assert.False(forwarded.RootElement.TryGetProperty("num_retries", out _));
         Assert.Equal(0.5, forwarded.RootElement.GetProperty("temperature").GetDouble());

@@ -5,34 +5,19 @@ using Proxy.IntegrationTests.Infrastructure;
 
 namespace Proxy.IntegrationTests;
 
-public sealed class StreamingTests : IAsyncLifetime
+public sealed class StreamingTests : SingleUpstreamTest
 {
-    private FakeUpstreamServer _upstream = null!;
-    private GatewayInstance _gateway = null!;
-
-    public async Task InitializeAsync()
-    {
-        _upstream = await FakeUpstreamServer.StartAsync();
-        _gateway = await GatewayInstance.StartAsync(Configs.SingleUpstream(_upstream.BaseUrl));
-    }
-
-    public async Task DisposeAsync()
-    {
-        await _gateway.DisposeAsync();
-        await _upstream.DisposeAsync();
-    }
-
     [Fact]
     public async Task Streaming_response_is_flushed_per_chunk()
     {
         // 1 role chunk + 6 content chunks, 100 ms apart: the whole stream takes ~600 ms upstream.
         var chunksSent = 0;
-        _upstream.ChunkSent += index => Interlocked.Exchange(ref chunksSent, index + 1);
-        using var request = _gateway.Post("/v1/chat/completions",
+        Upstream.ChunkSent += index => Interlocked.Exchange(ref chunksSent, index + 1);
+        using var request = Gateway.Post("/v1/chat/completions",
             """{"messages":[{"role":"user","content":"stream please"}],"model":"qwen3-8b","stream":true,"max_tokens":6,"fake_chunk_delay_ms":100}""",
             Configs.MasterKey);
 
-        using var response = await _gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        using var response = await Gateway.Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
         await using var stream = await response.Content.ReadAsStreamAsync();
         using var reader = new StreamReader(stream, Encoding.UTF8);
@@ -48,14 +33,14 @@ public sealed class StreamingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Client_disconnect_mid_stream_cancels_the_upstream()
+    public async Task Client_disconnect_mid_stream_cancels_theUpstream()
     {
         var chunksSent = 0;
-        _upstream.ChunkSent += index => Interlocked.Exchange(ref chunksSent, index + 1);
-        var request = _gateway.Post("/v1/chat/completions",
+        Upstream.ChunkSent += index => Interlocked.Exchange(ref chunksSent, index + 1);
+        var request = Gateway.Post("/v1/chat/completions",
             """{"messages":[{"role":"user","content":"long story"}],"model":"qwen3-8b","stream":true,"max_tokens":200,"fake_chunk_delay_ms":20}""",
             Configs.MasterKey);
-        using (var client = new HttpClient { BaseAddress = new Uri(_gateway.RootUrl) })
+        using (var client = new HttpClient { BaseAddress = new Uri(Gateway.RootUrl) })
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
             await using var stream = await response.Content.ReadAsStreamAsync();
@@ -82,11 +67,11 @@ public sealed class StreamingTests : IAsyncLifetime
     [Fact]
     public async Task Upstream_failure_mid_stream_ends_with_an_error_event()
     {
-        using var request = _gateway.Post("/v1/chat/completions",
+        using var request = Gateway.Post("/v1/chat/completions",
             """{"messages":[{"role":"user","content":"hi"}],"model":"qwen3-8b","stream":true,"max_tokens":20,"fake_drop_after_chunks":3}""",
             Configs.MasterKey);
 
-        using var response = await _gateway.Http.SendAsync(request);
+        using var response = await Gateway.Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(200, (int)response.StatusCode);
@@ -99,11 +84,11 @@ public sealed class StreamingTests : IAsyncLifetime
     [Fact]
     public async Task Stream_usage_chunk_is_passed_when_the_client_asks_for_it()
     {
-        using var request = _gateway.Post("/v1/chat/completions",
+        using var request = Gateway.Post("/v1/chat/completions",
             """{"messages":[{"role":"user","content":"hi"}],"model":"qwen3-8b","stream":true,"max_tokens":3,"stream_options":{"include_usage":true}}""",
             Configs.MasterKey);
 
-        using var response = await _gateway.Http.SendAsync(request);
+        using var response = await Gateway.Http.SendAsync(request);
         var body = await response.Content.ReadAsStringAsync();
 
         Assert.Contains("\"choices\":[],\"usage\"", body.Replace(" ", "", StringComparison.Ordinal));

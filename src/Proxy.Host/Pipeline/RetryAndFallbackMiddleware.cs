@@ -172,7 +172,7 @@ internal sealed partial class RetryAndFallbackMiddleware(
         var tooSmall = 0;
         foreach (var destination in available)
         {
-            if (checkContext && destination.Model.Config.Metadata is DeploymentMetadata { Deployment.MaxInputTokens: { } max } && request.EstimatedInputTokens > max)
+            if (checkContext && TooSmall(destination, request.EstimatedInputTokens))
             {
                 tooSmall++;
                 continue;
@@ -189,7 +189,7 @@ internal sealed partial class RetryAndFallbackMiddleware(
             // Every usable deployment has been tried once: a retry may go to one of them again.
             foreach (var destination in available)
             {
-                if (!(checkContext && destination.Model.Config.Metadata is DeploymentMetadata { Deployment.MaxInputTokens: { } max } && request.EstimatedInputTokens > max))
+                if (!(checkContext && TooSmall(destination, request.EstimatedInputTokens)))
                 {
                     result.Add(destination);
                 }
@@ -199,6 +199,9 @@ internal sealed partial class RetryAndFallbackMiddleware(
         contextWindowExceeded = result.Count == 0 && tooSmall > 0;
         return result;
     }
+
+    private static bool TooSmall(DestinationState destination, int inputTokens) =>
+        destination.Model.Config.Metadata is DeploymentMetadata { Deployment.MaxInputTokens: { } max } && inputTokens > max;
 
     private static bool HasUntried(IReadOnlyList<DestinationState> remaining, List<DestinationState> tried)
     {
