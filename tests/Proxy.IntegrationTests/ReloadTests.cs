@@ -36,7 +36,7 @@ public sealed class ReloadTests
 
         await File.WriteAllTextAsync(gateway.ConfigPath, Config("a", "b"));
 
-        Assert.True(await Eventually.TrueAsync(async () => (await ModelsAsync(gateway)).Contains("b"), TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await ModelsAsync(gateway)).Contains("b"), TimeSpan.FromSeconds(20)));
         using var response = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
             """{"model":"b","messages":[{"role":"user","content":"hi"}]}""", Configs.MasterKey));
         Assert.Contains("answer from b", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
@@ -52,7 +52,7 @@ public sealed class ReloadTests
         await File.WriteAllTextAsync(temp, Config("c"));
         File.Move(temp, gateway.ConfigPath, overwrite: true);
 
-        Assert.True(await Eventually.TrueAsync(async () => (await ModelsAsync(gateway)).SequenceEqual(["c"]), TimeSpan.FromSeconds(10)));
+        Assert.True(await Eventually.TrueAsync(async () => (await ModelsAsync(gateway)).SequenceEqual(["c"]), TimeSpan.FromSeconds(20)));
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public sealed class ReloadTests
         await File.WriteAllTextAsync(gateway.ConfigPath, "model_list:\n  - model_name: x\n    litellm_params:\n      model: openai/x\n      rpm: ten\n");
 
         Assert.True(await Eventually.TrueAsync(async () =>
-            (await LastReloadAsync(gateway)).GetProperty("last_reload").GetProperty("status").GetString() == "failed", TimeSpan.FromSeconds(10)));
+            (await LastReloadAsync(gateway)).GetProperty("last_reload").GetProperty("status").GetString() == "failed", TimeSpan.FromSeconds(20)));
         var config = await LastReloadAsync(gateway);
         Assert.Contains("rpm", config.GetProperty("last_reload").GetProperty("errors")[0].GetString(), StringComparison.Ordinal);
         Assert.Equal(1, config.GetProperty("version").GetInt32());
@@ -71,6 +71,21 @@ public sealed class ReloadTests
         using var response = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
             """{"model":"a","messages":[{"role":"user","content":"hi"}]}""", Configs.MasterKey));
         Assert.Equal(200, (int)response.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_file_left_empty_mid_save_is_not_served()
+    {
+        await using var gateway = await GatewayInstance.StartAsync(Config("a"));
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, "");
+        // A negative check needs a bounded wait: several debounce periods.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        Assert.Equal(["a"], await ModelsAsync(gateway));
+        Assert.Equal(1, (await LastReloadAsync(gateway)).GetProperty("version").GetInt32());
+
+        await File.WriteAllTextAsync(gateway.ConfigPath, Config("a", "b"));
+        Assert.True(await Eventually.TrueAsync(async () => (await ModelsAsync(gateway)).Contains("b"), TimeSpan.FromSeconds(20)));
     }
 
     [Fact]
@@ -103,7 +118,7 @@ public sealed class ReloadTests
             await File.WriteAllTextAsync(gateway.ConfigPath, version % 2 == 0 ? Config("a", "c" + version) : Config("a", "b"));
             var expected = version + 2;
             Assert.True(await Eventually.TrueAsync(async () => (await LastReloadAsync(gateway)).GetProperty("version").GetInt32() == expected,
-                TimeSpan.FromSeconds(10)));
+                TimeSpan.FromSeconds(20)));
         }
 
         Volatile.Write(ref stop, true);

@@ -31,9 +31,15 @@ internal sealed partial class ConfigWatcher(ConfigSource source, ConfigReloader 
         {
             while (await _signals.Reader.WaitToReadAsync(stoppingToken))
             {
-                await Task.Delay(Debounce, time, stoppingToken);
                 while (_signals.Reader.TryRead(out _))
                 {
+                }
+
+                await Task.Delay(Debounce, time, stoppingToken);
+                if (_signals.Reader.TryPeek(out _))
+                {
+                    // Still being written: wait for the burst to settle, and never lose its last event.
+                    continue;
                 }
 
                 var hash = HashOf(source.Path);
@@ -98,7 +104,10 @@ internal sealed partial class ConfigWatcher(ConfigSource source, ConfigReloader 
     {
         try
         {
-            return SHA256.HashData(File.ReadAllBytes(path));
+            var bytes = File.ReadAllBytes(path);
+            // An editor that truncates before writing leaves an empty file for a moment; serving no models from it
+            // would refuse every request, so an empty file is treated as a save in progress.
+            return bytes.Length == 0 ? null : SHA256.HashData(bytes);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
