@@ -48,7 +48,6 @@ internal static partial class GatewayHost
         services.AddSingleton(state);
         services.AddSingleton<IProxyConfigProvider>(state);
         services.AddSingleton<IConfigChangeListener>(state);
-        services.AddSingleton<IDeploymentCatalog>(state);
         services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
         services.AddSingleton<OpenAiCompatibleTransformer>();
         services.AddSingleton<PromptTokenCounter>();

@@ -51,18 +51,6 @@ internal sealed class GatewaySnapshot : IProxyConfig
 
     public IChangeToken ChangeToken { get; }
 
-    public bool TryGetDeployment(string id, out Deployment deployment)
-    {
-        if (Deployments.TryGetValue(id, out var route))
-        {
-            deployment = route.Deployment;
-            return true;
-        }
-
-        deployment = null!;
-        return false;
-    }
-
     /// <summary>Tells YARP to read the new snapshot; requests in flight are not affected.</summary>
     public void SignalChanged() => _changed.Cancel();
 }

@@ -8,7 +8,7 @@ namespace Proxy.Host.Routing;
 /// changes routing, deployment facts and settings together: a new snapshot is first handed to YARP, and requests
 /// switch to it only once YARP reports its clusters applied, so that no request sees a model group without a cluster.
 /// </summary>
-internal sealed class GatewayState : IProxyConfigProvider, IConfigChangeListener, IDeploymentCatalog, IRouterOptionsSource
+internal sealed class GatewayState : IProxyConfigProvider, IConfigChangeListener, IRouterOptionsSource
 {
     private volatile GatewaySnapshot _current;
     private volatile GatewaySnapshot _offered;
@@ -30,8 +30,6 @@ internal sealed class GatewayState : IProxyConfigProvider, IConfigChangeListener
     public RouterOptions RouterOptions => _current.Router;
 
     public IProxyConfig GetConfig() => _offered;
-
-    public bool TryGet(string destinationId, out Deployment deployment) => _current.TryGetDeployment(destinationId, out deployment);
 
     public void Publish(GatewaySnapshot next, ReloadStatus status)
     {

@@ -303,5 +303,4 @@ internal static class SnapshotBuilder
         return buffer.ToArray();
     }
 
-    public static string FormatSeconds(TimeSpan t) => t.TotalSeconds.ToString(CultureInfo.InvariantCulture);
 }
