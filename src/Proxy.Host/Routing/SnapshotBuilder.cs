@@ -1,5 +1,4 @@
 using System.Collections.Frozen;
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Proxy.Abstractions;
