@@ -5,7 +5,10 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Real Redis, PostgreSQL (and Chromium for the UI) on free loopback ports, stopped on exit.
+source scripts/services.sh
+trap 'services_stop; rm -f "$log"' EXIT
+services_start
 
 dotnet test Proxy.sln -c Release --nologo --blame-hang-timeout 5m 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

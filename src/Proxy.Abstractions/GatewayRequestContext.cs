@@ -53,5 +53,33 @@ public sealed class GatewayRequestContext
     /// <summary>Timestamp at which the first upstream response byte (headers) arrived.</summary>
     public long UpstreamHeadersTimestamp { get; set; }
 
+    /// <summary>Hash of the virtual key that authenticated the request (never the key itself); null for the master key or an open gateway.</summary>
+    public string? KeyHash { get; set; }
+
+    /// <summary>The virtual key's alias, if it has one (a bounded, operator-chosen label).</summary>
+    public string? KeyAlias { get; set; }
+
+    /// <summary>The request was authenticated with the master key.</summary>
+    public bool IsMasterKey { get; set; }
+
+    /// <summary>Cost of the answer in USD from usage and the deployment's prices; 0 for cache hits; null when unknown.</summary>
+    public double? ResponseCost { get; set; }
+
+    /// <summary>The answer came from the response cache (no deployment was called).</summary>
+    public bool CacheHit { get; set; }
+
+    /// <summary>The cache key of the request when caching applied to it.</summary>
+    public string? CacheKey { get; set; }
+
+    /// <summary>Name of the guardrail that refused the request or its answer, if one did.</summary>
+    public string? BlockedByGuardrail { get; set; }
+
+    /// <summary>Taps registered for the answer; see <see cref="IResponseTap"/>.</summary>
+    public IReadOnlyList<IResponseTap>? ResponseTaps => _responseTaps;
+
+    private List<IResponseTap>? _responseTaps;
+
+    public void AddResponseTap(IResponseTap tap) => (_responseTaps ??= []).Add(tap);
+
     public static GatewayRequestContext? Get(HttpContext context) => context.Features.Get<GatewayRequestContext>();
 }

@@ -7,8 +7,12 @@ namespace Proxy.Host.Pipeline;
 /// First middleware: gives every request its call id and <see cref="GatewayRequestContext"/>, turns unmatched routes
 /// into OpenAI-shaped 404/405s, and is the one place where an unexpected exception becomes a 500 without details.
 /// </summary>
-internal sealed partial class GatewayContextMiddleware(RequestDelegate next, IOpenAiErrorWriter errors, TimeProvider time, ILogger<GatewayContextMiddleware> logger)
+internal sealed partial class GatewayContextMiddleware(
+    RequestDelegate next, IOpenAiErrorWriter errors, TimeProvider time, ILogger<GatewayContextMiddleware> logger,
+    IEnumerable<IRequestCompletionObserver> observers)
 {
+    private readonly IRequestCompletionObserver[] _observers = [.. observers];
+
     public const string CallIdHeader = "x-litellm-call-id";
 
     public async Task InvokeAsync(HttpContext context)
@@ -41,6 +45,26 @@ internal sealed partial class GatewayContextMiddleware(RequestDelegate next, IOp
             context.Response.Clear();
             context.Response.Headers[CallIdHeader] = request.CallId;
             await errors.WriteAsync(context, GatewayError.Internal());
+        }
+        finally
+        {
+            Complete(context, request);
+        }
+    }
+
+    private void Complete(HttpContext context, GatewayRequestContext request)
+    {
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                observer.OnCompleted(context, request);
+            }
+            catch (Exception ex)
+            {
+                // An observer's bug must not turn a served request into a failure.
+                Log.ObserverFailed(logger, observer.GetType().Name, request.CallId, ex);
+            }
         }
     }
 
@@ -78,5 +102,8 @@ internal sealed partial class GatewayContextMiddleware(RequestDelegate next, IOp
     {
         [LoggerMessage(1001, LogLevel.Error, "Unhandled exception while serving call {CallId}")]
         public static partial void UnhandledException(ILogger logger, string callId, Exception exception);
+
+        [LoggerMessage(1002, LogLevel.Error, "Completion observer {Observer} failed for call {CallId}")]
+        public static partial void ObserverFailed(ILogger logger, string observer, string callId, Exception exception);
     }
 }

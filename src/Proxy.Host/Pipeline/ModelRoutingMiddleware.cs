@@ -12,8 +12,12 @@ namespace Proxy.Host.Pipeline;
 /// First stage of the proxy pipeline: reads the body once and finds the model group named by its <c>model</c>; the
 /// router then sends the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
 /// </summary>
-internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors)
+internal sealed class ModelRoutingMiddleware(
+    RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors, IEnumerable<IGatewayRequestStage> stages)
 {
+    // Keys, guardrails, cache: in their declared order, fixed at start-up.
+    private readonly IGatewayRequestStage[] _stages = [.. stages.OrderBy(stage => stage.Order)];
+
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
@@ -80,6 +84,14 @@ internal sealed class ModelRoutingMiddleware(RequestDelegate next, GatewayState 
             ? tokens.CountPromptTokens(body.Span)
             : body.Length / 4;
         context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan });
+        foreach (var stage in _stages)
+        {
+            if (await stage.InvokeAsync(context, request, body.Memory))
+            {
+                return;
+            }
+        }
+
         await next(context);
     }
 

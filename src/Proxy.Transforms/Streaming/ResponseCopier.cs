@@ -21,6 +21,12 @@ public static class ResponseCopier
         HttpContext context, HttpResponseMessage upstream, GatewayRequestContext request, TimeSpan? idleTimeout, CancellationToken bodyTimeout,
         IOpenAiErrorWriter errors, UsageObserver observer)
     {
+        var taps = request.ResponseTaps;
+        if (taps is not null)
+        {
+            return await CopyWithTapsAsync(context, upstream, request, idleTimeout, bodyTimeout, errors, observer, taps);
+        }
+
         var clientAborted = context.RequestAborted;
         var writer = context.Response.BodyWriter;
         Stream? source = null;
@@ -73,6 +79,161 @@ public static class ResponseCopier
             {
                 await source.DisposeAsync();
             }
+        }
+    }
+
+    // The same copy with taps in the way: each piece is shown to every tap before the client sees it, and a non-streamed
+    // body is held whole when a tap asks for it (post_call guardrails). Kept apart so the common path stays as it is.
+    private static async ValueTask<bool> CopyWithTapsAsync(
+        HttpContext context, HttpResponseMessage upstream, GatewayRequestContext request, TimeSpan? idleTimeout, CancellationToken bodyTimeout,
+        IOpenAiErrorWriter errors, UsageObserver observer, IReadOnlyList<IResponseTap> taps)
+    {
+        var clientAborted = context.RequestAborted;
+        var writer = context.Response.BodyWriter;
+        var hold = !request.Stream && HoldsBody(taps);
+        using var held = hold ? new ArrayPoolBufferWriter() : null;
+        Stream? source = null;
+        using var idle = idleTimeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(clientAborted);
+        var readToken = idle?.Token ?? bodyTimeout;
+        var completed = false;
+        try
+        {
+            Restart(idle, idleTimeout);
+            source = await upstream.Content.ReadAsStreamAsync(readToken);
+            while (true)
+            {
+                var memory = held is not null ? held.GetMemory(MinimumReadSize) : writer.GetMemory(MinimumReadSize);
+                int read;
+                try
+                {
+                    Restart(idle, idleTimeout);
+                    read = await source.ReadAsync(memory, readToken);
+                }
+                catch (Exception ex) when (!clientAborted.IsCancellationRequested && IsUpstreamFailure(ex))
+                {
+                    await EndWithErrorAsync(context, request, errors, timedOut: readToken.IsCancellationRequested, idleTimeout ?? TimeSpan.Zero);
+                    return false;
+                }
+
+                if (read == 0)
+                {
+                    break;
+                }
+
+                var piece = memory[..read];
+                observer.Observe(piece.Span);
+                if (await ShowAsync(taps, piece, clientAborted) is { } refused)
+                {
+                    await RefuseAsync(context, request, errors, refused, held is not null);
+                    return false;
+                }
+
+                if (held is not null)
+                {
+                    held.Advance(read);
+                    continue;
+                }
+
+                writer.Advance(read);
+                var flush = await writer.FlushAsync(clientAborted);
+                if (flush.IsCanceled || flush.IsCompleted)
+                {
+                    return false;
+                }
+            }
+
+            foreach (var tap in taps)
+            {
+                if (await tap.OnCompletedAsync(clientAborted) is not { } refused)
+                {
+                    continue;
+                }
+
+                if (held is not null)
+                {
+                    await RefuseAsync(context, request, errors, refused, held: true);
+                    return false;
+                }
+
+                request.UpstreamError ??= refused;
+            }
+
+            completed = true;
+            if (held is not null)
+            {
+                await context.Response.BodyWriter.WriteAsync(held.WrittenMemory, clientAborted);
+            }
+
+            return true;
+        }
+        catch (Exception ex) when (clientAborted.IsCancellationRequested || ex is OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+            return false;
+        }
+        finally
+        {
+            if (!completed)
+            {
+                foreach (var tap in taps)
+                {
+                    tap.OnAborted();
+                }
+            }
+
+            if (source is not null)
+            {
+                await source.DisposeAsync();
+            }
+        }
+    }
+
+    private static bool HoldsBody(IReadOnlyList<IResponseTap> taps)
+    {
+        foreach (var tap in taps)
+        {
+            if (tap.HoldsBody)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async ValueTask<GatewayError?> ShowAsync(IReadOnlyList<IResponseTap> taps, ReadOnlyMemory<byte> piece, CancellationToken cancellationToken)
+    {
+        foreach (var tap in taps)
+        {
+            var refused = await tap.OnDataAsync(piece, cancellationToken);
+            if (refused is not null)
+            {
+                return refused;
+            }
+        }
+
+        return null;
+    }
+
+    // A tap refused the answer: a held body is replaced by the error (nothing was sent); a stream ends with it.
+    private static async ValueTask RefuseAsync(HttpContext context, GatewayRequestContext request, IOpenAiErrorWriter errors, GatewayError error, bool held)
+    {
+        request.UpstreamError ??= error;
+        if (held && !context.Response.HasStarted)
+        {
+            context.Response.Clear();
+            context.Response.Headers["x-litellm-call-id"] = request.CallId;
+            await errors.WriteAsync(context, error);
+            return;
+        }
+
+        errors.WriteSseEvent(context.Response.BodyWriter, error);
+        try
+        {
+            await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or IOException or ConnectionAbortedException)
+        {
+            // The client left at the same moment.
         }
     }
 
