@@ -74,6 +74,9 @@ public sealed class GatewayRequestContext
     /// <summary>Name of the guardrail that refused the request or its answer, if one did.</summary>
     public string? BlockedByGuardrail { get; set; }
 
+    /// <summary>The error the gateway answered the client with (set by the error writer), for metrics and the access log.</summary>
+    public GatewayError? AnsweredError { get; set; }
+
     /// <summary>Taps registered for the answer; see <see cref="IResponseTap"/>.</summary>
     public IReadOnlyList<IResponseTap>? ResponseTaps => _responseTaps;
 
