@@ -218,6 +218,47 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.DoesNotContain("sk-presented-but-wrong", metrics.Text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task The_grafana_dashboard_only_uses_metrics_the_gateway_exposes()
+    {
+        var upstream = await UpstreamAsync(new FakeUpstreamOptions());
+        var gateway = await GatewayAsync(Group("chat", "dep-a", upstream));
+        using (var response = await ChatAsync(gateway, "chat", stream: true))
+        {
+            await response.Content.ReadAsStringAsync();
+        }
+
+        var metrics = await PrometheusText.ScrapeAsync(gateway.Http);
+        var declared = metrics.Text.Split('\n')
+            .Where(line => line.StartsWith("# TYPE ", StringComparison.Ordinal))
+            .Select(line => line.Split(' ')[2])
+            .ToHashSet(StringComparer.Ordinal);
+        using var dashboard = JsonDocument.Parse(RepoFiles.Read("compose/grafana/llm-gateway.json"));
+        var used = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var panel in dashboard.RootElement.GetProperty("panels").EnumerateArray())
+        {
+            if (!panel.TryGetProperty("targets", out var targets))
+            {
+                continue;
+            }
+
+            foreach (var target in targets.EnumerateArray())
+            {
+                foreach (System.Text.RegularExpressions.Match match in System.Text.RegularExpressions.Regex.Matches(
+                    target.GetProperty("expr").GetString()!, @"\b(?:litellm|gateway)_[a-z_]+(?=\s*[{\[)])"))
+                {
+                    used.Add(System.Text.RegularExpressions.Regex.Replace(match.Value, "_(bucket|sum|count)$", ""));
+                }
+            }
+        }
+
+        Assert.True(used.Count >= 15, $"the dashboard should chart the main series, found {used.Count}");
+        // Series other features add when they are configured (keys) are exposed by them; everything else must exist here.
+        string[] elsewhere = ["litellm_remaining_api_key_budget_metric"];
+        var missing = string.Join(", ", used.Where(name => !declared.Contains(name) && !elsewhere.Contains(name)));
+        Assert.True(missing.Length == 0, "the dashboard charts series the gateway does not expose: " + missing);
+    }
+
     private async Task<FakeUpstreamServer> UpstreamAsync(FakeUpstreamOptions options)
     {
         var upstream = await FakeUpstreamServer.StartAsync(options);
