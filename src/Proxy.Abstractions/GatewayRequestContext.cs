@@ -59,6 +59,16 @@ public sealed class GatewayRequestContext
     /// <summary>The virtual key's alias, if it has one (a bounded, operator-chosen label).</summary>
     public string? KeyAlias { get; set; }
 
+    /// <summary>The virtual key's budget (USD) and spend after this request, for the remaining-budget metrics; null when the key has no budget.</summary>
+    public double? KeyMaxBudget { get; set; }
+
+    public double? KeySpend { get; set; }
+
+    /// <summary>What the virtual key may still send this minute (rpm_limit / tpm_limit minus use); null when unlimited.</summary>
+    public long? KeyRemainingRequests { get; set; }
+
+    public long? KeyRemainingTokens { get; set; }
+
     /// <summary>The request was authenticated with the master key.</summary>
     public bool IsMasterKey { get; set; }
 

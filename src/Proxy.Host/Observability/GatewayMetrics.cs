@@ -45,6 +45,10 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     private readonly Histogram _latencyPerOutputToken;
     private readonly Counter _successfulFallbacks;
     private readonly Counter _failedFallbacks;
+    private readonly Gauge _remainingKeyBudget;
+    private readonly Gauge _keyMaxBudget;
+    private readonly Gauge _remainingKeyRequests;
+    private readonly Gauge _remainingKeyTokens;
     private readonly Gauge _inFlight;
     private readonly Counter _retries;
     private readonly Counter _configReloads;
@@ -90,6 +94,13 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         string[] fallbackLabels = ["requested_model", "fallback_model", "hashed_api_key", "api_key_alias", "team", "team_alias", "exception_status", "exception_class"];
         _successfulFallbacks = factory.CreateCounter("litellm_deployment_successful_fallbacks_total", "Requests answered by a fallback group", fallbackLabels);
         _failedFallbacks = factory.CreateCounter("litellm_deployment_failed_fallbacks_total", "Requests whose fallbacks failed too", fallbackLabels);
+        _remainingKeyBudget = factory.CreateGauge("litellm_remaining_api_key_budget_metric", "Budget (USD) the virtual key has left",
+            ["hashed_api_key", "api_key_alias"]);
+        _keyMaxBudget = factory.CreateGauge("litellm_api_key_max_budget_metric", "max_budget (USD) of the virtual key", ["hashed_api_key", "api_key_alias"]);
+        _remainingKeyRequests = factory.CreateGauge("litellm_remaining_api_key_requests_for_model", "Requests the virtual key may still send this minute",
+            ["hashed_api_key", "api_key_alias", "model"]);
+        _remainingKeyTokens = factory.CreateGauge("litellm_remaining_api_key_tokens_for_model", "Tokens the virtual key may still use this minute",
+            ["hashed_api_key", "api_key_alias", "model"]);
         _inFlight = factory.CreateGauge("gateway_in_flight_requests", "Requests being served right now");
         _retries = factory.CreateCounter("gateway_retries_total", "Retries within a model group", ["model_group"]);
         _configReloads = factory.CreateCounter("gateway_config_reloads_total", "Config reloads by result", ["result"]);
@@ -167,6 +178,11 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
                 ExceptionClass(request.FailureKind, failureStatus)).Inc();
         }
 
+        if (request.KeyHash is { } hash)
+        {
+            RecordKey(request, hash, requested);
+        }
+
         if (request.BlockedByGuardrail is { } guardrail)
         {
             _guardrailBlocks.WithLabels(guardrail, requested).Inc();
@@ -226,6 +242,26 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
             var fallbackClass = failed ? ExceptionClass(request.FailureKind, request.AnsweredError?.Status ?? status) : "";
             (failed ? _failedFallbacks : _successfulFallbacks)
                 .WithLabels(requested, model, series.Key.KeyHash, series.Key.KeyAlias, "", "", fallbackStatus, fallbackClass).Inc();
+        }
+    }
+
+    private void RecordKey(GatewayRequestContext request, string hash, string requested)
+    {
+        var alias = request.KeyAlias ?? "";
+        if (request.KeyMaxBudget is { } max)
+        {
+            _keyMaxBudget.WithLabels(hash, alias).Set(max);
+            _remainingKeyBudget.WithLabels(hash, alias).Set(max - (request.KeySpend ?? 0));
+        }
+
+        if (request.KeyRemainingRequests is { } requests)
+        {
+            _remainingKeyRequests.WithLabels(hash, alias, requested).Set(requests);
+        }
+
+        if (request.KeyRemainingTokens is { } tokens)
+        {
+            _remainingKeyTokens.WithLabels(hash, alias, requested).Set(tokens);
         }
     }
 
