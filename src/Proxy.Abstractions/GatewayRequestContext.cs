@@ -59,6 +59,16 @@ public sealed class GatewayRequestContext
     /// <summary>The virtual key's alias, if it has one (a bounded, operator-chosen label).</summary>
     public string? KeyAlias { get; set; }
 
+    /// <summary>The virtual key's budget (USD) and spend after this request, for the remaining-budget metrics; null when the key has no budget.</summary>
+    public double? KeyMaxBudget { get; set; }
+
+    public double? KeySpend { get; set; }
+
+    /// <summary>What the virtual key may still send this minute (rpm_limit / tpm_limit minus use); null when unlimited.</summary>
+    public long? KeyRemainingRequests { get; set; }
+
+    public long? KeyRemainingTokens { get; set; }
+
     /// <summary>The request was authenticated with the master key.</summary>
     public bool IsMasterKey { get; set; }
 
@@ -73,6 +83,9 @@ public sealed class GatewayRequestContext
 
     /// <summary>Name of the guardrail that refused the request or its answer, if one did.</summary>
     public string? BlockedByGuardrail { get; set; }
+
+    /// <summary>The error the gateway answered the client with (set by the error writer), for metrics and the access log.</summary>
+    public GatewayError? AnsweredError { get; set; }
 
     /// <summary>Taps registered for the answer; see <see cref="IResponseTap"/>.</summary>
     public IReadOnlyList<IResponseTap>? ResponseTaps => _responseTaps;

@@ -57,9 +57,11 @@ catch (GatewayStartupException ex)
 }
 
 await app.StartAsync();
+// Through the logger, so that with json_logs the banner is a JSON line like every other.
+var startup = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
 foreach (var address in app.Urls)
 {
-    Console.WriteLine($"Proxy.Host {GatewayVersion.Value} RUNNING on {address}");
+    startup.LogInformation("Proxy.Host {Version} RUNNING on {Address}", GatewayVersion.Value, address);
 }
 
 await app.WaitForShutdownAsync();

@@ -36,6 +36,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
 
         if (masterKey.Matches(presented))
         {
+            GatewayRequestContext.Get(context)?.IsMasterKey = true;
             return next(context);
         }
 

@@ -155,7 +155,8 @@ internal static class ConfigSupport
         const string Litellm = "litellm_settings";
         Add(Litellm, H, "request_timeout", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "allowed_fails", "cooldown_time");
-        Add(Litellm, P, "drop_params", "set_verbose", "json_logs", "cache",
+        Add(Litellm, H, "json_logs");
+        Add(Litellm, P, "drop_params", "set_verbose", "cache",
             "cache_params", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
             "budget_duration", "llamaguard_model_name", "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");

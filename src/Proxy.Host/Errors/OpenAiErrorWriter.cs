@@ -20,6 +20,7 @@ internal sealed class OpenAiErrorWriter : IOpenAiErrorWriter
             return Task.CompletedTask;
         }
 
+        GatewayRequestContext.Get(context)?.AnsweredError = error;
         response.StatusCode = error.Status;
         response.ContentType = "application/json";
         response.ContentLength = null;

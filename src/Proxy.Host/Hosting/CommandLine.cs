@@ -17,6 +17,11 @@ internal sealed record CommandLine
 
     public bool CheckConfig { get; init; }
 
+    /// <summary>Serve /metrics on this port only (0 = the main port).</summary>
+    public int MetricsPort { get; init; }
+
+    public bool MetricsDisabled { get; init; }
+
     public bool Help { get; init; }
 
     public bool Version { get; init; }
@@ -33,12 +38,15 @@ internal sealed record CommandLine
           --host HOST         address to bind (default 0.0.0.0)
           --detailed_debug    debug logging
           --debug             verbose (information) logging of the gateway itself
+          --metrics-port PORT serve /metrics on this port only, not on the main one (keeps metrics private)
+          --no-metrics        do not collect or serve Prometheus metrics
           --check-config      validate the config, print what is honoured, warned about or unsupported, and exit
                               (exit code 1 when the config has errors)
           --version           print the version
           --help, -h          this text
 
-        Environment: LITELLM_MASTER_KEY overrides general_settings.master_key; LITELLM_LOG=DEBUG|INFO|ERROR.
+        Environment: LITELLM_MASTER_KEY overrides general_settings.master_key; LITELLM_LOG=DEBUG|INFO|WARNING|ERROR;
+        JSON_LOGS=True writes one JSON object per log line (as litellm_settings.json_logs).
         """;
 
     public static CommandLine Parse(IReadOnlyList<string> args, Func<string, string?> getEnv)
@@ -103,6 +111,21 @@ internal sealed record CommandLine
                     break;
                 case "--debug":
                     result = result with { Debug = true };
+                    break;
+                case "--metrics-port" or "--metrics_port":
+                    var metricsText = Value();
+                    if (metricsText is not null && TryPort(metricsText, out var metricsPort) && metricsPort > 0)
+                    {
+                        result = result with { MetricsPort = metricsPort };
+                    }
+                    else if (metricsText is not null)
+                    {
+                        errors.Add($"--metrics-port: '{metricsText}' is not a port number");
+                    }
+
+                    break;
+                case "--no-metrics" or "--no_metrics":
+                    result = result with { MetricsDisabled = true };
                     break;
                 case "--check-config" or "--check_config":
                     result = result with { CheckConfig = true };

@@ -6,6 +6,8 @@ using Proxy.Host.Config.Watch;
 using Proxy.Host.Endpoints;
 using Proxy.Host.Errors;
 using Proxy.Host.Health;
+using Proxy.Host.Observability;
+using Prometheus;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
 using Proxy.LoadBalancing;
@@ -33,13 +35,18 @@ internal static partial class GatewayHost
         var state = new GatewayState(initial.Snapshot, new ReloadStatus(now, true, 1, [], initial.WarningCount));
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        ConfigureLogging(builder.Logging, commandLine, getEnv);
+        var jsonLogs = initial.Snapshot.Config.LitellmSettings.JsonLogs || IsTrue(getEnv("JSON_LOGS"));
+        ConfigureLogging(builder.Logging, commandLine, getEnv, jsonLogs);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             // The gateway enforces its own, OpenAI-shaped body limit (general_settings.max_request_size_mb).
             kestrel.Limits.MaxRequestBodySize = null;
             Listen(kestrel, commandLine.Host, commandLine.Port);
+            if (commandLine.MetricsPort > 0)
+            {
+                Listen(kestrel, commandLine.Host, commandLine.MetricsPort);
+            }
         });
 
         var services = builder.Services;
@@ -57,6 +64,13 @@ internal static partial class GatewayHost
         services.AddHttpClient();
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
+        if (!commandLine.MetricsDisabled)
+        {
+            services.AddSingleton<GatewayMetrics>();
+            services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
+        }
+
+        services.AddSingleton<IRequestCompletionObserver, AccessLog>();
 
         var app = builder.Build();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
@@ -78,11 +92,34 @@ internal static partial class GatewayHost
             Log.OpenGateway(startupLogger);
         }
 
+        if (commandLine.MetricsPort > 0)
+        {
+            // The metrics port answers /metrics and nothing else; the main port does not answer /metrics.
+            var metricsPort = commandLine.MetricsPort;
+            app.Use((context, next) =>
+            {
+                var onMetricsPort = context.Connection.LocalPort == metricsPort;
+                var isMetrics = context.Request.Path.Equals("/metrics", StringComparison.Ordinal);
+                if (onMetricsPort != isMetrics)
+                {
+                    context.Response.StatusCode = StatusCodes.Status404NotFound;
+                    return Task.CompletedTask;
+                }
+
+                return next(context);
+            });
+        }
+
         app.UseMiddleware<GatewayContextMiddleware>();
         app.UseRouting();
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();
         app.MapHealthEndpoints();
+        if (app.Services.GetService<GatewayMetrics>() is { } metrics)
+        {
+            app.MapMetrics("/metrics", metrics.Registry).AllowAnonymous();
+        }
+
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ModelRoutingMiddleware>();
@@ -110,7 +147,9 @@ internal static partial class GatewayHost
         }
     }
 
-    private static void ConfigureLogging(ILoggingBuilder logging, CommandLine commandLine, Func<string, string?> getEnv)
+    private static bool IsTrue(string? value) => value is not null && (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value == "1");
+
+    private static void ConfigureLogging(ILoggingBuilder logging, CommandLine commandLine, Func<string, string?> getEnv, bool json)
     {
         var level = (getEnv("LITELLM_LOG") ?? "").ToUpperInvariant() switch
         {
@@ -125,12 +164,25 @@ internal static partial class GatewayHost
         }
 
         logging.ClearProviders();
-        logging.AddSimpleConsole(options =>
+        if (json)
         {
-            options.SingleLine = true;
-            options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            options.UseUtcTimestamp = true;
-        });
+            // One JSON object per line: timestamp, level, category, message and every template value as its own property.
+            logging.AddJsonConsole(options =>
+            {
+                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                options.UseUtcTimestamp = true;
+                options.JsonWriterOptions = new System.Text.Json.JsonWriterOptions { Indented = false };
+            });
+        }
+        else
+        {
+            logging.AddSimpleConsole(options =>
+            {
+                options.SingleLine = true;
+                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                options.UseUtcTimestamp = true;
+            });
+        }
         logging.SetMinimumLevel(level);
         // Framework request logging costs CPU on every request; it is only useful when debugging.
         var frameworkLevel = commandLine.DetailedDebug ? LogLevel.Information : LogLevel.Warning;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Connections;
 using Proxy.Abstractions;
+using Proxy.Host.Observability;
 
 namespace Proxy.Host.Pipeline;
 
@@ -9,7 +10,7 @@ namespace Proxy.Host.Pipeline;
 /// </summary>
 internal sealed partial class GatewayContextMiddleware(
     RequestDelegate next, IOpenAiErrorWriter errors, TimeProvider time, ILogger<GatewayContextMiddleware> logger,
-    IEnumerable<IRequestCompletionObserver> observers)
+    IEnumerable<IRequestCompletionObserver> observers, GatewayMetrics? metrics = null)
 {
     private readonly IRequestCompletionObserver[] _observers = [.. observers];
 
@@ -20,6 +21,7 @@ internal sealed partial class GatewayContextMiddleware(
         var request = new GatewayRequestContext { CallId = CallIdFor(context.Request.Headers), StartTimestamp = time.GetTimestamp() };
         context.Features.Set(request);
         context.Response.Headers[CallIdHeader] = request.CallId;
+        metrics?.RequestStarted();
         try
         {
             await next(context);
@@ -48,6 +50,7 @@ internal sealed partial class GatewayContextMiddleware(
         }
         finally
         {
+            metrics?.RequestEnded();
             Complete(context, request);
         }
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
+using Proxy.Host.Observability;
 using Proxy.Host.Routing;
 using Proxy.LoadBalancing.Retry;
 using Proxy.Transforms.Body;
@@ -17,7 +18,8 @@ namespace Proxy.Host.Pipeline;
 /// re-targeted at the fallback groups in order. Only when nothing is left is the last error written.
 /// </summary>
 internal sealed partial class RetryAndFallbackMiddleware(
-    RequestDelegate next, IProxyStateLookup proxyState, IOpenAiErrorWriter errors, IRandomSource random, TimeProvider time, ILogger<RetryAndFallbackMiddleware> logger)
+    RequestDelegate next, IProxyStateLookup proxyState, IOpenAiErrorWriter errors, IRandomSource random, TimeProvider time, ILogger<RetryAndFallbackMiddleware> logger,
+    GatewayMetrics? metrics = null)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -99,6 +101,11 @@ internal sealed partial class RetryAndFallbackMiddleware(
 
             PrepareAttempt(context, request, candidates, options);
             await next(context);
+            if (metrics is not null && request.Deployment is { } attempted && context.GetReverseProxyFeature().ProxiedDestination is not null)
+            {
+                metrics.AttemptEnded(request, attempted);
+            }
+
             if (context.Response.HasStarted || request.FailureKind == UpstreamFailureKind.None || context.RequestAborted.IsCancellationRequested)
             {
                 return true;
@@ -128,6 +135,7 @@ internal sealed partial class RetryAndFallbackMiddleware(
             }
 
             request.AttemptedRetries++;
+            metrics?.Retried(group.Name);
         }
     }
 

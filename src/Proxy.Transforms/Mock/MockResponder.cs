@@ -43,6 +43,9 @@ public static class MockResponder
         var response = context.Response;
         var promptTokens = Math.Max(1, (promptBytes + 3) / 4);
         var completionTokens = Math.Max(1, (content.Length + 3) / 4);
+        // The mock's usage is what spend, metrics and logs count, as for a real answer.
+        request.PromptTokens = promptTokens;
+        request.CompletionTokens = request.Endpoint == OpenAiEndpoint.Embeddings ? 0 : completionTokens;
         var model = request.ModelGroup ?? "";
         var id = NewId(request.Endpoint);
         var created = time.GetUtcNow().ToUnixTimeSeconds();

@@ -38,14 +38,14 @@ public sealed class GatewayInstance : IAsyncDisposable
 
     internal IServiceProvider Services => _app.Services;
 
-    public static async Task<GatewayInstance> StartAsync(string yaml, IDictionary<string, string?>? environment = null)
+    public static async Task<GatewayInstance> StartAsync(string yaml, IDictionary<string, string?>? environment = null, IReadOnlyList<string>? extraArgs = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "gw-tests-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var configPath = Path.Combine(directory, "config.yaml");
         await File.WriteAllTextAsync(configPath, yaml);
         var env = new ConcurrentDictionary<string, string?>(environment ?? new Dictionary<string, string?>());
-        var commandLine = CommandLine.Parse(["--config", configPath, "--host", "127.0.0.1", "--port", "0"], _ => null);
+        var commandLine = CommandLine.Parse(["--config", configPath, "--host", "127.0.0.1", "--port", "0", .. extraArgs ?? []], _ => null);
         var app = GatewayHost.Build(commandLine, name => env.TryGetValue(name, out var v) ? v : null, (name, value) => env[name] = value);
         // A start-up that hangs must fail the test, not the whole run.
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));

@@ -7,7 +7,8 @@ namespace Proxy.Host.Config.Watch;
 /// Loads the config file and, when it is valid, swaps in a new snapshot. An invalid file leaves the old snapshot
 /// serving, is logged with every reason, and is shown by /health/readiness.
 /// </summary>
-internal sealed partial class ConfigReloader(GatewayState state, ConfigSource source, TimeProvider time, ILogger<ConfigReloader> logger)
+internal sealed partial class ConfigReloader(
+    GatewayState state, ConfigSource source, TimeProvider time, ILogger<ConfigReloader> logger, Observability.GatewayMetrics? metrics = null)
 {
     private readonly Lock _gate = new();
     private int _lastVersion = state.Current.Version;
@@ -36,12 +37,14 @@ internal sealed partial class ConfigReloader(GatewayState state, ConfigSource so
                 }
 
                 state.RecordFailedReload(failed);
+                metrics?.ConfigReloaded(false, state.Current.Version);
                 return failed;
             }
 
             _lastVersion = outcome.Snapshot.Version;
             var status = new ReloadStatus(now, true, outcome.Snapshot.Version, [], outcome.WarningCount);
             state.Publish(outcome.Snapshot, status);
+            metrics?.ConfigReloaded(true, outcome.Snapshot.Version);
             Log.Reloaded(logger, outcome.Snapshot.Version, outcome.Snapshot.VisibleGroupNames.Count, outcome.Snapshot.Deployments.Count);
             return status;
         }

@@ -1,0 +1,385 @@
+using System.Collections.Concurrent;
+using Prometheus;
+using Proxy.Abstractions;
+
+namespace Proxy.Host.Observability;
+
+/// <summary>
+/// The gateway's Prometheus metrics, under LiteLLM's names and labels where LiteLLM has them (so its dashboards and
+/// alerts keep working) and <c>gateway_*</c> names for what is ours. One registry per gateway instance. Label values
+/// are bounded: model group names, deployment ids and api bases from the config, key hashes and aliases, HTTP statuses
+/// and error classes; never a key, never a raw user string.
+/// </summary>
+internal sealed class GatewayMetrics : IRequestCompletionObserver
+{
+    // LiteLLM's LATENCY_BUCKETS (seconds).
+    private static readonly double[] LatencyBuckets =
+    [
+        0.005, 0.00625, 0.0125, 0.025, 0.05, 0.1, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5, 6, 6.5, 7, 7.5, 8, 8.5, 9, 9.5, 10,
+        15, 20, 25, 30, 60, 120, 180, 240, 300,
+    ];
+
+    // LiteLLM's common label set "K".
+    private static readonly string[] KeyLabels = ["end_user", "hashed_api_key", "api_key_alias", "requested_model", "team", "team_alias", "user"];
+    private static readonly string[] DeploymentLabels = ["litellm_model_name", "model_id", "api_base", "api_provider"];
+    private static readonly string[] DeploymentKeyLabels = ["requested_model", "litellm_model_name", "model_id", "api_base", "api_provider", "hashed_api_key", "api_key_alias", "team", "team_alias"];
+
+    private readonly Counter _totalRequests;
+    private readonly Counter _failedRequests;
+    private readonly Histogram _totalLatency;
+    private readonly Histogram _overheadLatency;
+    private readonly Histogram _llmApiLatency;
+    private readonly Histogram _timeToFirstToken;
+    private readonly Counter _spend;
+    private readonly Counter _totalTokens;
+    private readonly Counter _inputTokens;
+    private readonly Counter _outputTokens;
+    private readonly Counter _cacheHits;
+    private readonly Counter _cacheMisses;
+    private readonly Counter _cachedTokens;
+    private readonly Gauge _deploymentState;
+    private readonly Counter _deploymentCooledDown;
+    private readonly Counter _deploymentSuccess;
+    private readonly Counter _deploymentTotal;
+    private readonly Counter _deploymentFailure;
+    private readonly Histogram _latencyPerOutputToken;
+    private readonly Counter _successfulFallbacks;
+    private readonly Counter _failedFallbacks;
+    private readonly Gauge _remainingKeyBudget;
+    private readonly Gauge _keyMaxBudget;
+    private readonly Gauge _remainingKeyRequests;
+    private readonly Gauge _remainingKeyTokens;
+    private readonly Gauge _inFlight;
+    private readonly Counter _retries;
+    private readonly Counter _configReloads;
+    private readonly Gauge _configVersion;
+    private readonly Counter _guardrailBlocks;
+    private readonly ConcurrentDictionary<SeriesKey, RequestSeries> _series = new();
+
+    private readonly TimeProvider _time;
+
+    public GatewayMetrics(TimeProvider time)
+    {
+        _time = time;
+        Registry = Metrics.NewCustomRegistry();
+        var factory = Metrics.WithCustomRegistry(Registry);
+        // prometheus_client (LiteLLM) appends _total to counters when it exposes them; these are the exposed names.
+        _totalRequests = factory.CreateCounter("litellm_proxy_total_requests_metric_total", "Requests made to the proxy, by status code",
+            [.. KeyLabels, "status_code"]);
+        _failedRequests = factory.CreateCounter("litellm_proxy_failed_requests_metric_total", "Requests the proxy answered with an error",
+            [.. KeyLabels, "exception_status", "exception_class"]);
+        _totalLatency = Histogram(factory, "litellm_request_total_latency_metric", "Seconds from request to the end of the response", [.. KeyLabels, "model"]);
+        _overheadLatency = Histogram(factory, "litellm_overhead_latency_metric", "Seconds the gateway itself added before the upstream call", [.. KeyLabels, "model"]);
+        _llmApiLatency = Histogram(factory, "litellm_llm_api_latency_metric", "Seconds of the upstream LLM API call",
+            ["model", "hashed_api_key", "api_key_alias", "team", "team_alias", "requested_model", "end_user", "user"]);
+        _timeToFirstToken = Histogram(factory, "litellm_llm_api_time_to_first_token_metric", "Seconds to the first streamed byte of the upstream",
+            ["model", "hashed_api_key", "api_key_alias", "team", "team_alias"]);
+        _spend = factory.CreateCounter("litellm_spend_metric_total", "Spend in USD", [.. KeyLabels, "model"]);
+        _totalTokens = factory.CreateCounter("litellm_total_tokens_metric_total", "Input + output tokens", [.. KeyLabels, "model"]);
+        _inputTokens = factory.CreateCounter("litellm_input_tokens_metric_total", "Input (prompt) tokens", [.. KeyLabels, "model"]);
+        _outputTokens = factory.CreateCounter("litellm_output_tokens_metric_total", "Output (completion) tokens", [.. KeyLabels, "model"]);
+        _cacheHits = factory.CreateCounter("litellm_cache_hits_metric_total", "Requests answered from the response cache", [.. KeyLabels, "model"]);
+        _cacheMisses = factory.CreateCounter("litellm_cache_misses_metric_total", "Cacheable requests the cache could not answer", [.. KeyLabels, "model"]);
+        _cachedTokens = factory.CreateCounter("litellm_cached_tokens_metric_total", "Tokens served from the response cache", [.. KeyLabels, "model"]);
+        _deploymentState = factory.CreateGauge("litellm_deployment_state", "0 = healthy, 1 = partial outage (last call failed), 2 = complete outage (cooling down)",
+            DeploymentLabels);
+        _deploymentCooledDown = factory.CreateCounter("litellm_deployment_cooled_down_total", "Times a deployment was put in cooldown",
+            [.. DeploymentLabels, "exception_status"]);
+        _deploymentSuccess = factory.CreateCounter("litellm_deployment_success_responses_total", "Successful calls to a deployment", DeploymentKeyLabels);
+        _deploymentTotal = factory.CreateCounter("litellm_deployment_total_requests_total", "Calls to a deployment", DeploymentKeyLabels);
+        _deploymentFailure = factory.CreateCounter("litellm_deployment_failure_responses_total", "Failed calls to a deployment",
+            [.. DeploymentKeyLabels, "exception_status", "exception_class"]);
+        _latencyPerOutputToken = Histogram(factory, "litellm_deployment_latency_per_output_token", "Seconds per output token of a deployment",
+            [.. DeploymentLabels, "hashed_api_key", "api_key_alias", "team", "team_alias"]);
+        string[] fallbackLabels = ["requested_model", "fallback_model", "hashed_api_key", "api_key_alias", "team", "team_alias", "exception_status", "exception_class"];
+        _successfulFallbacks = factory.CreateCounter("litellm_deployment_successful_fallbacks_total", "Requests answered by a fallback group", fallbackLabels);
+        _failedFallbacks = factory.CreateCounter("litellm_deployment_failed_fallbacks_total", "Requests whose fallbacks failed too", fallbackLabels);
+        _remainingKeyBudget = factory.CreateGauge("litellm_remaining_api_key_budget_metric", "Budget (USD) the virtual key has left",
+            ["hashed_api_key", "api_key_alias"]);
+        _keyMaxBudget = factory.CreateGauge("litellm_api_key_max_budget_metric", "max_budget (USD) of the virtual key", ["hashed_api_key", "api_key_alias"]);
+        _remainingKeyRequests = factory.CreateGauge("litellm_remaining_api_key_requests_for_model", "Requests the virtual key may still send this minute",
+            ["hashed_api_key", "api_key_alias", "model"]);
+        _remainingKeyTokens = factory.CreateGauge("litellm_remaining_api_key_tokens_for_model", "Tokens the virtual key may still use this minute",
+            ["hashed_api_key", "api_key_alias", "model"]);
+        _inFlight = factory.CreateGauge("gateway_in_flight_requests", "Requests being served right now");
+        _retries = factory.CreateCounter("gateway_retries_total", "Retries within a model group", ["model_group"]);
+        _configReloads = factory.CreateCounter("gateway_config_reloads_total", "Config reloads by result", ["result"]);
+        _configVersion = factory.CreateGauge("gateway_config_version", "Version of the config being served (1 = the one loaded at start)");
+        _guardrailBlocks = factory.CreateCounter("gateway_guardrail_blocks_total", "Requests or answers refused by a guardrail", ["guardrail", "model_group"]);
+        Factory = factory;
+        _configVersion.Set(1);
+    }
+
+    public CollectorRegistry Registry { get; }
+
+    /// <summary>For features that add their own series (cache, keys, guardrails) to the same registry.</summary>
+    public IMetricFactory Factory { get; }
+
+    public void RequestStarted() => _inFlight.Inc();
+
+    public void RequestEnded() => _inFlight.Dec();
+
+    public void ConfigReloaded(bool succeeded, int version)
+    {
+        _configReloads.WithLabels(succeeded ? "success" : "failure").Inc();
+        if (succeeded)
+        {
+            _configVersion.Set(version);
+        }
+    }
+
+    /// <summary>One attempt against a deployment has ended (before any retry or fallback decision).</summary>
+    public void AttemptEnded(GatewayRequestContext request, Deployment deployment)
+    {
+        var requested = request.RequestedModelGroup ?? deployment.ModelGroup;
+        var apiBase = ApiBaseLabel(deployment);
+        var provider = deployment.Provider;
+        var keyHash = request.KeyHash ?? "";
+        var alias = request.KeyAlias ?? "";
+        _deploymentTotal.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, provider, keyHash, alias, "", "").Inc();
+        if (request.FailureKind == UpstreamFailureKind.None)
+        {
+            _deploymentSuccess.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, provider, keyHash, alias, "", "").Inc();
+            _deploymentState.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, provider).Set(0);
+            if (!request.Stream && request.CompletionTokens is > 0 and var tokens && request.UpstreamHeadersTimestamp != 0)
+            {
+                var seconds = _time.GetElapsedTime(request.AttemptStartTimestamp).TotalSeconds;
+                _latencyPerOutputToken.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, provider, keyHash, alias, "", "").Observe(seconds / tokens);
+            }
+
+            return;
+        }
+
+        var status = StatusOf(request);
+        var statusText = StatusText(status);
+        _deploymentFailure.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, provider, keyHash, alias, "", "", statusText, ExceptionClass(request.FailureKind, status)).Inc();
+        _deploymentState.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, provider).Set(request.CooledDown ? 2 : 1);
+        if (request.CooledDown)
+        {
+            _deploymentCooledDown.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, provider, statusText).Inc();
+        }
+    }
+
+    public void Retried(string modelGroup) => _retries.WithLabels(modelGroup).Inc();
+
+    /// <summary>The request is finished: the response has been fully written.</summary>
+    public void OnCompleted(HttpContext context, GatewayRequestContext request)
+    {
+        var status = context.Response.StatusCode;
+        var requested = request.RequestedModelGroup ?? request.ModelGroup ?? "";
+        var model = request.ModelGroup ?? "";
+        var series = _series.GetOrAdd(new SeriesKey(requested, model, request.KeyHash ?? "", request.KeyAlias ?? ""), CreateSeries);
+        series.StatusCounter(status).Inc();
+        var failed = status >= 400 || request.FailureKind != UpstreamFailureKind.None;
+        if (failed)
+        {
+            var failureStatus = request.AnsweredError?.Status ?? (status >= 400 ? status : StatusOf(request));
+            _failedRequests.WithLabels("", series.Key.KeyHash, series.Key.KeyAlias, requested, "", "", "", StatusText(failureStatus),
+                ExceptionClass(request.FailureKind, failureStatus)).Inc();
+        }
+
+        if (request.KeyHash is { } hash)
+        {
+            RecordKey(request, hash, requested);
+        }
+
+        if (request.BlockedByGuardrail is { } guardrail)
+        {
+            _guardrailBlocks.WithLabels(guardrail, requested).Inc();
+        }
+
+        if (request.ModelGroup is null)
+        {
+            // Not a model call (admin, health, or refused before a model group was known).
+            return;
+        }
+
+        var time = _time;
+        var now = time.GetTimestamp();
+        series.TotalLatency.Observe(time.GetElapsedTime(request.StartTimestamp, now).TotalSeconds);
+        if (request.CacheHit)
+        {
+            series.CacheHits.Inc();
+            if (request.CompletionTokens is { } cached)
+            {
+                series.CachedTokens.Inc(cached);
+            }
+        }
+        else if (request.CacheKey is not null)
+        {
+            series.CacheMisses.Inc();
+        }
+
+        if (request.AttemptStartTimestamp != 0 && !request.CacheHit)
+        {
+            series.Overhead.Observe(time.GetElapsedTime(request.StartTimestamp, request.AttemptStartTimestamp).TotalSeconds);
+            if (!failed)
+            {
+                series.LlmApiLatency.Observe(time.GetElapsedTime(request.AttemptStartTimestamp, now).TotalSeconds);
+                if (request.Stream && request.UpstreamHeadersTimestamp != 0)
+                {
+                    series.TimeToFirstToken.Observe(time.GetElapsedTime(request.AttemptStartTimestamp, request.UpstreamHeadersTimestamp).TotalSeconds);
+                }
+            }
+        }
+
+        if (!failed && !request.CacheHit && (request.PromptTokens is not null || request.CompletionTokens is not null))
+        {
+            var input = request.PromptTokens ?? 0;
+            var output = request.CompletionTokens ?? 0;
+            series.InputTokens.Inc(input);
+            series.OutputTokens.Inc(output);
+            series.TotalTokens.Inc(input + output);
+            if (request.ResponseCost is { } cost)
+            {
+                series.Spend.Inc(cost);
+            }
+        }
+
+        if (request.AttemptedFallbacks > 0)
+        {
+            var fallbackStatus = failed ? StatusText(request.AnsweredError?.Status ?? status) : "";
+            var fallbackClass = failed ? ExceptionClass(request.FailureKind, request.AnsweredError?.Status ?? status) : "";
+            (failed ? _failedFallbacks : _successfulFallbacks)
+                .WithLabels(requested, model, series.Key.KeyHash, series.Key.KeyAlias, "", "", fallbackStatus, fallbackClass).Inc();
+        }
+    }
+
+    private void RecordKey(GatewayRequestContext request, string hash, string requested)
+    {
+        var alias = request.KeyAlias ?? "";
+        if (request.KeyMaxBudget is { } max)
+        {
+            _keyMaxBudget.WithLabels(hash, alias).Set(max);
+            _remainingKeyBudget.WithLabels(hash, alias).Set(max - (request.KeySpend ?? 0));
+        }
+
+        if (request.KeyRemainingRequests is { } requests)
+        {
+            _remainingKeyRequests.WithLabels(hash, alias, requested).Set(requests);
+        }
+
+        if (request.KeyRemainingTokens is { } tokens)
+        {
+            _remainingKeyTokens.WithLabels(hash, alias, requested).Set(tokens);
+        }
+    }
+
+    private RequestSeries CreateSeries(SeriesKey key) => new(key, this);
+
+    private static Histogram Histogram(IMetricFactory factory, string name, string help, string[] labels) =>
+        factory.CreateHistogram(name, help, new HistogramConfiguration { LabelNames = labels, Buckets = LatencyBuckets });
+
+    private static int StatusOf(GatewayRequestContext request) => request.UpstreamError?.Status ?? request.FailureKind switch
+    {
+        UpstreamFailureKind.Timeout => 408,
+        UpstreamFailureKind.RateLimit => 429,
+        UpstreamFailureKind.Connection => 502,
+        UpstreamFailureKind.ServiceUnavailable => 503,
+        UpstreamFailureKind.Authentication => 401,
+        UpstreamFailureKind.PermissionDenied => 403,
+        UpstreamFailureKind.NotFound => 404,
+        UpstreamFailureKind.BadRequest or UpstreamFailureKind.ContextWindowExceeded or UpstreamFailureKind.ContentPolicyViolation => 400,
+        _ => 500,
+    };
+
+    /// <summary>LiteLLM's exception class names (litellm.exceptions), as its exception_class label shows them.</summary>
+    internal static string ExceptionClass(UpstreamFailureKind kind, int status) => kind switch
+    {
+        UpstreamFailureKind.ContextWindowExceeded => "ContextWindowExceededError",
+        UpstreamFailureKind.ContentPolicyViolation => "ContentPolicyViolationError",
+        UpstreamFailureKind.Timeout => "Timeout",
+        UpstreamFailureKind.Connection => "APIConnectionError",
+        _ => status switch
+        {
+            400 => "BadRequestError",
+            401 => "AuthenticationError",
+            403 => "PermissionDeniedError",
+            404 => "NotFoundError",
+            408 => "Timeout",
+            413 => "BadRequestError",
+            422 => "UnprocessableEntityError",
+            429 => "RateLimitError",
+            502 => "APIConnectionError",
+            503 => "ServiceUnavailableError",
+            _ when status >= 500 => "InternalServerError",
+            _ => "APIError",
+        },
+    };
+
+    private static string StatusText(int status) => status switch
+    {
+        200 => "200",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        408 => "408",
+        429 => "429",
+        500 => "500",
+        502 => "502",
+        503 => "503",
+        _ => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+    };
+
+    // An api_base may carry credentials in its user-info or query (rare, but possible); the label never does.
+    private static string ApiBaseLabel(Deployment deployment)
+    {
+        if (deployment.ApiBase is not { } apiBase)
+        {
+            return "";
+        }
+
+        if (!apiBase.Contains('@', StringComparison.Ordinal) && !apiBase.Contains('?', StringComparison.Ordinal))
+        {
+            return apiBase;
+        }
+
+        return Uri.TryCreate(apiBase, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Path).Replace(uri.UserInfo + "@", "", StringComparison.Ordinal) : "";
+    }
+
+    private readonly record struct SeriesKey(string Requested, string Model, string KeyHash, string KeyAlias);
+
+    /// <summary>
+    /// The children of every per-request metric for one (requested group, served group, key) combination, looked up
+    /// once per combination instead of once per metric per request.
+    /// </summary>
+    private sealed class RequestSeries(SeriesKey key, GatewayMetrics metrics)
+    {
+        private readonly ConcurrentDictionary<int, Counter.Child> _byStatus = new();
+        // Children are made on first use, so that a series nobody fed (cache metrics with no cache) is not exposed as 0.
+        private Histogram.Child? _totalLatency, _overhead, _llmApiLatency, _timeToFirstToken;
+        private Counter.Child? _spend, _totalTokens, _inputTokens, _outputTokens, _cacheHits, _cacheMisses, _cachedTokens;
+
+        public SeriesKey Key { get; } = key;
+
+        public Histogram.Child TotalLatency => _totalLatency ??= metrics._totalLatency.WithLabels(Labels(Key.Model));
+
+        public Histogram.Child Overhead => _overhead ??= metrics._overheadLatency.WithLabels(Labels(Key.Model));
+
+        public Histogram.Child LlmApiLatency =>
+            _llmApiLatency ??= metrics._llmApiLatency.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, "", "", Key.Requested, "", "");
+
+        public Histogram.Child TimeToFirstToken => _timeToFirstToken ??= metrics._timeToFirstToken.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, "", "");
+
+        public Counter.Child Spend => _spend ??= metrics._spend.WithLabels(Labels(Key.Model));
+
+        public Counter.Child TotalTokens => _totalTokens ??= metrics._totalTokens.WithLabels(Labels(Key.Model));
+
+        public Counter.Child InputTokens => _inputTokens ??= metrics._inputTokens.WithLabels(Labels(Key.Model));
+
+        public Counter.Child OutputTokens => _outputTokens ??= metrics._outputTokens.WithLabels(Labels(Key.Model));
+
+        public Counter.Child CacheHits => _cacheHits ??= metrics._cacheHits.WithLabels(Labels(Key.Model));
+
+        public Counter.Child CacheMisses => _cacheMisses ??= metrics._cacheMisses.WithLabels(Labels(Key.Model));
+
+        public Counter.Child CachedTokens => _cachedTokens ??= metrics._cachedTokens.WithLabels(Labels(Key.Model));
+
+        public Counter.Child StatusCounter(int status) =>
+            _byStatus.TryGetValue(status, out var child) ? child : _byStatus.GetOrAdd(status, s => metrics._totalRequests.WithLabels(Labels(StatusText(s))));
+
+        // K (end_user, hashed_api_key, api_key_alias, requested_model, team, team_alias, user) + one more label.
+        private string[] Labels(string last) => ["", Key.KeyHash, Key.KeyAlias, Key.Requested, "", "", "", last];
+    }
+}
