@@ -55,6 +55,9 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     private readonly Gauge _configVersion;
     private readonly Counter _guardrailBlocks;
     private readonly ConcurrentDictionary<SeriesKey, RequestSeries> _series = new();
+    private readonly ConcurrentDictionary<DeploymentSeriesKey, DeploymentSeries> _deploymentSeries = new();
+
+    private const int MaxCachedSeries = 4096;
 
     private readonly TimeProvider _time;
 
@@ -132,31 +135,42 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     public void AttemptEnded(GatewayRequestContext request, Deployment deployment)
     {
         var requested = request.RequestedModelGroup ?? deployment.ModelGroup;
-        var apiBase = ApiBaseLabel(deployment);
-        var provider = deployment.Provider;
-        var keyHash = request.KeyHash ?? "";
-        var alias = request.KeyAlias ?? "";
-        _deploymentTotal.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, provider, keyHash, alias, "", "").Inc();
+        var seriesKey = new DeploymentSeriesKey(deployment, requested, request.KeyHash ?? "", request.KeyAlias ?? "");
+        if (!_deploymentSeries.TryGetValue(seriesKey, out var series))
+        {
+            if (_deploymentSeries.Count >= MaxCachedSeries)
+            {
+                // Reloads replace Deployment objects; drop the lookups of old ones now and then (the series stay exported).
+                _deploymentSeries.Clear();
+            }
+
+            series = _deploymentSeries.GetOrAdd(seriesKey, CreateDeploymentSeries);
+        }
+
+        series.Total.Inc();
         if (request.FailureKind == UpstreamFailureKind.None)
         {
-            _deploymentSuccess.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, provider, keyHash, alias, "", "").Inc();
-            _deploymentState.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, provider).Set(0);
+            series.Success.Inc();
+            series.State.Set(0);
             if (!request.Stream && request.CompletionTokens is > 0 and var tokens && request.UpstreamHeadersTimestamp != 0)
             {
-                var seconds = _time.GetElapsedTime(request.AttemptStartTimestamp).TotalSeconds;
-                _latencyPerOutputToken.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, provider, keyHash, alias, "", "").Observe(seconds / tokens);
+                series.LatencyPerOutputToken.Observe(_time.GetElapsedTime(request.AttemptStartTimestamp).TotalSeconds / tokens);
             }
 
             return;
         }
 
+        // Failures are rarer: their labels are looked up each time.
+        var key = series.Key;
+        var apiBase = series.ApiBase;
         var status = StatusOf(request);
         var statusText = StatusText(status);
-        _deploymentFailure.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, provider, keyHash, alias, "", "", statusText, ExceptionClass(request.FailureKind, status)).Inc();
-        _deploymentState.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, provider).Set(request.CooledDown ? 2 : 1);
+        _deploymentFailure.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, deployment.Provider, key.KeyHash, key.KeyAlias, "", "", statusText,
+            ExceptionClass(request.FailureKind, status)).Inc();
+        series.State.Set(request.CooledDown ? 2 : 1);
         if (request.CooledDown)
         {
-            _deploymentCooledDown.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, provider, statusText).Inc();
+            _deploymentCooledDown.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, deployment.Provider, statusText).Inc();
         }
     }
 
@@ -267,6 +281,8 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
 
     private RequestSeries CreateSeries(SeriesKey key) => new(key, this);
 
+    private DeploymentSeries CreateDeploymentSeries(DeploymentSeriesKey key) => new(key, this);
+
     private static Histogram Histogram(IMetricFactory factory, string name, string help, string[] labels) =>
         factory.CreateHistogram(name, help, new HistogramConfiguration { LabelNames = labels, Buckets = LatencyBuckets });
 
@@ -336,6 +352,55 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         }
 
         return Uri.TryCreate(apiBase, UriKind.Absolute, out var uri) ? uri.GetLeftPart(UriPartial.Path).Replace(uri.UserInfo + "@", "", StringComparison.Ordinal) : "";
+    }
+
+    // The Deployment record is replaced on every reload, so series keyed by it follow the config; old keys are few.
+    // Compared by reference: a record's value equality would walk every field on each lookup.
+    private readonly struct DeploymentSeriesKey(Deployment deployment, string requested, string keyHash, string keyAlias) : IEquatable<DeploymentSeriesKey>
+    {
+        public Deployment Deployment { get; } = deployment;
+
+        public string Requested { get; } = requested;
+
+        public string KeyHash { get; } = keyHash;
+
+        public string KeyAlias { get; } = keyAlias;
+
+        public bool Equals(DeploymentSeriesKey other) =>
+            ReferenceEquals(Deployment, other.Deployment) && string.Equals(Requested, other.Requested, StringComparison.Ordinal)
+            && string.Equals(KeyHash, other.KeyHash, StringComparison.Ordinal) && string.Equals(KeyAlias, other.KeyAlias, StringComparison.Ordinal);
+
+        public override bool Equals(object? obj) => obj is DeploymentSeriesKey other && Equals(other);
+
+        public override int GetHashCode() =>
+            HashCode.Combine(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(Deployment), Requested, KeyHash, KeyAlias);
+    }
+
+    /// <summary>Children of the per-attempt deployment metrics for one (deployment, requested group, key).</summary>
+    private sealed class DeploymentSeries
+    {
+        public DeploymentSeries(DeploymentSeriesKey key, GatewayMetrics metrics)
+        {
+            Key = key;
+            var deployment = key.Deployment;
+            ApiBase = ApiBaseLabel(deployment);
+            Total = metrics._deploymentTotal.WithLabels(key.Requested, deployment.ModelGroup, deployment.Id, ApiBase, deployment.Provider, key.KeyHash, key.KeyAlias, "", "");
+            Success = metrics._deploymentSuccess.WithLabels(key.Requested, deployment.ModelGroup, deployment.Id, ApiBase, deployment.Provider, key.KeyHash, key.KeyAlias, "", "");
+            State = metrics._deploymentState.WithLabels(deployment.ModelGroup, deployment.Id, ApiBase, deployment.Provider);
+            LatencyPerOutputToken = metrics._latencyPerOutputToken.WithLabels(deployment.ModelGroup, deployment.Id, ApiBase, deployment.Provider, key.KeyHash, key.KeyAlias, "", "");
+        }
+
+        public DeploymentSeriesKey Key { get; }
+
+        public string ApiBase { get; }
+
+        public Counter.Child Total { get; }
+
+        public Counter.Child Success { get; }
+
+        public Gauge.Child State { get; }
+
+        public Histogram.Child LatencyPerOutputToken { get; }
     }
 
     private readonly record struct SeriesKey(string Requested, string Model, string KeyHash, string KeyAlias);
