@@ -5,10 +5,12 @@ using Proxy.Host.Auth;
 using Proxy.Host.Config.Watch;
 using Proxy.Host.Endpoints;
 using Proxy.Host.Errors;
+using Proxy.Host.Guardrails;
 using Proxy.Host.Health;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
 using Proxy.LoadBalancing;
+using Proxy.Transforms.Guardrails;
 using Proxy.Transforms.Providers;
 using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy.Configuration;
@@ -57,6 +59,7 @@ internal static partial class GatewayHost
         services.AddHttpClient();
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
+        services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
 
         var app = builder.Build();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
@@ -85,6 +88,7 @@ internal static partial class GatewayHost
         app.MapHealthEndpoints();
         app.MapReverseProxy(proxy =>
         {
+            proxy.UseGuardrailModerations();
             proxy.UseMiddleware<ModelRoutingMiddleware>();
             proxy.UseMiddleware<RetryAndFallbackMiddleware>();
             proxy.UseLoadBalancing();
