@@ -29,9 +29,10 @@ internal static class GuardrailSettingsBuilder
             }
 
             var apiKey = entry.ApiKey;
-            if (kind == GuardrailKind.OpenAiModeration && apiKey is null && getEnv("OPENAI_API_KEY") is { Length: > 0 } key)
+            if (kind == GuardrailKind.OpenAiModeration && apiKey is null && entry.ApiBase is null && getEnv("OPENAI_API_KEY") is { Length: > 0 } key)
             {
-                // As LiteLLM: the OpenAI key from the environment when the guardrail names none.
+                // As LiteLLM, the OpenAI key from the environment when the guardrail names none; unlike LiteLLM, only
+                // for OpenAI itself, so that the key never goes to a wrapper or another third party.
                 apiKey = new Abstractions.Secret(key);
             }
 

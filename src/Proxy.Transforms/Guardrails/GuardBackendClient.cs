@@ -62,8 +62,9 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
             return new ModerationBatch(results, null);
         }
 
-        var body = Json(writer =>
+        var body = Json((guardrail, inputs), static (writer, state) =>
         {
+            var (guardrail, inputs) = state;
             writer.WriteStartObject();
             if (guardrail.Model is not null)
             {
@@ -114,8 +115,9 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
             // The server applies Llama Guard's own chat template, which wants strictly alternating user/assistant turns.
             var turns = LlamaGuardPrompt.Alternating(conversation);
             uri = guardrail.UriFor("chat/completions");
-            body = Json(writer =>
+            body = Json((guardrail, turns), static (writer, state) =>
             {
+                var (guardrail, turns) = state;
                 writer.WriteStartObject();
                 writer.WriteString("model"u8, guardrail.Model ?? "llama-guard");
                 writer.WriteStartArray("messages"u8);
@@ -137,8 +139,9 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
         {
             var prompt = LlamaGuardPrompt.Build(conversation, assessAgent);
             uri = guardrail.UriFor("completions");
-            body = Json(writer =>
+            body = Json((guardrail, prompt), static (writer, state) =>
             {
+                var (guardrail, prompt) = state;
                 writer.WriteStartObject();
                 writer.WriteString("model"u8, guardrail.Model ?? "llama-guard");
                 writer.WriteString("prompt"u8, prompt);
@@ -237,12 +240,13 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
         return string.Empty;
     }
 
-    private static byte[] Json(Action<Utf8JsonWriter> write)
+    // Static writers with explicit state: no closure per call.
+    private static byte[] Json<TState>(TState state, Action<Utf8JsonWriter, TState> write)
     {
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            write(writer);
+            write(writer, state);
         }
 
         return buffer.WrittenSpan.ToArray();
