@@ -182,7 +182,7 @@ internal static class ConfigSupport
         Add(Guardrail, H, "guardrail_name", "litellm_params");
         Add(Guardrail, P, "guardrail_info");
         Add(Guardrail + ".litellm_params", H, "guardrail", "mode", "default_on", "api_base", "api_key", "model", "timeout",
-            "unreachable_fallback", "llama_guard_api");
+            "unreachable_fallback", "llama_guard_api", "streaming_sampling_rate", "streaming_end_of_stream_only");
         Add(Litellm, H, "llamaguard_model_name");
         return table.ToFrozenDictionary(StringComparer.Ordinal);
     }

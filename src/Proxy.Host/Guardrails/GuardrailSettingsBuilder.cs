@@ -48,6 +48,8 @@ internal static class GuardrailSettingsBuilder
                 Timeout = TimeSpan.FromSeconds(entry.Timeout ?? GuardrailDefinition.DefaultTimeoutSeconds),
                 FailOpen = entry.FailOpen,
                 LlamaGuardChat = entry.LlamaGuardChat,
+                // LiteLLM samples every 5 events by default; here sampling is opt-in, each sample being a guard call.
+                StreamingSamplingRate = entry.StreamingEndOfStreamOnly ? 0 : entry.StreamingSamplingRate ?? 0,
             });
         }
 

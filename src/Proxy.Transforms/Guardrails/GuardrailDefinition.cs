@@ -38,6 +38,12 @@ public sealed record GuardrailDefinition
     /// </summary>
     public bool LlamaGuardChat { get; init; }
 
+    /// <summary>
+    /// post_call on streams: also check the text so far every this many content events (LiteLLM's
+    /// <c>streaming_sampling_rate</c>); 0 checks only at the end, before <c>[DONE]</c>.
+    /// </summary>
+    public int StreamingSamplingRate { get; init; }
+
     /// <summary>Built from LiteLLM's legacy <c>callbacks: ["llamaguard_moderations"]</c>: blocks with its legacy message.</summary>
     public bool Legacy { get; init; }
 

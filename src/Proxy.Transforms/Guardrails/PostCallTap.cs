@@ -6,7 +6,8 @@ namespace Proxy.Transforms.Guardrails;
 /// <summary>
 /// post_call: judges the model's answer before the client has it. A JSON answer is held whole (the copier holds it
 /// because <see cref="HoldsBody"/>) and checked when complete. A stream flows as it arrives while its text is collected;
-/// the piece that carries <c>data: [DONE]</c> waits for the check, so a flagged stream ends with an SSE error event
+/// the piece that carries <c>data: [DONE]</c> waits for the check (and, with <c>streaming_sampling_rate</c>, every Nth
+/// content event waits for a check of the text so far), so a flagged stream ends with an SSE error event
 /// instead of a clean end (what was already sent cannot be taken back; LiteLLM's streaming check is no stricter).
 /// </summary>
 internal sealed class PostCallTap(
@@ -15,6 +16,7 @@ internal sealed class PostCallTap(
     private ArrayPoolBufferWriter? _body;
     private SseTextCollector? _stream;
     private bool _checked;
+    private int _sampledAt;
 
     public bool HoldsBody => true;
 
@@ -29,7 +31,20 @@ internal sealed class PostCallTap(
         }
 
         _stream ??= new SseTextCollector();
-        return _stream.Feed(data.Span) ? CheckAsync(_stream.Text, cancellationToken) : default;
+        if (_stream.Feed(data.Span))
+        {
+            return CheckAsync(_stream.Text, cancellationToken);
+        }
+
+        // Sampled checks as the text grows hold only the piece that triggers them.
+        var rate = guardrail.StreamingSamplingRate;
+        if (rate > 0 && _stream.ContentEvents - _sampledAt >= rate)
+        {
+            _sampledAt = _stream.ContentEvents;
+            return SampleAsync(_stream.Text, cancellationToken);
+        }
+
+        return default;
     }
 
     public ValueTask<GatewayError?> OnCompletedAsync(CancellationToken cancellationToken)
@@ -71,6 +86,11 @@ internal sealed class PostCallTap(
     private ValueTask<GatewayError?> CheckAsync(string answer, CancellationToken cancellationToken)
     {
         _checked = true;
+        return SampleAsync(answer, cancellationToken);
+    }
+
+    private ValueTask<GatewayError?> SampleAsync(string answer, CancellationToken cancellationToken)
+    {
         if (string.IsNullOrWhiteSpace(answer))
         {
             // Tool calls only, or an empty answer: no text to judge.

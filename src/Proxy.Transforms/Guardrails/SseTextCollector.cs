@@ -15,6 +15,9 @@ internal sealed class SseTextCollector
 
     public string Text => _text.ToString();
 
+    /// <summary>Events that added text so far.</summary>
+    public int ContentEvents { get; private set; }
+
     /// <summary>Feeds one piece; true when it holds the end of the stream (<c>[DONE]</c>).</summary>
     public bool Feed(ReadOnlySpan<byte> piece)
     {
@@ -115,7 +118,7 @@ internal sealed class SseTextCollector
                     reader.Read();
                     if (reader.TokenType == JsonTokenType.String)
                     {
-                        _text.Append(reader.GetString());
+                        Add(reader.GetString());
                     }
 
                     return;
@@ -140,7 +143,7 @@ internal sealed class SseTextCollector
                     reader.Read();
                     if (isContent && reader.TokenType == JsonTokenType.String)
                     {
-                        _text.Append(reader.GetString());
+                        Add(reader.GetString());
                         return;
                     }
 
@@ -151,6 +154,15 @@ internal sealed class SseTextCollector
             }
 
             return;
+        }
+    }
+
+    private void Add(string? text)
+    {
+        if (!string.IsNullOrEmpty(text))
+        {
+            _text.Append(text);
+            ContentEvents++;
         }
     }
 }

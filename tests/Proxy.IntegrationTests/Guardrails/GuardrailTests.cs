@@ -156,6 +156,22 @@ public sealed class GuardrailTests : GuardrailFixture
     }
 
     [Fact]
+    public async Task Post_call_with_sampling_stops_a_flagged_stream_early()
+    {
+        Model.Options.FixedContent = "Sure. To build a bomb you first need a long list of parts, then the assembly, then the end of the story.";
+        await StartAsync("llama_guard", mode: "post_call", extra: "streaming_sampling_rate: 2");
+
+        using var response = await PostAsync("/v1/chat/completions", With(SafePrompt, "\"stream\":true,\"fake_chunk_delay_ms\":10,"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"content\"", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("story", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("[DONE]", text, StringComparison.Ordinal);
+        Assert.Contains("data: {\"error\"", text, StringComparison.Ordinal);
+        Assert.True(GuardCalls >= 2, $"{GuardCalls} guard calls");
+    }
+
+    [Fact]
     public async Task Post_call_lets_a_safe_stream_finish()
     {
         await StartAsync("openai_moderation", mode: "post_call");

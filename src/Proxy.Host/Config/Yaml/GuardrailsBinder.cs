@@ -47,6 +47,8 @@ internal static class GuardrailsBinder
                 Timeout = p.Double("timeout", min: 0.001),
                 FailOpen = FailOpen(p),
                 LlamaGuardChat = LlamaGuardChat(p),
+                StreamingSamplingRate = p.Int("streaming_sampling_rate", min: 1),
+                StreamingEndOfStreamOnly = p.Bool("streaming_end_of_stream_only") ?? false,
                 Extra = p.RemainingAsText(),
                 Line = entry.Line,
             };
