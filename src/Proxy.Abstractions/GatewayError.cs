@@ -9,6 +9,9 @@ public readonly record struct GatewayError(int Status, string Type, string Messa
 {
     public string Code => Status.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
+    /// <summary>Extra members written inside the error object (a guardrail's verdict); null for most errors.</summary>
+    public IGatewayErrorDetails? Details { get; init; }
+
     public static GatewayError InvalidJson(string detail) => new(400, "invalid_request_error",
         $"Request body is not valid JSON: {detail}. Send a JSON object such as {{\"model\": \"...\", \"messages\": [...]}}.");
 

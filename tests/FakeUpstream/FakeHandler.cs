@@ -473,6 +473,12 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
             return;
         }
 
+        if (options.GuardMalformed)
+        {
+            await WriteJsonAsync(context, 200, "{\"id\":\"modr-x\",\"unexpected\":true}"u8.ToArray(), cancellationToken);
+            return;
+        }
+
         var model = request.TryGetProperty("model", out var m) && m.ValueKind == JsonValueKind.String ? m.GetString()! : "text-moderation-latest";
         var category = OpenAiCategory(options.GuardCategory);
         var bytes = Json(w =>
@@ -910,7 +916,7 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
         Regex.IsMatch(text, options.GuardPattern, RegexOptions.None, TimeSpan.FromSeconds(1));
 
     private static string Judge(string text, FakeUpstreamOptions options) =>
-        IsUnsafe(text, options) ? "unsafe\n" + options.GuardCategory : "safe";
+        options.GuardMalformed ? "I cannot assess that." : IsUnsafe(text, options) ? "unsafe\n" + options.GuardCategory : "safe";
 
     private static string OpenAiCategory(string guardCategory) => guardCategory.Trim().ToUpperInvariant() switch
     {

@@ -65,4 +65,7 @@ public sealed class FakeUpstreamOptions
 
     /// <summary>The Llama Guard category of unsafe text (S1 ... S14).</summary>
     public string GuardCategory { get; set; } = "S1";
+
+    /// <summary>Guard mode answers nonsense: Llama Guard says neither safe nor unsafe, /v1/moderations has no results.</summary>
+    public bool GuardMalformed { get; set; }
 }

@@ -112,7 +112,8 @@ internal static class ConfigSupport
         }
 
         Add(string.Empty, H, "model_list", "environment_variables");
-        Add(string.Empty, P, "router_settings", "litellm_settings", "general_settings", "guardrails");
+        Add(string.Empty, P, "router_settings", "litellm_settings", "general_settings");
+        Add(string.Empty, H, "guardrails");
         foreach (var section in UnsupportedSections)
         {
             table[section] = I;
@@ -158,7 +159,7 @@ internal static class ConfigSupport
         Add(Litellm, H, "json_logs");
         Add(Litellm, P, "drop_params", "set_verbose", "cache",
             "cache_params", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
-            "budget_duration", "llamaguard_model_name", "turn_off_message_logging", "redact_user_api_key_info",
+            "budget_duration", "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");
         Add(Litellm + ".cache_params", P, "type", "host", "port", "password", "redis_url", "namespace", "ttl",
             "supported_call_types", "mode", "max_connections", "similarity_threshold", "redis_startup_nodes",
@@ -179,8 +180,11 @@ internal static class ConfigSupport
             "disable_master_key_return", "default_team_disabled", "max_response_size_mb", "disable_retry_on_max_parallel_request_limit_error");
 
         const string Guardrail = "guardrails[*]";
-        Add(Guardrail, P, "guardrail_name", "litellm_params", "guardrail_info");
-        Add(Guardrail + ".litellm_params", P, "guardrail", "mode", "default_on", "api_base", "api_key", "model");
+        Add(Guardrail, H, "guardrail_name", "litellm_params");
+        Add(Guardrail, P, "guardrail_info");
+        Add(Guardrail + ".litellm_params", H, "guardrail", "mode", "default_on", "api_base", "api_key", "model", "timeout",
+            "unreachable_fallback", "llama_guard_api", "streaming_sampling_rate", "streaming_end_of_stream_only");
+        Add(Litellm, H, "llamaguard_model_name");
         return table.ToFrozenDictionary(StringComparer.Ordinal);
     }
 }

@@ -57,6 +57,7 @@ internal sealed class OpenAiErrorWriter : IOpenAiErrorWriter
         }
 
         json.WriteString("code"u8, error.Code);
+        error.Details?.WriteTo(json);
         json.WriteEndObject();
         json.WriteEndObject();
     }

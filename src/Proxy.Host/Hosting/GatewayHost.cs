@@ -5,12 +5,14 @@ using Proxy.Host.Auth;
 using Proxy.Host.Config.Watch;
 using Proxy.Host.Endpoints;
 using Proxy.Host.Errors;
+using Proxy.Host.Guardrails;
 using Proxy.Host.Health;
 using Proxy.Host.Observability;
 using Prometheus;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
 using Proxy.LoadBalancing;
+using Proxy.Transforms.Guardrails;
 using Proxy.Transforms.Providers;
 using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy.Configuration;
@@ -71,6 +73,7 @@ internal static partial class GatewayHost
         }
 
         services.AddSingleton<IRequestCompletionObserver, AccessLog>();
+        services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
 
         var app = builder.Build();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
@@ -122,6 +125,7 @@ internal static partial class GatewayHost
 
         app.MapReverseProxy(proxy =>
         {
+            proxy.UseGuardrailModerations();
             proxy.UseMiddleware<ModelRoutingMiddleware>();
             proxy.UseMiddleware<RetryAndFallbackMiddleware>();
             proxy.UseLoadBalancing();

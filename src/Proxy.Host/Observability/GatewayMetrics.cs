@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Prometheus;
 using Proxy.Abstractions;
+using Proxy.Transforms.Guardrails;
 
 namespace Proxy.Host.Observability;
 
@@ -61,7 +62,7 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
 
     private readonly TimeProvider _time;
 
-    public GatewayMetrics(TimeProvider time)
+    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null)
     {
         _time = time;
         Registry = Metrics.NewCustomRegistry();
@@ -111,6 +112,23 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         _guardrailBlocks = factory.CreateCounter("gateway_guardrail_blocks_total", "Requests or answers refused by a guardrail", ["guardrail", "model_group"]);
         Factory = factory;
         _configVersion.Set(1);
+        if (guardrails is not null)
+        {
+            var checks = factory.CreateCounter("gateway_guardrail_checks_total",
+                "Guardrail checks by result: passed, blocked, failed_open / failed_closed (the guard failed and the request went on / was refused)",
+                ["guardrail", "result"]);
+            // The guardrails keep their own counters; they are copied into the series when Prometheus scrapes.
+            Registry.AddBeforeCollectCallback(() =>
+            {
+                foreach (var (name, counters) in guardrails.All)
+                {
+                    checks.WithLabels(name, "passed").IncTo(counters.Passed);
+                    checks.WithLabels(name, "blocked").IncTo(counters.Blocked);
+                    checks.WithLabels(name, "failed_open").IncTo(counters.FailedOpen);
+                    checks.WithLabels(name, "failed_closed").IncTo(counters.FailedClosed);
+                }
+            });
+        }
     }
 
     public CollectorRegistry Registry { get; }

@@ -124,7 +124,7 @@ public static class ResponseCopier
                 observer.Observe(piece.Span);
                 if (await ShowAsync(taps, piece, clientAborted) is { } refused)
                 {
-                    await RefuseAsync(context, request, errors, refused, held is not null);
+                    await RefuseAsync(context, request, errors, refused);
                     return false;
                 }
 
@@ -151,7 +151,7 @@ public static class ResponseCopier
 
                 if (held is not null)
                 {
-                    await RefuseAsync(context, request, errors, refused, held: true);
+                    await RefuseAsync(context, request, errors, refused);
                     return false;
                 }
 
@@ -214,11 +214,12 @@ public static class ResponseCopier
         return null;
     }
 
-    // A tap refused the answer: a held body is replaced by the error (nothing was sent); a stream ends with it.
-    private static async ValueTask RefuseAsync(HttpContext context, GatewayRequestContext request, IOpenAiErrorWriter errors, GatewayError error, bool held)
+    // A tap refused the answer: a held body is replaced by the error (nothing was sent); a started stream ends with it.
+    private static async ValueTask RefuseAsync(HttpContext context, GatewayRequestContext request, IOpenAiErrorWriter errors, GatewayError error)
     {
         request.UpstreamError ??= error;
-        if (held && !context.Response.HasStarted)
+        // A held body, or a stream refused at its first piece (during_call guardrails), has sent nothing yet: a plain error.
+        if (!context.Response.HasStarted)
         {
             context.Response.Clear();
             context.Response.Headers["x-litellm-call-id"] = request.CallId;

@@ -8,6 +8,9 @@ internal sealed class ConfigSource(string? path, Func<string, string?> getEnv, A
 {
     public string? Path { get; } = path is null ? null : System.IO.Path.GetFullPath(path);
 
+    /// <summary>The process environment as the config sees it (including its environment_variables).</summary>
+    public string? GetEnv(string name) => getEnv(name);
+
     public ConfigOutcome Load(int version, DateTimeOffset now, GatewaySnapshot? previous)
     {
         var result = Path is null

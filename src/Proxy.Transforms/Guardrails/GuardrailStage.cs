@@ -1,0 +1,99 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Proxy.Abstractions;
+
+namespace Proxy.Transforms.Guardrails;
+
+/// <summary>
+/// Applies the guardrails a request is subject to (default_on, or named in its <c>guardrails</c>): pre_call ones are
+/// awaited here, before routing, so a flagged input never reaches a model; during_call ones start here and a tap holds
+/// the answer until they pass; post_call ones get a tap that checks the answer before it is released.
+/// </summary>
+internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailChecker checker, IOpenAiErrorWriter errors) : IGatewayRequestStage
+{
+    public int Order => 200;
+
+    public ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> body)
+    {
+        var settings = source.Current;
+        // Without guardrails (the common case) this stage costs one field read.
+        if (!settings.Any || request.Endpoint == OpenAiEndpoint.Moderations)
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        return new ValueTask<bool>(InvokeCoreAsync(context, request, body, settings));
+    }
+
+    private async Task<bool> InvokeCoreAsync(HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> body, GuardrailSettings settings)
+    {
+        GuardInput input;
+        try
+        {
+            input = GuardInput.Parse(body.Span);
+        }
+        catch (JsonException)
+        {
+            // The routing scan accepted the body; nothing here can judge what it could not read.
+            return false;
+        }
+
+        var conversation = input.Conversation();
+        var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions;
+        foreach (var guardrail in settings.All)
+        {
+            if (!Applies(guardrail, input.Requested))
+            {
+                continue;
+            }
+
+            var modes = guardrail.Modes;
+            if ((modes & GuardrailModes.PreCall) != 0 && conversation.Count > 0)
+            {
+                var refused = await checker.RunAsync(guardrail, conversation, assessAgent: false, request, context.RequestAborted);
+                if (refused is { } error)
+                {
+                    await errors.WriteAsync(context, error);
+                    return true;
+                }
+            }
+
+            if ((modes & GuardrailModes.DuringCall) != 0 && conversation.Count > 0)
+            {
+                // Started now, awaited by the tap when the answer's first piece is about to be released.
+                var check = checker.RunAsync(guardrail, conversation, assessAgent: false, request, context.RequestAborted);
+                request.AddResponseTap(new DuringCallTap(check));
+            }
+
+            if ((modes & GuardrailModes.PostCall) != 0 && answersText)
+            {
+                request.AddResponseTap(new PostCallTap(checker, guardrail, conversation, request));
+            }
+        }
+
+        return false;
+    }
+
+    private static bool Applies(GuardrailDefinition guardrail, List<string>? requested)
+    {
+        if (guardrail.DefaultOn)
+        {
+            return true;
+        }
+
+        if (requested is null)
+        {
+            return false;
+        }
+
+        foreach (var name in requested)
+        {
+            if (string.Equals(name, guardrail.Name, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,105 @@
+using Proxy.Abstractions;
+using Proxy.Transforms.Streaming;
+
+namespace Proxy.Transforms.Guardrails;
+
+/// <summary>
+/// post_call: judges the model's answer before the client has it. A JSON answer is held whole (the copier holds it
+/// because <see cref="HoldsBody"/>) and checked when complete. A stream flows as it arrives while its text is collected;
+/// the piece that carries <c>data: [DONE]</c> waits for the check (and, with <c>streaming_sampling_rate</c>, every Nth
+/// content event waits for a check of the text so far), so a flagged stream ends with an SSE error event
+/// instead of a clean end (what was already sent cannot be taken back; LiteLLM's streaming check is no stricter).
+/// </summary>
+internal sealed class PostCallTap(
+    GuardrailChecker checker, GuardrailDefinition guardrail, IReadOnlyList<GuardMessage> conversation, GatewayRequestContext request) : IResponseTap
+{
+    private ArrayPoolBufferWriter? _body;
+    private SseTextCollector? _stream;
+    private bool _checked;
+    private int _sampledAt;
+
+    public bool HoldsBody => true;
+
+    public ValueTask<GatewayError?> OnDataAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (!request.Stream)
+        {
+            _body ??= new ArrayPoolBufferWriter();
+            data.Span.CopyTo(_body.GetSpan(data.Length));
+            _body.Advance(data.Length);
+            return default;
+        }
+
+        _stream ??= new SseTextCollector();
+        if (_stream.Feed(data.Span))
+        {
+            return CheckAsync(_stream.Text, cancellationToken);
+        }
+
+        // Sampled checks as the text grows hold only the piece that triggers them.
+        var rate = guardrail.StreamingSamplingRate;
+        if (rate > 0 && _stream.ContentEvents - _sampledAt >= rate)
+        {
+            _sampledAt = _stream.ContentEvents;
+            return SampleAsync(_stream.Text, cancellationToken);
+        }
+
+        return default;
+    }
+
+    public ValueTask<GatewayError?> OnCompletedAsync(CancellationToken cancellationToken)
+    {
+        if (_checked)
+        {
+            return default;
+        }
+
+        if (request.Stream)
+        {
+            return CheckAsync(_stream?.Text ?? string.Empty, cancellationToken);
+        }
+
+        string? text;
+        try
+        {
+            text = _body is null ? null : GuardBackendClient.CompletionText(_body.WrittenMemory.Span);
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            text = null;
+        }
+        finally
+        {
+            _body?.Dispose();
+            _body = null;
+        }
+
+        return CheckAsync(text ?? string.Empty, cancellationToken);
+    }
+
+    public void OnAborted()
+    {
+        _body?.Dispose();
+        _body = null;
+    }
+
+    private ValueTask<GatewayError?> CheckAsync(string answer, CancellationToken cancellationToken)
+    {
+        _checked = true;
+        return SampleAsync(answer, cancellationToken);
+    }
+
+    private ValueTask<GatewayError?> SampleAsync(string answer, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(answer))
+        {
+            // Tool calls only, or an empty answer: no text to judge.
+            return default;
+        }
+
+        var turns = new List<GuardMessage>(conversation.Count + 1);
+        turns.AddRange(conversation);
+        turns.Add(new GuardMessage(true, answer));
+        return new ValueTask<GatewayError?>(checker.RunAsync(guardrail, turns, assessAgent: true, request, cancellationToken));
+    }
+}
