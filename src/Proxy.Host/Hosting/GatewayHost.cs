@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Proxy.Abstractions;
 using Proxy.Host.Auth;
+using Proxy.Host.Caching;
 using Proxy.Host.Config.Watch;
 using Proxy.Host.Endpoints;
 using Proxy.Host.Errors;
@@ -57,6 +58,7 @@ internal static partial class GatewayHost
         services.AddHttpClient();
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
+        services.AddGatewayCache(getEnv);
 
         var app = builder.Build();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
@@ -83,6 +85,7 @@ internal static partial class GatewayHost
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();
         app.MapHealthEndpoints();
+        app.MapCacheEndpoints();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ModelRoutingMiddleware>();
