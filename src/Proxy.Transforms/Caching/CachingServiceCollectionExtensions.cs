@@ -13,6 +13,7 @@ public static class CachingServiceCollectionExtensions
         services.TryAddSingleton<CacheStats>();
         services.TryAddSingleton<ResponseCache>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IGatewayRequestStage, ResponseCacheStage>());
+        services.AddHostedService<ResponseCacheStarter>();
         return services;
     }
 }

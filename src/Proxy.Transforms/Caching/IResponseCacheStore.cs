@@ -6,6 +6,9 @@ internal interface IResponseCacheStore : IDisposable
     /// <summary>False when the backend is known to be unreachable right now (then no call is made).</summary>
     bool IsAvailable { get; }
 
+    /// <summary>Completes when the first connection attempt has ended (either way).</summary>
+    Task Started { get; }
+
     ValueTask<ReadOnlyMemory<byte>?> GetAsync(string key, CancellationToken cancellationToken);
 
     /// <summary>Stores without waiting for the backend's answer where it can (Redis: fire and forget).</summary>

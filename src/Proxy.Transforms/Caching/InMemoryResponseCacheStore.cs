@@ -16,6 +16,8 @@ internal sealed class InMemoryResponseCacheStore(long maxBytes, TimeProvider tim
 
     public bool IsAvailable => true;
 
+    public Task Started => Task.CompletedTask;
+
     public long Bytes
     {
         get

@@ -28,6 +28,8 @@ internal sealed partial class RedisResponseCacheStore : IResponseCacheStore
 
     public bool IsAvailable => _multiplexer is { IsConnected: true };
 
+    public Task Started => _connecting;
+
     public async ValueTask<ReadOnlyMemory<byte>?> GetAsync(string key, CancellationToken cancellationToken)
     {
         var database = Database();

@@ -90,6 +90,27 @@ public sealed partial class ResponseCache(ICacheOptionsSource source, CacheStats
         }
     }
 
+    /// <summary>
+    /// Opens the cache of the config in force and waits a bounded time for its first connection, so a gateway that
+    /// starts next to a running Redis caches from its first request; a Redis that is down delays start-up by at most that.
+    /// </summary>
+    public async Task StartAsync(TimeSpan wait, CancellationToken cancellationToken)
+    {
+        if (Current is not { } active)
+        {
+            return;
+        }
+
+        try
+        {
+            await active.Store.Started.WaitAsync(wait, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            // Requests run uncached until the background connection succeeds.
+        }
+    }
+
     /// <summary>/cache/ping: null when caching is off; throws when the backend fails.</summary>
     public async Task<CachePing?> PingAsync(CancellationToken cancellationToken)
     {
