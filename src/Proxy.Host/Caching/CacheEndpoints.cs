@@ -52,7 +52,8 @@ internal static partial class CacheEndpoints
 
         var redis = ping.Options.Backend == CacheBackend.Redis;
         context.Response.ContentType = "application/json";
-        await using var json = new Utf8JsonWriter(context.Response.Body);
+        // Relaxed escaping: the params are Python-style strings ("['completion', ...]"), shown as LiteLLM shows them.
+        await using var json = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         json.WriteStartObject();
         json.WriteString("status"u8, "healthy"u8);
         json.WriteString("cache_type"u8, redis ? "redis"u8 : "local"u8);

@@ -47,6 +47,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
         {
             request.CacheHit = true;
             request.ResponseCost = 0;
+            request.RequestedModelGroup ??= request.ModelGroup;
             cache.Stats.OnHit();
             return true;
         }
