@@ -126,3 +126,24 @@ public sealed class CacheKeyBuilderTests
         Assert.Equal(Key(forward), Key(backward));
     }
 }
+
+public sealed class CacheKeyAllocationTests
+{
+    [Fact]
+    public void Key_of_a_large_reordered_body_allocates_only_the_key_string()
+    {
+        var prompt = new string('x', 12_000);
+        var body = Encoding.UTF8.GetBytes(
+            "{\"messages\":[{\"content\":\"" + prompt + "\",\"role\":\"user\"},{\"role\":\"assistant\",\"content\":\"ok\"}],\"temperature\":0.1,\"model\":\"qwen3\",\"max_tokens\":5}");
+        var control = default(CacheControl);
+        CacheKeyBuilder.Build(body, OpenAiEndpoint.ChatCompletions, "qwen3", null, ref control);
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var key = CacheKeyBuilder.Build(body, OpenAiEndpoint.ChatCompletions, "qwen3", null, ref control);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.NotNull(key);
+        // The 64-character hex string is ~150 bytes; pooled buffers and the hash live on the pool and the stack.
+        Assert.InRange(allocated, 1, 200);
+    }
+}
