@@ -40,7 +40,7 @@ internal static class CacheOptionsFactory
             Ttl = ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Endpoints = EndpointsFor(p.SupportedCallTypes),
             OperationTimeout = TimeSpan.FromSeconds(p.SocketTimeout ?? 0.1),
-            MaxItemBytes = (p.MaxItemKb ?? 1024) * 1024,
+            MaxItemBytes = Math.Min(p.MaxItemKb ?? 1024, 1024 * 1024) * 1024,
             MaxMemoryBytes = (p.MaxMemoryKb ?? 256 * 1024) * 1024,
         };
         if (backend == CacheBackend.Redis)
