@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http;
 using Proxy.Abstractions;
+using Proxy.Transforms.Usage;
 
 namespace Proxy.Transforms.Caching;
 
@@ -48,6 +49,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
             request.CacheHit = true;
             request.ResponseCost = 0;
             request.RequestedModelGroup ??= request.ModelGroup;
+            RecordUsage(request, response.Span);
             cache.Stats.OnHit();
             return true;
         }
@@ -55,6 +57,23 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
         cache.Stats.OnMiss();
         Register(request, active, key, noStore, ttl);
         return false;
+    }
+
+    // Spend logs and metrics show a hit's tokens (at cost 0), as LiteLLM logs them. The top-level usage follows the choices.
+    private static void RecordUsage(GatewayRequestContext request, ReadOnlySpan<byte> response)
+    {
+        if (TryReadUsage(response, out var usage))
+        {
+            request.PromptTokens = usage.PromptTokens;
+            request.CompletionTokens = usage.CompletionTokens;
+        }
+    }
+
+    internal static bool TryReadUsage(ReadOnlySpan<byte> response, out TokenUsage usage)
+    {
+        usage = default;
+        var at = response.LastIndexOf("\"usage\""u8);
+        return at >= 0 && UsageParser.TryParse(response[(at + 7)..], out usage);
     }
 
     private bool IsFresh(DateTimeOffset storedAt, double? maxAge) =>

@@ -114,3 +114,17 @@ public sealed class StreamAssemblerTests
         Assert.DoesNotContain("usage", Encoding.UTF8.GetString(output.WrittenMemory.Span), StringComparison.Ordinal);
     }
 }
+
+public sealed class HitUsageTests
+{
+    [Fact]
+    public void Usage_of_a_stored_answer_is_read_for_spend_and_metrics()
+    {
+        var stored = """{"id":"x","choices":[{"index":0,"message":{"role":"assistant","content":"the word \"usage\" in text"}}],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10}}"""u8;
+
+        Assert.True(ResponseCacheStage.TryReadUsage(stored, out var usage));
+        Assert.Equal(7, usage.PromptTokens);
+        Assert.Equal(3, usage.CompletionTokens);
+        Assert.False(ResponseCacheStage.TryReadUsage("""{"id":"x","choices":[]}"""u8, out _));
+    }
+}
