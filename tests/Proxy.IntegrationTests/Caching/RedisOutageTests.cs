@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using System.Text.Json;
 using Proxy.IntegrationTests.Infrastructure;
+using StackExchange.Redis;
 
 namespace Proxy.IntegrationTests.Caching;
 
@@ -37,6 +39,35 @@ public sealed class RedisOutageTests : CacheTestBase
         // The multiplexer reconnects by itself; once it has, answers are stored and hit again.
         Assert.True(await Eventually.TrueAsync(async () => await CacheStatusAsync() == "connected", TimeSpan.FromSeconds(20)));
         Assert.True(await Eventually.TrueAsync(async () => (await PostAsync(Chat("outage"))).Hit, TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task Slow_redis_is_waited_for_only_briefly()
+    {
+        await PostAsync(Chat("slow"));
+        await StoredAsync(1);
+        await using var admin = await ConnectionMultiplexer.ConnectAsync(TestServices.Redis + ",allowAdmin=true");
+        var server = admin.GetServer(TestServices.Redis);
+        var errorsBefore = Stats.Errors;
+
+        // Redis holds every client's commands for 3 s: the cached answer is there but cannot be read in time.
+        await server.ExecuteAsync("CLIENT", "PAUSE", "3000", "ALL");
+        Answer answer;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            answer = await PostAsync(Chat("slow"));
+            clock.Stop();
+        }
+        finally
+        {
+            await server.ExecuteAsync("CLIENT", "UNPAUSE");
+        }
+
+        Assert.False(answer.Hit);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the request waited {clock.Elapsed} for a paused Redis");
+        Assert.True(Stats.Errors > errorsBefore);
+        Assert.True(await Eventually.TrueAsync(async () => (await PostAsync(Chat("slow"))).Hit, TimeSpan.FromSeconds(10)));
     }
 
     [Fact]
