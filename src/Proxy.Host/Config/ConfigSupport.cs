@@ -156,13 +156,14 @@ internal static class ConfigSupport
         const string Litellm = "litellm_settings";
         Add(Litellm, H, "request_timeout", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "allowed_fails", "cooldown_time");
-        Add(Litellm, H, "json_logs");
-        Add(Litellm, P, "drop_params", "set_verbose", "cache",
-            "cache_params", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
+        Add(Litellm, H, "json_logs", "cache", "cache_params");
+        Add(Litellm, P, "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
             "budget_duration", "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");
-        Add(Litellm + ".cache_params", P, "type", "host", "port", "password", "redis_url", "namespace", "ttl",
-            "supported_call_types", "mode", "max_connections", "similarity_threshold", "redis_startup_nodes",
+        Add(Litellm + ".cache_params", H, "type", "host", "port", "password", "redis_url", "namespace", "ttl",
+            "supported_call_types", "mode", "default_in_memory_ttl", "default_in_redis_ttl", "db", "socket_timeout",
+            "max_memory_kb", "max_item_kb");
+        Add(Litellm + ".cache_params", P, "max_connections", "similarity_threshold", "redis_startup_nodes",
             "service_name", "sentinel_nodes", "ssl", "redis_semantic_cache_embedding_model",
             "qdrant_semantic_cache_embedding_model", "qdrant_collection_name", "qdrant_quantization_config",
             "qdrant_semantic_cache_vector_size", "qdrant_api_base", "qdrant_api_key", "s3_bucket_name",

@@ -53,7 +53,7 @@ internal static class GatewayEndpoints
     // LiteLLM answers liveliness with this JSON string; probes written for it compare the text.
     private static IResult WriteAlive() => TypedResults.Json("I'm alive!");
 
-    private static Task WriteReadiness(HttpContext context, GatewayState state)
+    private static Task WriteReadiness(HttpContext context, GatewayState state, Transforms.Caching.ResponseCache cache)
     {
         var snapshot = state.Current;
         var reload = state.LastReload;
@@ -62,7 +62,7 @@ internal static class GatewayEndpoints
         json.WriteStartObject();
         json.WriteString("status"u8, "healthy"u8);
         json.WriteString("db"u8, "Not connected"u8);
-        json.WriteNull("cache"u8);
+        Caching.CacheReadiness.Write(json, cache);
         json.WriteString("litellm_version"u8, GatewayVersion.Value);
         json.WriteStartArray("success_callbacks"u8);
         json.WriteEndArray();

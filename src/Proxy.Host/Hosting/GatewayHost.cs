@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Proxy.Abstractions;
 using Proxy.Host.Auth;
+using Proxy.Host.Caching;
 using Proxy.Host.Config.Watch;
 using Proxy.Host.Endpoints;
 using Proxy.Host.Errors;
@@ -74,6 +75,7 @@ internal static partial class GatewayHost
 
         services.AddSingleton<IRequestCompletionObserver, AccessLog>();
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
+        services.AddGatewayCache(getEnv);
 
         var app = builder.Build();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
@@ -123,6 +125,7 @@ internal static partial class GatewayHost
             app.MapMetrics("/metrics", metrics.Registry).AllowAnonymous();
         }
 
+        app.MapCacheEndpoints();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseGuardrailModerations();

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Prometheus;
 using Proxy.Abstractions;
+using Proxy.Transforms.Caching;
 using Proxy.Transforms.Guardrails;
 
 namespace Proxy.Host.Observability;
@@ -62,7 +63,7 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
 
     private readonly TimeProvider _time;
 
-    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null)
+    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null, CacheStats? cache = null)
     {
         _time = time;
         Registry = Metrics.NewCustomRegistry();
@@ -112,6 +113,22 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         _guardrailBlocks = factory.CreateCounter("gateway_guardrail_blocks_total", "Requests or answers refused by a guardrail", ["guardrail", "model_group"]);
         Factory = factory;
         _configVersion.Set(1);
+        if (cache is not null)
+        {
+            var events = factory.CreateCounter("gateway_cache_events_total",
+                "Response cache events: hit, miss, store, error (backend failed or timed out; the request went upstream), skipped_too_large, eviction",
+                ["event"]);
+            Registry.AddBeforeCollectCallback(() =>
+            {
+                events.WithLabels("hit").IncTo(cache.Hits);
+                events.WithLabels("miss").IncTo(cache.Misses);
+                events.WithLabels("store").IncTo(cache.Stores);
+                events.WithLabels("error").IncTo(cache.Errors);
+                events.WithLabels("skipped_too_large").IncTo(cache.SkippedTooLarge);
+                events.WithLabels("eviction").IncTo(cache.Evictions);
+            });
+        }
+
         if (guardrails is not null)
         {
             var checks = factory.CreateCounter("gateway_guardrail_checks_total",

@@ -54,10 +54,16 @@ internal static class LitellmSettingsBinder
             RedisUrl = s.Secret("redis_url"),
             Namespace = s.String("namespace"),
             Ttl = s.Double("ttl", min: 0),
-            SupportedCallTypes = s.StringList("supported_call_types") ?? [],
+            SupportedCallTypes = s.StringList("supported_call_types"),
             Mode = OneOf(s, "mode", CacheModes) ?? defaults.Mode,
             MaxConnections = s.Int("max_connections", min: 1),
             SimilarityThreshold = s.Double("similarity_threshold", min: 0),
+            DefaultInMemoryTtl = s.Double("default_in_memory_ttl", min: 0),
+            DefaultInRedisTtl = s.Double("default_in_redis_ttl", min: 0),
+            Db = s.Int("db", min: 0),
+            SocketTimeout = s.Double("socket_timeout", min: 0.001),
+            MaxMemoryKb = s.Int("max_memory_kb", min: 1),
+            MaxItemKb = s.Int("max_item_kb", min: 1),
         };
         s.ReportUnknownKeys();
         return cache;

@@ -1,0 +1,180 @@
+using System.Globalization;
+using System.Text;
+using Proxy.Abstractions;
+using Proxy.Host.Config;
+using Proxy.Transforms.Caching;
+
+namespace Proxy.Host.Caching;
+
+/// <summary>Turns <c>litellm_settings.cache</c> / <c>cache_params</c> (and LiteLLM's REDIS_* variables) into <see cref="CacheOptions"/>.</summary>
+internal static class CacheOptionsFactory
+{
+    /// <summary>Null when caching is off; <paramref name="problem"/> says why a requested cache cannot run.</summary>
+    public static CacheOptions? Build(LitellmSettings settings, Func<string, string?> getEnv, out string? problem)
+    {
+        problem = null;
+        if (!settings.Cache)
+        {
+            return null;
+        }
+
+        var p = settings.CacheParams;
+        var backend = p.Type switch
+        {
+            "local" => CacheBackend.Local,
+            "redis" => CacheBackend.Redis,
+            _ => (CacheBackend?)null,
+        };
+        if (backend is null)
+        {
+            problem = $"cache_params.type \"{p.Type}\" is not supported here (local and redis are); the response cache is off";
+            return null;
+        }
+
+        var ttl = p.Ttl ?? (backend == CacheBackend.Local ? p.DefaultInMemoryTtl : p.DefaultInRedisTtl);
+        var options = new CacheOptions
+        {
+            Backend = backend.Value,
+            OptIn = p.Mode == "default_off",
+            Namespace = string.IsNullOrEmpty(p.Namespace) ? null : p.Namespace,
+            Ttl = ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+            Endpoints = EndpointsFor(p.SupportedCallTypes),
+            OperationTimeout = TimeSpan.FromSeconds(p.SocketTimeout ?? 0.1),
+            MaxItemBytes = Math.Min(p.MaxItemKb ?? 1024, 1024 * 1024) * 1024,
+            MaxMemoryBytes = (p.MaxMemoryKb ?? 256 * 1024) * 1024,
+        };
+        if (backend == CacheBackend.Redis)
+        {
+            options = WithRedis(options, p, getEnv, out problem);
+            if (problem is not null)
+            {
+                return null;
+            }
+        }
+
+        return options with { DisplayParams = Display(options, p) };
+    }
+
+    /// <summary>Everything that matters, for telling a changed cache config from an unchanged one.</summary>
+    public static string Fingerprint(CacheOptions options)
+    {
+        var text = new StringBuilder(options.StoreIdentity);
+        text.Append('|').Append(options.OptIn).Append('|').Append(options.Namespace).Append('|').Append(options.Ttl)
+            .Append('|').Append(options.MaxItemBytes).Append('|');
+        foreach (var endpoint in options.Endpoints.Order())
+        {
+            text.Append(endpoint).Append(',');
+        }
+
+        return text.ToString();
+    }
+
+    // LiteLLM: an explicit redis_url (or REDIS_URL when no host is given) wins; otherwise host/port/password, each
+    // falling back to REDIS_HOST / REDIS_PORT / REDIS_PASSWORD.
+    private static CacheOptions WithRedis(CacheOptions options, CacheParams p, Func<string, string?> getEnv, out string? problem)
+    {
+        problem = null;
+        var url = p.RedisUrl?.Value;
+        if (string.IsNullOrEmpty(url) && p.Host is null)
+        {
+            url = getEnv("REDIS_URL");
+        }
+
+        var database = p.Db ?? 0;
+        if (!string.IsNullOrEmpty(url))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("redis" or "rediss"))
+            {
+                problem = "cache_params.redis_url (or REDIS_URL) is not a redis:// or rediss:// URL; the response cache is off";
+                return options;
+            }
+
+            string? user = null;
+            string? password = null;
+            if (uri.UserInfo.Length > 0)
+            {
+                var parts = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
+                user = parts.Length == 2 && parts[0].Length > 0 ? parts[0] : null;
+                password = parts.Length == 2 ? parts[1] : parts[0];
+            }
+
+            if (uri.AbsolutePath.Trim('/') is { Length: > 0 } path && int.TryParse(path, CultureInfo.InvariantCulture, out var db))
+            {
+                database = db;
+            }
+
+            return options with
+            {
+                RedisHost = uri.Host,
+                RedisPort = uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port,
+                RedisUser = user,
+                RedisPassword = new Secret(password ?? ""),
+                RedisSsl = uri.Scheme == "rediss",
+                RedisDatabase = database,
+            };
+        }
+
+        var host = p.Host ?? getEnv("REDIS_HOST");
+        var port = p.Port;
+        if (port is null && int.TryParse(getEnv("REDIS_PORT"), CultureInfo.InvariantCulture, out var envPort))
+        {
+            port = envPort;
+        }
+
+        var passwordValue = p.Password?.Value;
+        if (string.IsNullOrEmpty(passwordValue))
+        {
+            passwordValue = getEnv("REDIS_PASSWORD");
+        }
+
+        return options with
+        {
+            RedisHost = string.IsNullOrEmpty(host) ? "localhost" : host,
+            RedisPort = port ?? 6379,
+            RedisPassword = new Secret(passwordValue ?? ""),
+            RedisDatabase = database,
+        };
+    }
+
+    private static IReadOnlySet<OpenAiEndpoint> EndpointsFor(IReadOnlyList<string>? callTypes)
+    {
+        if (callTypes is null)
+        {
+            return CacheOptions.AllEndpoints;
+        }
+
+        var endpoints = new HashSet<OpenAiEndpoint>();
+        foreach (var callType in callTypes)
+        {
+            switch (callType)
+            {
+                case "completion" or "acompletion":
+                    endpoints.Add(OpenAiEndpoint.ChatCompletions);
+                    break;
+                case "text_completion" or "atext_completion":
+                    endpoints.Add(OpenAiEndpoint.Completions);
+                    break;
+                case "embedding" or "aembedding":
+                    endpoints.Add(OpenAiEndpoint.Embeddings);
+                    break;
+                default:
+                    // transcription, rerank, responses: not proxied by this gateway yet.
+                    break;
+            }
+        }
+
+        return endpoints;
+    }
+
+    // What LiteLLM's /cache/ping prints as litellm_cache_params: Python str() of each setting.
+    private static IReadOnlyList<KeyValuePair<string, string>> Display(CacheOptions options, CacheParams p) =>
+    [
+        new("type", p.Type),
+        new("namespace", options.Namespace ?? "None"),
+        new("ttl", options.Ttl is { } ttl ? ttl.TotalSeconds.ToString(CultureInfo.InvariantCulture) : "None"),
+        new("mode", options.OptIn ? "CacheMode.default_off" : "CacheMode.default_on"),
+        new("supported_call_types", p.SupportedCallTypes is null
+            ? "['completion', 'acompletion', 'embedding', 'aembedding', 'text_completion', 'atext_completion']"
+            : "[" + string.Join(", ", p.SupportedCallTypes.Select(t => "'" + t + "'")) + "]"),
+    ];
+}

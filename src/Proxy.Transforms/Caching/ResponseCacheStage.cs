@@ -1,0 +1,89 @@
+using Microsoft.AspNetCore.Http;
+using Proxy.Abstractions;
+using Proxy.Transforms.Usage;
+
+namespace Proxy.Transforms.Caching;
+
+/// <summary>
+/// The cache lookup, after keys and guardrails and before routing: a fresh hit is written here (no deployment is
+/// called, cost 0); a miss registers a <see cref="CacheStoreTap"/> so the upstream's answer is stored as it passes.
+/// </summary>
+internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestStage
+{
+    public int Order => 300;
+
+    public ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> body)
+    {
+        var active = cache.Current;
+        if (active is null || request.ModelGroup is null || !active.Options.Endpoints.Contains(request.Endpoint))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        var control = default(CacheControl);
+        var key = CacheKeyBuilder.Build(body.Span, request.Endpoint, request.ModelGroup, active.Options.Namespace, ref control);
+        CacheKeyBuilder.ApplyHeader(context.Request.Headers, ref control);
+        if (key is null || (active.Options.OptIn && !control.UseCache))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        request.CacheKey = key;
+        var ttl = control.Ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : active.Options.Ttl;
+        if (control.NoCache)
+        {
+            Register(request, active, key, control.NoStore, ttl);
+            return ValueTask.FromResult(false);
+        }
+
+        return LookupAsync(context, request, active, key, control.MaxAge, control.NoStore, ttl);
+    }
+
+    private async ValueTask<bool> LookupAsync(
+        HttpContext context, GatewayRequestContext request, ActiveCache active, string key, double? maxAge, bool noStore, TimeSpan? ttl)
+    {
+        var entry = await cache.TryGetAsync(active, key, context.RequestAborted);
+        if (entry is { } stored && CacheEntry.TryRead(stored, out var storedAt, out var response) && IsFresh(storedAt, maxAge)
+            && await CachedResponseWriter.TryWriteAsync(context, request, response, key, cache.Time))
+        {
+            request.CacheHit = true;
+            request.ResponseCost = 0;
+            request.RequestedModelGroup ??= request.ModelGroup;
+            RecordUsage(request, response.Span);
+            cache.Stats.OnHit();
+            return true;
+        }
+
+        cache.Stats.OnMiss();
+        Register(request, active, key, noStore, ttl);
+        return false;
+    }
+
+    // Spend logs and metrics show a hit's tokens (at cost 0), as LiteLLM logs them. The top-level usage follows the choices.
+    private static void RecordUsage(GatewayRequestContext request, ReadOnlySpan<byte> response)
+    {
+        if (TryReadUsage(response, out var usage))
+        {
+            request.PromptTokens = usage.PromptTokens;
+            request.CompletionTokens = usage.CompletionTokens;
+        }
+    }
+
+    internal static bool TryReadUsage(ReadOnlySpan<byte> response, out TokenUsage usage)
+    {
+        usage = default;
+        var at = response.LastIndexOf("\"usage\""u8);
+        return at >= 0 && UsageParser.TryParse(response[(at + 7)..], out usage);
+    }
+
+    private bool IsFresh(DateTimeOffset storedAt, double? maxAge) =>
+        maxAge is not { } seconds || (cache.Time.GetUtcNow() - storedAt).TotalSeconds <= seconds;
+
+    private void Register(GatewayRequestContext request, ActiveCache active, string key, bool noStore, TimeSpan? ttl)
+    {
+        if (!noStore)
+        {
+            request.AddResponseTap(new CacheStoreTap(cache, active, key, ttl));
+        }
+    }
+}
