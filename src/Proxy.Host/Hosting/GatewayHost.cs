@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Proxy.Abstractions;
+using Proxy.Admin;
 using Proxy.Host.Auth;
 using Proxy.Host.Config.Watch;
 using Proxy.Host.Endpoints;
@@ -57,6 +58,7 @@ internal static partial class GatewayHost
         services.AddHttpClient();
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
+        services.AddGatewayAdmin(AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv));
 
         var app = builder.Build();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
@@ -83,6 +85,7 @@ internal static partial class GatewayHost
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();
         app.MapHealthEndpoints();
+        app.MapGatewayAdmin();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ModelRoutingMiddleware>();
