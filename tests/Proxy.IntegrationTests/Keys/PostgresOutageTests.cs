@@ -49,6 +49,15 @@ public sealed class PostgresOutageTests : IAsyncLifetime
             Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"key creation took {clock.Elapsed} to fail");
             Assert.Contains("not available", body.GetProperty("error").GetProperty("message").GetString());
 
+            // A key this gateway has never seen cannot be checked: a clear 503, not a hang and not a 401.
+            clock.Restart();
+            using (var unknown = await _keys.ChatAsync("sk-never-seen-before-0001"))
+            {
+                await ErrorAssert.IsOpenAiErrorAsync(unknown, 503);
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"an unknown key took {clock.Elapsed} to fail");
+
             Assert.True(await Eventually.TrueAsync(async () =>
             {
                 var ready = await Readiness();
