@@ -21,6 +21,12 @@ public sealed class GatewayRequestContext
     /// <summary>The client asked for stream_options.include_usage itself (so it expects the usage chunk).</summary>
     public bool ClientWantsUsage { get; set; }
 
+    /// <summary>
+    /// A stage needs the upstream's usage for a stream (spend tracking): the forwarder asks for
+    /// stream_options.include_usage, and the copier hides the usage chunk unless <see cref="ClientWantsUsage"/>.
+    /// </summary>
+    public bool ForceStreamUsage { get; set; }
+
     /// <summary>Prompt tokens of the request: counted by the tokenizer when pre-call checks ran, else estimated from the body size.</summary>
     public int EstimatedInputTokens { get; set; }
 

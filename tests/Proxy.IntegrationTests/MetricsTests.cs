@@ -257,6 +257,40 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.True(missing.Length == 0, "the dashboard charts series the gateway does not expose: " + missing);
     }
 
+    [Fact]
+    public async Task Virtual_key_series_carry_its_hash_and_alias_spend_and_remaining_budget_but_never_the_key()
+    {
+        await using var keys = await Keys.KeysGateway.StartAsync();
+        var (key, token) = await keys.GenerateAsync("""{"key_alias":"metrics-key","max_budget":1000,"rpm_limit":100,"tpm_limit":100000}""");
+        for (var i = 0; i < 2; i++)
+        {
+            using var response = await keys.ChatAsync(key);
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        using (var stream = await keys.Http.SendAsync(keys.Gateway.Post("/v1/chat/completions",
+            """{"model":"qwen3-8b","stream":true,"messages":[{"role":"user","content":"stream it"}]}""", key)))
+        {
+            Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+            await stream.Content.ReadAsStringAsync();
+        }
+
+        var spend = (await keys.KeyInfoAsync(key)).GetProperty("spend").GetDouble();
+        Assert.True(spend > 0);
+        var metrics = await PrometheusText.ScrapeAsync(keys.Http);
+        var byKey = (("hashed_api_key", token), ("api_key_alias", "metrics-key"));
+        Assert.Equal(3, metrics.Value("litellm_proxy_total_requests_metric_total", byKey.Item1, byKey.Item2, ("status_code", "200")));
+        Assert.Equal(spend, metrics.Value("litellm_spend_metric_total", byKey.Item1, byKey.Item2), 9);
+        Assert.Equal(1000, metrics.Value("litellm_api_key_max_budget_metric", byKey.Item1, byKey.Item2));
+        Assert.Equal(1000 - spend, metrics.Value("litellm_remaining_api_key_budget_metric", byKey.Item1, byKey.Item2), 9);
+        Assert.Equal(97, metrics.Value("litellm_remaining_api_key_requests_for_model", byKey.Item1, ("model", "qwen3-8b")));
+        Assert.InRange(metrics.Value("litellm_remaining_api_key_tokens_for_model", byKey.Item1, ("model", "qwen3-8b")), 1, 100000 - 1);
+        Assert.Equal(3, metrics.Value("litellm_deployment_success_responses_total", byKey.Item1));
+        Assert.True(metrics.Value("gateway_spend_log_buffer_capacity") > 0);
+        Assert.DoesNotContain(key, metrics.Text, StringComparison.Ordinal);
+        Assert.DoesNotContain(Configs.MasterKey, metrics.Text, StringComparison.Ordinal);
+    }
+
     private async Task<FakeUpstreamServer> UpstreamAsync(FakeUpstreamOptions options)
     {
         var upstream = await FakeUpstreamServer.StartAsync(options);

@@ -7,9 +7,11 @@ namespace Proxy.Host.Auth;
 
 /// <summary>
 /// Checks the caller's key on every endpoint that is not marked anonymous. The key may come in any header LiteLLM
-/// accepts. With no master key configured the gateway is open (a warning is logged at start-up).
+/// accepts. With no master key configured the gateway is open (a warning is logged at start-up). Besides the master
+/// key it accepts virtual keys (<see cref="IVirtualKeyAuthenticator"/>): from memory, or after one store lookup for a
+/// key not seen yet.
 /// </summary>
-internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors)
+internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors, IVirtualKeyAuthenticator? keys = null)
 {
     private static readonly string[] KeyHeaders = ["Authorization", "api-key", "x-api-key", "x-litellm-api-key", "x-goog-api-key", "Ocp-Apim-Subscription-Key"];
 
@@ -34,13 +36,40 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
             return errors.WriteAsync(context, GatewayError.NoApiKey());
         }
 
+        var request = GatewayRequestContext.Get(context);
         if (masterKey.Matches(presented))
         {
-            GatewayRequestContext.Get(context)?.IsMasterKey = true;
+            if (request is not null)
+            {
+                request.IsMasterKey = true;
+            }
+
             return next(context);
         }
 
-        return errors.WriteAsync(context, GatewayError.InvalidApiKey(Abbreviate(presented)));
+        if (keys is null || request is null)
+        {
+            return errors.WriteAsync(context, GatewayError.InvalidApiKey(Abbreviate(presented)));
+        }
+
+        return keys.Check(presented, request, out var error) switch
+        {
+            VirtualKeyCheck.Accepted => next(context),
+            VirtualKeyCheck.Rejected => errors.WriteAsync(context, error),
+            _ => LookupAsync(context, presented.ToString(), request, keys),
+        };
+    }
+
+    // A key the cache has not seen: one store lookup (its answer is cached either way).
+    private async Task LookupAsync(HttpContext context, string presented, GatewayRequestContext request, IVirtualKeyAuthenticator authenticator)
+    {
+        if (await authenticator.LookupAsync(presented, request, context.RequestAborted) is { } error)
+        {
+            await errors.WriteAsync(context, error);
+            return;
+        }
+
+        await next(context);
     }
 
     internal static ReadOnlySpan<char> PresentedKey(IHeaderDictionary headers, string? customHeader)

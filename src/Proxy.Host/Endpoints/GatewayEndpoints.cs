@@ -53,7 +53,8 @@ internal static class GatewayEndpoints
     // LiteLLM answers liveliness with this JSON string; probes written for it compare the text.
     private static IResult WriteAlive() => TypedResults.Json("I'm alive!");
 
-    private static Task WriteReadiness(HttpContext context, GatewayState state, Transforms.Caching.ResponseCache cache)
+    private static Task WriteReadiness(
+        HttpContext context, GatewayState state, Transforms.Caching.ResponseCache cache, IEnumerable<IReadinessContributor> contributors)
     {
         var snapshot = state.Current;
         var reload = state.LastReload;
@@ -61,7 +62,17 @@ internal static class GatewayEndpoints
         using var json = new Utf8JsonWriter(context.Response.BodyWriter);
         json.WriteStartObject();
         json.WriteString("status"u8, "healthy"u8);
-        json.WriteString("db"u8, "Not connected"u8);
+        var db = contributors.FirstOrDefault(c => c.Name == "db");
+        json.WritePropertyName("db"u8);
+        if (db is null)
+        {
+            json.WriteStringValue("Not connected"u8);
+        }
+        else
+        {
+            db.WriteValue(json);
+        }
+
         Caching.CacheReadiness.Write(json, cache);
         json.WriteString("litellm_version"u8, GatewayVersion.Value);
         json.WriteStartArray("success_callbacks"u8);
@@ -87,6 +98,15 @@ internal static class GatewayEndpoints
         json.WriteEndArray();
         json.WriteEndObject();
         json.WriteEndObject();
+        foreach (var contributor in contributors)
+        {
+            if (contributor.Name != "db")
+            {
+                json.WritePropertyName(contributor.Name);
+                contributor.WriteValue(json);
+            }
+        }
+
         json.WriteEndObject();
         json.Flush();
         return Task.CompletedTask;

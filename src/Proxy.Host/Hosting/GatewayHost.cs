@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Proxy.Abstractions;
+using Proxy.Admin;
 using Proxy.Host.Auth;
 using Proxy.Host.Caching;
 using Proxy.Host.Config.Watch;
@@ -26,7 +27,9 @@ internal static partial class GatewayHost
 {
     public static WebApplication Build(CommandLine commandLine, Func<string, string?> getEnv, Action<string, string?> setEnv)
     {
-        var source = new ConfigSource(commandLine.ConfigPath, getEnv, setEnv);
+        var storedModels = new StoredModelCatalog();
+        var source = new ConfigSource(commandLine.ConfigPath, getEnv, setEnv, storedModels);
+        storedModels.Validator = source.ValidateStored;
         var time = TimeProvider.System;
         var now = time.GetUtcNow();
         var initial = source.Load(1, now, previous: null);
@@ -67,6 +70,12 @@ internal static partial class GatewayHost
         services.AddHttpClient();
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
+        services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
+        services.AddGatewayCache(getEnv);
+        services.AddSingleton(storedModels);
+        services.AddGatewayAdmin(AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv));
+        // After the admin services: completion observers run in registration order, and the spend tracker prices the
+        // request (ResponseCost, key spend) that metrics and the access log then report.
         if (!commandLine.MetricsDisabled)
         {
             services.AddSingleton<GatewayMetrics>();
@@ -74,10 +83,10 @@ internal static partial class GatewayHost
         }
 
         services.AddSingleton<IRequestCompletionObserver, AccessLog>();
-        services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
-        services.AddGatewayCache(getEnv);
 
         var app = builder.Build();
+        // Models stored through /model/new apply like a config edit: a new snapshot, no restart.
+        storedModels.Changed += () => app.Services.GetRequiredService<ConfigReloader>().Reload();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
         foreach (var diagnostic in initial.Diagnostics)
         {
@@ -126,6 +135,8 @@ internal static partial class GatewayHost
         }
 
         app.MapCacheEndpoints();
+        app.MapGatewayAdmin();
+        app.MapModelInfoEndpoints();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseGuardrailModerations();

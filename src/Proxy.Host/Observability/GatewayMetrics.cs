@@ -63,7 +63,7 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
 
     private readonly TimeProvider _time;
 
-    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null, CacheStats? cache = null)
+    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null, CacheStats? cache = null, ISpendBufferStatus? spendBuffer = null)
     {
         _time = time;
         Registry = Metrics.NewCustomRegistry();
@@ -113,6 +113,19 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         _guardrailBlocks = factory.CreateCounter("gateway_guardrail_blocks_total", "Requests or answers refused by a guardrail", ["guardrail", "model_group"]);
         Factory = factory;
         _configVersion.Set(1);
+        if (spendBuffer is not null)
+        {
+            var depth = factory.CreateGauge("gateway_spend_log_buffer_depth", "Spend-log rows waiting to be written to the store");
+            var capacity = factory.CreateGauge("gateway_spend_log_buffer_capacity", "Rows the spend-log buffer holds before it drops new ones");
+            var dropped = factory.CreateCounter("gateway_spend_log_rows_dropped_total", "Spend-log rows dropped because the buffer was full");
+            Registry.AddBeforeCollectCallback(() =>
+            {
+                depth.Set(spendBuffer.Depth);
+                capacity.Set(spendBuffer.Capacity);
+                dropped.IncTo(spendBuffer.Dropped);
+            });
+        }
+
         if (cache is not null)
         {
             var events = factory.CreateCounter("gateway_cache_events_total",

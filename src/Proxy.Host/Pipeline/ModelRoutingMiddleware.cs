@@ -77,6 +77,8 @@ internal sealed class ModelRoutingMiddleware(
         }
 
         request.ModelGroup = group.Name;
+        // The name as sent (an alias stays an alias), for key model access; the router later records the group.
+        request.RequestedModelGroup = model;
         request.Stream = scan.Stream;
         request.ClientWantsUsage = scan.IncludeUsage;
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.

@@ -97,9 +97,9 @@ internal sealed class UpstreamForwardingMiddleware(
         var body = state.Body;
         PooledBuffer spliced = default;
         var forwarded = body;
-        if (!BodySplicer.IsIdentity(state.Scan, body.Span, deployment.UpstreamModel, forceIncludeUsage: false))
+        if (!BodySplicer.IsIdentity(state.Scan, body.Span, deployment.UpstreamModel, forceIncludeUsage: request.ForceStreamUsage))
         {
-            spliced = BodySplicer.Splice(body.Span, state.Scan, deployment.UpstreamModel, forceIncludeUsage: false);
+            spliced = BodySplicer.Splice(body.Span, state.Scan, deployment.UpstreamModel, forceIncludeUsage: request.ForceStreamUsage);
             forwarded = spliced;
         }
 

@@ -88,9 +88,9 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
         var observer = _observers.Get();
         try
         {
-            observer.Reset(isEventStream);
+            observer.Reset(isEventStream, hideUsageChunk: request.ForceStreamUsage && !request.ClientWantsUsage);
             await ResponseCopier.CopyAsync(httpContext, proxyResponse, request, isEventStream ? deployment.StreamTimeout : null, cancellationToken, errors, observer);
-            RecordUsage(request, observer, isEventStream);
+            observer.RecordUsage(request);
         }
         finally
         {
@@ -99,21 +99,6 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
 
         // The body has been written here; YARP must not copy it again.
         return false;
-    }
-
-    private static void RecordUsage(GatewayRequestContext request, UsageObserver observer, bool isEventStream)
-    {
-        if (observer.TryGetUsage(out var usage))
-        {
-            request.PromptTokens = usage.PromptTokens;
-            request.CompletionTokens = usage.CompletionTokens;
-        }
-        else if (isEventStream)
-        {
-            // vLLM streams one token per chunk; without a usage chunk that is the best count there is.
-            request.PromptTokens = request.EstimatedInputTokens;
-            request.CompletionTokens = observer.ContentEvents;
-        }
     }
 
     private static bool IsEventStream(HttpResponseMessage response) =>

@@ -37,14 +37,22 @@ public static class ResponseCopier
         {
             Restart(idle, idleTimeout);
             source = await upstream.Content.ReadAsStreamAsync(readToken);
+            var filter = observer.ChunkFilter;
             while (true)
             {
-                var memory = writer.GetMemory(MinimumReadSize);
+                // A hidden usage chunk: an incomplete event held from the last read goes first, then the new bytes.
+                var carried = filter.Active ? filter.PendingLength : 0;
+                var memory = writer.GetMemory(MinimumReadSize + carried);
+                if (carried > 0)
+                {
+                    filter.TakePending(memory.Span);
+                }
+
                 int read;
                 try
                 {
                     Restart(idle, idleTimeout);
-                    read = await source.ReadAsync(memory, readToken);
+                    read = await source.ReadAsync(memory[carried..], readToken);
                 }
                 catch (Exception ex) when (!clientAborted.IsCancellationRequested && IsUpstreamFailure(ex))
                 {
@@ -54,11 +62,23 @@ public static class ResponseCopier
 
                 if (read == 0)
                 {
+                    if (carried > 0)
+                    {
+                        writer.Advance(carried);
+                        await writer.FlushAsync(clientAborted);
+                    }
+
                     break;
                 }
 
-                observer.Observe(memory.Span[..read]);
-                writer.Advance(read);
+                observer.Observe(memory.Span.Slice(carried, read));
+                var send = filter.Active ? filter.Filter(memory.Span[..(carried + read)]) : read;
+                if (send == 0)
+                {
+                    continue;
+                }
+
+                writer.Advance(send);
                 var flush = await writer.FlushAsync(clientAborted);
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
@@ -100,14 +120,22 @@ public static class ResponseCopier
         {
             Restart(idle, idleTimeout);
             source = await upstream.Content.ReadAsStreamAsync(readToken);
+            // Only streams are filtered, and only non-streamed bodies are held, so the two never meet.
+            var filter = observer.ChunkFilter;
             while (true)
             {
-                var memory = held is not null ? held.GetMemory(MinimumReadSize) : writer.GetMemory(MinimumReadSize);
+                var carried = filter.Active && held is null ? filter.PendingLength : 0;
+                var memory = held is not null ? held.GetMemory(MinimumReadSize) : writer.GetMemory(MinimumReadSize + carried);
+                if (carried > 0)
+                {
+                    filter.TakePending(memory.Span);
+                }
+
                 int read;
                 try
                 {
                     Restart(idle, idleTimeout);
-                    read = await source.ReadAsync(memory, readToken);
+                    read = await source.ReadAsync(memory[carried..], readToken);
                 }
                 catch (Exception ex) when (!clientAborted.IsCancellationRequested && IsUpstreamFailure(ex))
                 {
@@ -117,11 +145,30 @@ public static class ResponseCopier
 
                 if (read == 0)
                 {
+                    // The upstream ended inside an event: what was held goes out as it is.
+                    if (carried > 0)
+                    {
+                        if (await ShowAsync(taps, memory[..carried], clientAborted) is { } refusedTail)
+                        {
+                            await RefuseAsync(context, request, errors, refusedTail);
+                            return false;
+                        }
+
+                        writer.Advance(carried);
+                        await writer.FlushAsync(clientAborted);
+                    }
+
                     break;
                 }
 
-                var piece = memory[..read];
-                observer.Observe(piece.Span);
+                observer.Observe(memory.Span.Slice(carried, read));
+                var send = filter.Active && held is null ? filter.Filter(memory.Span[..(carried + read)]) : read;
+                if (send == 0)
+                {
+                    continue;
+                }
+
+                var piece = memory[..send];
                 if (await ShowAsync(taps, piece, clientAborted) is { } refused)
                 {
                     await RefuseAsync(context, request, errors, refused);
@@ -130,11 +177,11 @@ public static class ResponseCopier
 
                 if (held is not null)
                 {
-                    held.Advance(read);
+                    held.Advance(send);
                     continue;
                 }
 
-                writer.Advance(read);
+                writer.Advance(send);
                 var flush = await writer.FlushAsync(clientAborted);
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
@@ -142,6 +189,8 @@ public static class ResponseCopier
                 }
             }
 
+            // Taps that price or judge the answer read its usage now, before a held body is sent.
+            observer.RecordUsage(request);
             foreach (var tap in taps)
             {
                 if (await tap.OnCompletedAsync(clientAborted) is not { } refused)

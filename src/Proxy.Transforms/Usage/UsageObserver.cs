@@ -1,3 +1,6 @@
+using Proxy.Abstractions;
+using Proxy.Transforms.Streaming;
+
 namespace Proxy.Transforms.Usage;
 
 /// <summary>
@@ -35,6 +38,9 @@ public sealed class UsageObserver
     private int _carryLength;
     private bool _isEventStream;
 
+    /// <summary>Hides the usage chunk from a client that did not ask for it; reset with the observer.</summary>
+    public UsageChunkFilter ChunkFilter { get; } = new();
+
     /// <summary>Total bytes observed since <see cref="Reset"/>; 0 until the first byte arrives.</summary>
     public long BytesObserved { get; private set; }
 
@@ -47,8 +53,9 @@ public sealed class UsageObserver
     /// </summary>
     public bool SawUsageOnlyChunk { get; private set; }
 
-    public void Reset(bool isEventStream)
+    public void Reset(bool isEventStream, bool hideUsageChunk = false)
     {
+        ChunkFilter.Reset(isEventStream && hideUsageChunk);
         _isEventStream = isEventStream;
         _tailStart = 0;
         _tailLength = 0;
@@ -105,6 +112,22 @@ public sealed class UsageObserver
         usage = default;
         SawUsageOnlyChunk = false;
         return false;
+    }
+
+    /// <summary>Puts the usage on the request: the usage block when there is one, else (streams) one token per content event.</summary>
+    public void RecordUsage(GatewayRequestContext request)
+    {
+        if (TryGetUsage(out var usage))
+        {
+            request.PromptTokens = usage.PromptTokens;
+            request.CompletionTokens = usage.CompletionTokens;
+        }
+        else if (_isEventStream)
+        {
+            // vLLM streams one token per chunk; without a usage chunk that is the best count there is.
+            request.PromptTokens = request.EstimatedInputTokens;
+            request.CompletionTokens = ContentEvents;
+        }
     }
 
     private void AppendToTail(ReadOnlySpan<byte> chunk)

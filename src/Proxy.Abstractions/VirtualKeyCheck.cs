@@ -1,0 +1,8 @@
+namespace Proxy.Abstractions;
+
+public enum VirtualKeyCheck
+{
+    Accepted,
+    Rejected,
+    Unknown,
+}

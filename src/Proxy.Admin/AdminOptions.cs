@@ -1,0 +1,30 @@
+namespace Proxy.Admin;
+
+/// <summary>What the host tells the admin feature at start-up (from general_settings and the environment).</summary>
+public sealed record AdminOptions
+{
+    /// <summary>DATABASE_URL or general_settings.database_url: a postgresql:// URL or an Npgsql connection string; null = embedded SQLite.</summary>
+    public string? DatabaseUrl { get; init; }
+
+    /// <summary>The embedded store's file (default: gateway.db next to the config file).</summary>
+    public required string SqlitePath { get; init; }
+
+    /// <summary>STORE_MODEL_IN_DB / general_settings.store_model_in_db.</summary>
+    public bool StoreModelInDb { get; init; }
+
+    public bool DisableSpendLogs { get; init; }
+
+    /// <summary>general_settings.proxy_batch_write_at: longest wait before buffered spend is written.</summary>
+    public TimeSpan BatchWriteInterval { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Spend-log rows kept in memory while the database is away; beyond this new rows are dropped (and counted).</summary>
+    public int SpendBufferCapacity { get; init; } = 100_000;
+
+    /// <summary>How long an unknown key's "not found" answer is remembered, so that a flood of bad keys costs no queries.</summary>
+    public TimeSpan NegativeCacheTime { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Connect and command timeouts: a database that is down must fail a call fast, not hang it.</summary>
+    public TimeSpan DatabaseTimeout { get; init; } = TimeSpan.FromSeconds(3);
+
+    public bool UsesPostgres => !string.IsNullOrWhiteSpace(DatabaseUrl);
+}

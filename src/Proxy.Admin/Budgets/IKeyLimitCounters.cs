@@ -1,0 +1,16 @@
+using Proxy.Admin.Keys;
+
+namespace Proxy.Admin.Budgets;
+
+/// <summary>
+/// A key's rpm/tpm windows and requests in flight. In process today (<see cref="InMemoryKeyLimitCounters"/>); a
+/// Redis implementation would make the limits hold across replicas.
+/// </summary>
+internal interface IKeyLimitCounters
+{
+    /// <summary>Admits the request and counts it, or says which limit refuses it (nothing is counted then).</summary>
+    LimitOutcome TryStart(KeyEntry key, DateTimeOffset now);
+
+    /// <summary>The admitted request is over: it leaves the in-flight count and its tokens join this minute's.</summary>
+    void Finish(KeyEntry key, DateTimeOffset now, long tokens);
+}

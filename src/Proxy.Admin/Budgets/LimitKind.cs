@@ -1,0 +1,9 @@
+namespace Proxy.Admin.Budgets;
+
+internal enum LimitKind
+{
+    None,
+    Requests,
+    Tokens,
+    ParallelRequests,
+}

@@ -1,0 +1,72 @@
+using Proxy.Admin.Storage;
+
+namespace Proxy.Admin.Keys;
+
+/// <summary>A key's settings as the hot path reads them: immutable, replaced whole when the key is updated.</summary>
+internal sealed record KeySettings
+{
+    public required string Token { get; init; }
+
+    public string? KeyAlias { get; init; }
+
+    public double? MaxBudget { get; init; }
+
+    public TimeSpan? BudgetDuration { get; init; }
+
+    public long? ExpiresMs { get; init; }
+
+    /// <summary>Allowed model groups; empty (or containing all-proxy-models) means all.</summary>
+    public required string[] Models { get; init; }
+
+    public bool AllModels { get; init; }
+
+    public long? TpmLimit { get; init; }
+
+    public long? RpmLimit { get; init; }
+
+    public long? MaxParallelRequests { get; init; }
+
+    public bool Blocked { get; init; }
+
+    /// <summary>The row as stored (for the API); its spend is stale, the entry's live spend is the truth.</summary>
+    public required KeyRow Row { get; init; }
+
+    public static KeySettings From(KeyRow row)
+    {
+        var models = KeyJson.ReadStringArray(row.Models);
+        var all = models.Length == 0 || Array.IndexOf(models, "all-proxy-models") >= 0;
+        return new KeySettings
+        {
+            Token = row.Token,
+            KeyAlias = row.KeyAlias,
+            MaxBudget = row.MaxBudget,
+            BudgetDuration = Keys.BudgetDuration.TryParse(row.BudgetDuration, out var d) ? d : null,
+            ExpiresMs = row.Expires,
+            Models = models,
+            AllModels = all,
+            TpmLimit = row.TpmLimit,
+            RpmLimit = row.RpmLimit,
+            MaxParallelRequests = row.MaxParallelRequests,
+            Blocked = row.Blocked != 0,
+            Row = row,
+        };
+    }
+
+    public bool AllowsModel(string? requested, string? group)
+    {
+        if (AllModels)
+        {
+            return true;
+        }
+
+        foreach (var model in Models)
+        {
+            if (string.Equals(model, requested, StringComparison.Ordinal) || string.Equals(model, group, StringComparison.Ordinal))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

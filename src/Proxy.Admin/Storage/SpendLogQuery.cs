@@ -1,0 +1,3 @@
+namespace Proxy.Admin.Storage;
+
+internal sealed record SpendLogQuery(string? ApiKey, string? RequestId, long? StartMs, long? EndMs, int Limit);

@@ -1,0 +1,39 @@
+namespace Proxy.Admin.Storage;
+
+/// <summary>A row of LiteLLM_SpendLogs; times are Unix milliseconds.</summary>
+internal sealed class SpendLogRow
+{
+    public string RequestId { get; set; } = "";
+
+    public string CallType { get; set; } = "";
+
+    public string ApiKey { get; set; } = "";
+
+    public string? KeyAlias { get; set; }
+
+    public double Spend { get; set; }
+
+    public long TotalTokens { get; set; }
+
+    public long PromptTokens { get; set; }
+
+    public long CompletionTokens { get; set; }
+
+    public long StartTime { get; set; }
+
+    public long EndTime { get; set; }
+
+    public string? Model { get; set; }
+
+    public string? ModelId { get; set; }
+
+    public string? ModelGroup { get; set; }
+
+    public string? ApiBase { get; set; }
+
+    public long CacheHit { get; set; }
+
+    public string Status { get; set; } = "success";
+
+    public double LatencyMs { get; set; }
+}

@@ -1,0 +1,36 @@
+using Proxy.Admin;
+using Proxy.Host.Config;
+
+namespace Proxy.Host.Hosting;
+
+/// <summary>The admin feature's start-up options from general_settings and the environment (LiteLLM's variables).</summary>
+internal static class AdminSettings
+{
+    public const string EmbeddedDatabaseFile = "gateway.db";
+
+    public static AdminOptions From(GatewayConfig config, string? configPath, Func<string, string?> getEnv)
+    {
+        var general = config.GeneralSettings;
+        var folder = configPath is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(configPath)!;
+        var storeModels = general.StoreModelInDb || string.Equals(getEnv("STORE_MODEL_IN_DB"), "True", StringComparison.OrdinalIgnoreCase);
+        var url = general.DatabaseUrl is { IsEmpty: false } secret ? secret.Value.Trim() : null;
+        var sqlitePath = Path.Combine(folder, EmbeddedDatabaseFile);
+        // A gateway extension: "sqlite:/path/to/file.db" puts the embedded store elsewhere (e.g. off a read-only config mount).
+        if (url is not null && url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = url["sqlite:".Length..].TrimStart('/');
+            sqlitePath = Path.Combine(folder, url["sqlite:".Length..].StartsWith('/') ? "/" + path : path);
+            url = null;
+        }
+
+        return new AdminOptions
+        {
+            DatabaseUrl = url,
+            SqlitePath = sqlitePath,
+            StoreModelInDb = storeModels,
+            DisableSpendLogs = general.DisableSpendLogs,
+            // LiteLLM writes every 10 s by default; never spin faster than every 50 ms.
+            BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
+        };
+    }
+}
