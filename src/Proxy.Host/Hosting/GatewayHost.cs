@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Proxy.Abstractions;
 using Proxy.Admin;
+using Proxy.Admin.Ui;
 using Proxy.Host.Auth;
 using Proxy.Host.Config.Watch;
 using Proxy.Host.Endpoints;
@@ -58,7 +59,9 @@ internal static partial class GatewayHost
         services.AddHttpClient();
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
-        services.AddGatewayAdmin(AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv));
+        var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
+        services.AddGatewayAdmin(adminOptions);
+        services.AddGatewayUi(UiSettings.From(getEnv, adminOptions.StoreModelInDb), sp => new SnapshotMasterKeyAccess(sp.GetRequiredService<GatewayState>()));
 
         var app = builder.Build();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
@@ -86,6 +89,7 @@ internal static partial class GatewayHost
         app.MapGatewayEndpoints();
         app.MapHealthEndpoints();
         app.MapGatewayAdmin();
+        app.MapGatewayUi();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseMiddleware<ModelRoutingMiddleware>();
