@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.AspNetCore.Http;
 using Proxy.Admin.Keys;
 using Proxy.Admin.Spend;
@@ -58,43 +57,23 @@ internal sealed class KeyLimitsStage(KeyCache cache, IKeyLimitCounters counters,
         }
 
         var spent = key.Spend;
-        var headers = context.Response.Headers;
-        headers["x-litellm-key-spend"] = spent.ToString(CultureInfo.InvariantCulture);
-        if (settings.MaxBudget is { } max)
+        if (settings.MaxBudget is { } max && spent >= max)
         {
-            headers["x-litellm-key-max-budget"] = max.ToString(CultureInfo.InvariantCulture);
-            if (spent >= max)
-            {
-                return KeyErrors.BudgetExceeded(spent, max);
-            }
+            new KeyTicket(key, spent, default).WriteHeaders(context.Response.Headers);
+            return KeyErrors.BudgetExceeded(spent, max);
         }
 
         var outcome = counters.TryStart(key, now);
-        WriteLimitHeaders(headers, settings, outcome);
+        var ticket = new KeyTicket(key, spent, outcome);
         if (outcome.Refused != LimitKind.None)
         {
+            ticket.WriteHeaders(context.Response.Headers);
             return KeyErrors.RateLimited(key.Token, outcome, now);
         }
 
-        context.Features.Set(new KeyTicket(key));
+        ticket.WriteHeadersOnStart(context.Response);
+        context.Features.Set(ticket);
         return null;
-    }
-
-    private static void WriteLimitHeaders(IHeaderDictionary headers, KeySettings settings, LimitOutcome outcome)
-    {
-        if (settings.RpmLimit is { } rpm)
-        {
-            headers["x-litellm-key-rpm-limit"] = rpm.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-limit-requests"] = rpm.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-remaining-requests"] = outcome.RemainingRequests.ToString(CultureInfo.InvariantCulture);
-        }
-
-        if (settings.TpmLimit is { } tpm)
-        {
-            headers["x-litellm-key-tpm-limit"] = tpm.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-limit-tokens"] = tpm.ToString(CultureInfo.InvariantCulture);
-            headers["x-ratelimit-remaining-tokens"] = outcome.RemainingTokens.ToString(CultureInfo.InvariantCulture);
-        }
     }
 
     private async ValueTask<bool> WriteAsync(HttpContext context, GatewayError error)

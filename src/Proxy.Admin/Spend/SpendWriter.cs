@@ -48,7 +48,8 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Adm
         using var timeout = new CancellationTokenSource(FinalFlushTimeout, time);
         try
         {
-            while (await FlushOnceAsync(timeout.Token) && !timeout.IsCancellationRequested)
+            // Everything queued, batch after batch; a database that is down gets no second chance at shutdown.
+            while (await FlushOnceAsync(timeout.Token) && queue.Reader.Count > 0)
             {
             }
         }

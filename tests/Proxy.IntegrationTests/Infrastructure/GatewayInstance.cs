@@ -13,8 +13,11 @@ public sealed class GatewayInstance : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private GatewayInstance(WebApplication app, string configPath, string directory, ConcurrentDictionary<string, string?> environment)
+    private readonly bool _keepDirectory;
+
+    private GatewayInstance(WebApplication app, string configPath, string directory, ConcurrentDictionary<string, string?> environment, bool keepDirectory)
     {
+        _keepDirectory = keepDirectory;
         _app = app;
         ConfigPath = configPath;
         Directory = directory;
@@ -38,9 +41,11 @@ public sealed class GatewayInstance : IAsyncDisposable
 
     internal IServiceProvider Services => _app.Services;
 
-    public static async Task<GatewayInstance> StartAsync(string yaml, IDictionary<string, string?>? environment = null)
+    /// <param name="directory">A folder to reuse (kept on dispose), so that a restarted gateway finds its embedded database.</param>
+    public static async Task<GatewayInstance> StartAsync(string yaml, IDictionary<string, string?>? environment = null, string? directory = null)
     {
-        var directory = Path.Combine(Path.GetTempPath(), "gw-tests-" + Guid.NewGuid().ToString("N"));
+        var keep = directory is not null;
+        directory ??= Path.Combine(Path.GetTempPath(), "gw-tests-" + Guid.NewGuid().ToString("N"));
         System.IO.Directory.CreateDirectory(directory);
         var configPath = Path.Combine(directory, "config.yaml");
         await File.WriteAllTextAsync(configPath, yaml);
@@ -49,7 +54,7 @@ public sealed class GatewayInstance : IAsyncDisposable
         var app = GatewayHost.Build(commandLine, name => env.TryGetValue(name, out var v) ? v : null, (name, value) => env[name] = value);
         // A start-up that hangs must fail the test, not the whole run.
         await app.StartAsync().WaitAsync(TimeSpan.FromSeconds(30));
-        return new GatewayInstance(app, configPath, directory, env);
+        return new GatewayInstance(app, configPath, directory, env, keep);
     }
 
     public HttpRequestMessage Post(string path, string json, string? key = null)
@@ -68,6 +73,11 @@ public sealed class GatewayInstance : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_keepDirectory)
+        {
+            return;
+        }
+
         try
         {
             System.IO.Directory.Delete(Directory, recursive: true);
