@@ -207,6 +207,30 @@ public sealed class AdminUiBrowserTests(AdminUiFixture fixture) : IClassFixture<
         Assert.Contains("session", await ErrorAssert.IsOpenAiErrorAsync(after, 401), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Models_page_lists_the_config_models_from_model_info()
+    {
+        using var modelInfo = await fixture.Gateway.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/model/info")
+        {
+            Headers = { Authorization = new("Bearer", Configs.MasterKey) },
+        });
+        await using var page = await LoggedInPageAsync();
+        await page.ClickAsync("nav a[data-page=models]");
+        await page.WaitForAsync("document.body.dataset.loaded === 'models'", "the Models page");
+
+        // /model/info comes with the key API's model endpoints; until a build has them the page says so.
+        if (modelInfo.StatusCode == HttpStatusCode.NotFound)
+        {
+            Assert.Contains("no /model/info endpoint", await page.TextAsync("#models-note"), StringComparison.Ordinal);
+            return;
+        }
+
+        Assert.Equal(HttpStatusCode.OK, modelInfo.StatusCode);
+        await page.WaitForAsync("[...document.querySelectorAll('#models-table tbody tr')].some(r => r.children[0].textContent === 'qwen3-8b' && r.children[1].textContent === 'hosted_vllm/Qwen/Qwen3-8B')", "the config model in the list");
+        // STORE_MODEL_IN_DB is off here: no add button.
+        Assert.True((await page.EvaluateAsync("document.querySelector('#add-model').hidden")).GetBoolean());
+    }
+
     private async Task<BrowserPage> LoggedInPageAsync()
     {
         var page = await fixture.Browser.NewPageAsync();
