@@ -13,10 +13,20 @@ internal static class AdminSettings
         var general = config.GeneralSettings;
         var folder = configPath is null ? Directory.GetCurrentDirectory() : Path.GetDirectoryName(configPath)!;
         var storeModels = general.StoreModelInDb || string.Equals(getEnv("STORE_MODEL_IN_DB"), "True", StringComparison.OrdinalIgnoreCase);
+        var url = general.DatabaseUrl is { IsEmpty: false } secret ? secret.Value.Trim() : null;
+        var sqlitePath = Path.Combine(folder, EmbeddedDatabaseFile);
+        // A gateway extension: "sqlite:/path/to/file.db" puts the embedded store elsewhere (e.g. off a read-only config mount).
+        if (url is not null && url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = url["sqlite:".Length..].TrimStart('/');
+            sqlitePath = Path.Combine(folder, url["sqlite:".Length..].StartsWith('/') ? "/" + path : path);
+            url = null;
+        }
+
         return new AdminOptions
         {
-            DatabaseUrl = general.DatabaseUrl is { IsEmpty: false } url ? url.Value : null,
-            SqlitePath = Path.Combine(folder, EmbeddedDatabaseFile),
+            DatabaseUrl = url,
+            SqlitePath = sqlitePath,
             StoreModelInDb = storeModels,
             DisableSpendLogs = general.DisableSpendLogs,
             // LiteLLM writes every 10 s by default; never spin faster than every 50 ms.
