@@ -7,6 +7,7 @@ using Microsoft.Extensions.Hosting;
 using Proxy.Admin.Api;
 using Proxy.Admin.Budgets;
 using Proxy.Admin.Keys;
+using Proxy.Admin.Models;
 using Proxy.Admin.Spend;
 using Proxy.Admin.Storage;
 
@@ -36,6 +37,9 @@ public static class AdminServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<SpendWriter>());
         services.AddSingleton<KeyApi>();
         services.AddSingleton<SpendApi>();
+        services.TryAddSingleton<StoredModelCatalog>();
+        services.AddSingleton<ModelApi>();
+        services.AddHostedService<StoredModelSync>();
         return services;
     }
 
@@ -52,6 +56,9 @@ public static class AdminServiceCollectionExtensions
         endpoints.MapPost("/key/unblock", (HttpContext c, KeyApi api) => api.UnblockAsync(c));
         endpoints.MapGet("/spend/logs", (HttpContext c, SpendApi api) => api.LogsAsync(c));
         endpoints.MapGet("/global/spend", (HttpContext c, SpendApi api) => api.GlobalAsync(c));
+        endpoints.MapPost("/model/new", (HttpContext c, ModelApi api) => api.NewAsync(c));
+        endpoints.MapPost("/model/update", (HttpContext c, ModelApi api) => api.UpdateAsync(c));
+        endpoints.MapPost("/model/delete", (HttpContext c, ModelApi api) => api.DeleteAsync(c));
         return endpoints;
     }
 }

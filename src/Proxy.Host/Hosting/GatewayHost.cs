@@ -23,7 +23,9 @@ internal static partial class GatewayHost
 {
     public static WebApplication Build(CommandLine commandLine, Func<string, string?> getEnv, Action<string, string?> setEnv)
     {
-        var source = new ConfigSource(commandLine.ConfigPath, getEnv, setEnv);
+        var storedModels = new StoredModelCatalog();
+        var source = new ConfigSource(commandLine.ConfigPath, getEnv, setEnv, storedModels);
+        storedModels.Validator = source.ValidateStored;
         var time = TimeProvider.System;
         var now = time.GetUtcNow();
         var initial = source.Load(1, now, previous: null);
@@ -59,11 +61,14 @@ internal static partial class GatewayHost
         services.AddHttpClient();
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
+        services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
         services.AddGatewayAdmin(adminOptions);
         services.AddGatewayUi(UiSettings.From(getEnv, adminOptions.StoreModelInDb), sp => new SnapshotMasterKeyAccess(sp.GetRequiredService<GatewayState>()));
 
         var app = builder.Build();
+        // Models stored through /model/new apply like a config edit: a new snapshot, no restart.
+        storedModels.Changed += () => app.Services.GetRequiredService<ConfigReloader>().Reload();
         var startupLogger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Proxy.Host.Startup");
         foreach (var diagnostic in initial.Diagnostics)
         {
@@ -89,6 +94,7 @@ internal static partial class GatewayHost
         app.MapGatewayEndpoints();
         app.MapHealthEndpoints();
         app.MapGatewayAdmin();
+        app.MapModelInfoEndpoints();
         app.MapGatewayUi();
         app.MapReverseProxy(proxy =>
         {

@@ -210,31 +210,51 @@ public sealed class AdminUiBrowserTests(AdminUiFixture fixture) : IClassFixture<
     [Fact]
     public async Task Models_page_lists_the_config_models_from_model_info()
     {
-        using var modelInfo = await fixture.Gateway.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/model/info")
-        {
-            Headers = { Authorization = new("Bearer", Configs.MasterKey) },
-        });
-        await using var page = await LoggedInPageAsync();
+        await using var page = await LoggedInPageAsync(Gateway);
         await page.ClickAsync("nav a[data-page=models]");
         await page.WaitForAsync("document.body.dataset.loaded === 'models'", "the Models page");
 
-        // /model/info comes with the key API's model endpoints; until a build has them the page says so.
-        if (modelInfo.StatusCode == HttpStatusCode.NotFound)
-        {
-            Assert.Contains("no /model/info endpoint", await page.TextAsync("#models-note"), StringComparison.Ordinal);
-            return;
-        }
-
-        Assert.Equal(HttpStatusCode.OK, modelInfo.StatusCode);
-        await page.WaitForAsync("[...document.querySelectorAll('#models-table tbody tr')].some(r => r.children[0].textContent === 'qwen3-8b' && r.children[1].textContent === 'hosted_vllm/Qwen/Qwen3-8B')", "the config model in the list");
-        // STORE_MODEL_IN_DB is off here: no add button.
+        await page.WaitForAsync("[...document.querySelectorAll('#models-table tbody tr')].some(r => r.children[0].textContent === 'qwen3-8b' && r.children[1].textContent === 'hosted_vllm/Qwen/Qwen3-8B' && r.children[3].textContent === '0.5 / 0.25')", "the config model in the list");
+        // STORE_MODEL_IN_DB is off here: no add button, and config models have no delete button.
         Assert.True((await page.EvaluateAsync("document.querySelector('#add-model').hidden")).GetBoolean());
+        Assert.Equal(0, (await page.EvaluateAsync("document.querySelectorAll('#models-table button[data-action=delete-model]').length")).GetInt32());
     }
 
-    private async Task<BrowserPage> LoggedInPageAsync()
+    [Fact]
+    public async Task With_store_model_in_db_a_model_added_in_the_UI_serves_requests_until_deleted_in_the_UI()
+    {
+        await using var gateway = await UiGateway.StartAsync(fixture.Upstream, new() { ["STORE_MODEL_IN_DB"] = "True" });
+        await using var page = await LoggedInPageAsync(gateway);
+        await page.ClickAsync("nav a[data-page=models]");
+        await page.ClickAsync("#add-model");
+        await page.FillAsync("#model-name", "ui-added");
+        await page.FillAsync("#model-model", "hosted_vllm/added-model");
+        await page.FillAsync("#model-api-base", fixture.Upstream.BaseUrl);
+        await page.FillAsync("#model-input-cost", "0.125");
+        await page.EvaluateAsync("document.querySelector('#model-form').requestSubmit()");
+        var row = "[...document.querySelectorAll('#models-table tbody tr')].find(r => r.children[0].textContent === 'ui-added')";
+        await page.WaitForAsync($"{row}?.children[4].textContent === 'database'", "the added model in the list");
+
+        using (var chat = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
+            """{"model":"ui-added","messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", Configs.MasterKey)))
+        {
+            Assert.Equal(HttpStatusCode.OK, chat.StatusCode);
+        }
+
+        await page.EvaluateAsync($"{row}.querySelector('button[data-action=delete-model]').click()");
+        await page.ClickAsync("#confirm-ok");
+        await page.WaitForAsync($"document.body.dataset.loaded === 'models' && !{row}", "the model to leave the list");
+        using var gone = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
+            """{"model":"ui-added","messages":[{"role":"user","content":"hi"}],"max_tokens":2}""", Configs.MasterKey));
+        await ErrorAssert.IsOpenAiErrorAsync(gone, 400);
+    }
+
+    private Task<BrowserPage> LoggedInPageAsync() => LoggedInPageAsync(Gateway);
+
+    private async Task<BrowserPage> LoggedInPageAsync(GatewayInstance gateway)
     {
         var page = await fixture.Browser.NewPageAsync();
-        await page.NavigateAsync(Gateway.RootUrl + "/ui/login");
+        await page.NavigateAsync(gateway.RootUrl + "/ui/login");
         await page.FillAsync("#username", "admin");
         await page.FillAsync("#password", Configs.MasterKey);
         await page.ClickAsync("#login-submit");
