@@ -35,6 +35,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<IReadinessContributor, SpendBufferStatus>();
         services.AddSingleton<SpendWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<SpendWriter>());
+        services.AddHostedService<KeyRefresher>();
         services.AddSingleton<KeyApi>();
         services.AddSingleton<SpendApi>();
         services.TryAddSingleton<StoredModelCatalog>();

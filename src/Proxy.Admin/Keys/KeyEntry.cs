@@ -57,14 +57,16 @@ internal sealed class KeyEntry
     {
         lock (_gate)
         {
+            var previous = _settings;
             _settings = settings;
             if (settings.BudgetDuration is null)
             {
                 _budgetResetAtMs = null;
             }
-            else if (settings.Row.BudgetResetAt is { } at)
+            else if (_budgetResetAtMs is null || previous.BudgetDuration != settings.BudgetDuration)
             {
-                _budgetResetAtMs = at;
+                // A new window starts; otherwise the live one (which may be ahead of the store) stays.
+                _budgetResetAtMs = settings.Row.BudgetResetAt;
             }
         }
     }

@@ -13,7 +13,7 @@ namespace Proxy.Admin.Spend;
 internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, AdminOptions options, TimeProvider time, ILogger<SpendWriter> logger)
     : IHostedLifecycleService, IDisposable
 {
-    private const int MaxBatch = 1000;
+    private const int MaxBatch = 5000;
     private static readonly TimeSpan FinalFlushTimeout = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _stopping = new();
