@@ -84,7 +84,17 @@ public sealed class BrowserPage(CdpConnection connection, string sessionId, stri
             snapshot = ex.Message;
         }
 
-        throw new TimeoutException($"Waited {limit.TotalSeconds} s for {what} ({condition}). Last error: {lastError}. Page: {snapshot}");
+        var screenshot = Path.Combine(Path.GetTempPath(), $"ui-test-failure-{Guid.NewGuid():N}.png");
+        try
+        {
+            await File.WriteAllBytesAsync(screenshot, await ScreenshotAsync());
+        }
+        catch (CdpException)
+        {
+            screenshot = "(none)";
+        }
+
+        throw new TimeoutException($"Waited {limit.TotalSeconds} s for {what} ({condition}). Last error: {lastError}. Page: {snapshot}. Screenshot: {screenshot}");
     }
 
     public Task WaitForSelectorAsync(string selector, TimeSpan? timeout = null) =>
@@ -111,6 +121,13 @@ public sealed class BrowserPage(CdpConnection connection, string sessionId, stri
     {
         var result = await connection.SendAsync("Storage.getCookies", new JsonObject { ["browserContextId"] = browserContextId });
         return [.. result.GetProperty("cookies").EnumerateArray()];
+    }
+
+    /// <summary>A PNG of the viewport; a failed wait saves one to the temp folder and names it in the error.</summary>
+    public async Task<byte[]> ScreenshotAsync()
+    {
+        var result = await connection.SendAsync("Page.captureScreenshot", new JsonObject { ["format"] = "png" }, sessionId);
+        return Convert.FromBase64String(result.GetProperty("data").GetString()!);
     }
 
     public static string Js(string value) => JsonSerializer.Serialize(value);
