@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Primitives;
 using Proxy.Abstractions;
+using Proxy.Admin.Ui;
 using Proxy.Host.Routing;
 
 namespace Proxy.Host.Auth;
@@ -11,7 +12,8 @@ namespace Proxy.Host.Auth;
 /// key it accepts virtual keys (<see cref="IVirtualKeyAuthenticator"/>): from memory, or after one store lookup for a
 /// key not seen yet.
 /// </summary>
-internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors, IVirtualKeyAuthenticator? keys = null)
+internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors, IVirtualKeyAuthenticator? keys = null,
+    IAdminSessionAuthenticator? uiSessions = null)
 {
     private static readonly string[] KeyHeaders = ["Authorization", "api-key", "x-api-key", "x-litellm-api-key", "x-goog-api-key", "Ocp-Apim-Subscription-Key"];
 
@@ -33,7 +35,18 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
         var presented = PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName);
         if (presented.IsEmpty)
         {
-            return errors.WriteAsync(context, GatewayError.NoApiKey());
+            // The admin UI's session cookie stands in for the master key on management routes only.
+            if (uiSessions is null)
+            {
+                return errors.WriteAsync(context, GatewayError.NoApiKey());
+            }
+
+            return uiSessions.Check(context, out var sessionError) switch
+            {
+                AdminSessionCheck.Admin => next(context),
+                AdminSessionCheck.Rejected => errors.WriteAsync(context, sessionError),
+                _ => errors.WriteAsync(context, GatewayError.NoApiKey()),
+            };
         }
 
         var request = GatewayRequestContext.Get(context);

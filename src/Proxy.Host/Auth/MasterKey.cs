@@ -18,6 +18,9 @@ internal sealed class MasterKey
     public static MasterKey From(Secret? secret) =>
         secret is { IsEmpty: false } s ? new MasterKey(Encoding.UTF8.GetBytes(s.Value)) : None;
 
+    /// <summary>HMAC-SHA256 of the label keyed by the master key: a secret tied to the key that does not reveal it.</summary>
+    public byte[] Derive(ReadOnlySpan<byte> label) => HMACSHA256.HashData(_bytes, label);
+
     public bool Matches(ReadOnlySpan<char> presented)
     {
         if (!IsConfigured || presented.IsEmpty || presented.Length > 1024)

@@ -2,6 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Proxy.Abstractions;
 using Proxy.Admin;
+using Proxy.Admin.Ui;
 using Proxy.Host.Auth;
 using Proxy.Host.Caching;
 using Proxy.Host.Config.Watch;
@@ -73,7 +74,9 @@ internal static partial class GatewayHost
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
         services.AddGatewayCache(getEnv);
         services.AddSingleton(storedModels);
-        services.AddGatewayAdmin(AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv));
+        var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
+        services.AddGatewayAdmin(adminOptions);
+        services.AddGatewayUi(UiSettings.From(getEnv, adminOptions.StoreModelInDb), sp => new SnapshotMasterKeyAccess(sp.GetRequiredService<GatewayState>()));
         // After the admin services: completion observers run in registration order, and the spend tracker prices the
         // request (ResponseCost, key spend) that metrics and the access log then report.
         if (!commandLine.MetricsDisabled)
@@ -137,6 +140,7 @@ internal static partial class GatewayHost
         app.MapCacheEndpoints();
         app.MapGatewayAdmin();
         app.MapModelInfoEndpoints();
+        app.MapGatewayUi();
         app.MapReverseProxy(proxy =>
         {
             proxy.UseGuardrailModerations();

@@ -1,0 +1,3 @@
+namespace Proxy.IntegrationTests.Infrastructure;
+
+public sealed class CdpException(string message) : Exception(message);
