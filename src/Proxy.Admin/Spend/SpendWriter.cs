@@ -13,10 +13,12 @@ namespace Proxy.Admin.Spend;
 internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, AdminOptions options, TimeProvider time, ILogger<SpendWriter> logger)
     : IHostedLifecycleService, IDisposable
 {
-    private const int MaxBatch = 5000;
+    // Small enough that one transaction is a few milliseconds of work, even on SQLite.
+    private const int MaxBatch = 1000;
     private static readonly TimeSpan FinalFlushTimeout = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _stopping = new();
+    private readonly DedicatedThreadScheduler _scheduler = new("spend-writer");
     private readonly List<SpendLogRow> _rows = [];
     private readonly List<KeySpendUpdate> _updates = [];
     private Task? _loop;
@@ -27,7 +29,8 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Adm
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _loop = RunAsync(_stopping.Token);
+        // On its own thread: SQLite writes synchronously inside its async API (see DedicatedThreadScheduler).
+        _loop = Task.Factory.StartNew(() => RunAsync(_stopping.Token), _stopping.Token, TaskCreationOptions.DenyChildAttach, _scheduler).Unwrap();
         return Task.CompletedTask;
     }
 
@@ -149,7 +152,11 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Adm
         _reportedFull = full;
     }
 
-    public void Dispose() => _stopping.Dispose();
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _scheduler.Dispose();
+    }
 
     private static partial class Log
     {

@@ -85,6 +85,8 @@ internal static partial class GatewayHost
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
         }
 
+        services.AddSingleton(new AccessLogFormat(jsonLogs));
+        services.AddSingleton<AccessLogWriter>();
         services.AddSingleton<IRequestCompletionObserver, AccessLog>();
 
         var app = builder.Build();

@@ -68,6 +68,8 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         _time = time;
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
+        // No exemplars: they are only exposed in OpenMetrics format, and looking for a trace on every update costs CPU.
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         // prometheus_client (LiteLLM) appends _total to counters when it exposes them; these are the exposed names.
         _totalRequests = factory.CreateCounter("litellm_proxy_total_requests_metric_total", "Requests made to the proxy, by status code",
             [.. KeyLabels, "status_code"]);
@@ -230,7 +232,12 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         var status = context.Response.StatusCode;
         var requested = request.RequestedModelGroup ?? request.ModelGroup ?? "";
         var model = request.ModelGroup ?? "";
-        var series = _series.GetOrAdd(new SeriesKey(requested, model, request.KeyHash ?? "", request.KeyAlias ?? ""), CreateSeries);
+        var seriesKey = new SeriesKey(requested, model, request.KeyHash ?? "", request.KeyAlias ?? "");
+        if (!_series.TryGetValue(seriesKey, out var series))
+        {
+            series = _series.GetOrAdd(seriesKey, CreateSeries);
+        }
+
         series.StatusCounter(status).Inc();
         var failed = status >= 400 || request.FailureKind != UpstreamFailureKind.None;
         if (failed)
