@@ -12,4 +12,7 @@ public interface IVirtualKeyAuthenticator
 
     /// <summary>One store lookup for a key the cache does not know; null when the key is accepted.</summary>
     ValueTask<GatewayError?> LookupAsync(string presented, GatewayRequestContext request, CancellationToken cancellationToken);
+
+    /// <summary>Whether the request's virtual key may use the model group (reached as <paramref name="requested"/>, a group or an alias).</summary>
+    bool AllowsModel(GatewayRequestContext request, string requested, string group);
 }

@@ -6,6 +6,9 @@ namespace Proxy.Admin.Keys;
 /// <summary>Virtual keys for the host's auth middleware: hash, cache hit or one store lookup, then blocked/expired checks.</summary>
 internal sealed class VirtualKeyAuthenticator(KeyCache cache, IKeyStore store, TimeProvider time) : IVirtualKeyAuthenticator
 {
+    public bool AllowsModel(GatewayRequestContext request, string requested, string group) =>
+        request.KeyHash is not { } hash || !cache.TryGet(hash, out var key) || key.Settings.AllowsModel(requested, group);
+
     public VirtualKeyCheck Check(ReadOnlySpan<char> presented, GatewayRequestContext request, out GatewayError error)
     {
         if (!presented.StartsWith("sk-", StringComparison.Ordinal))

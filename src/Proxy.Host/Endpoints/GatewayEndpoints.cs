@@ -21,12 +21,39 @@ internal static class GatewayEndpoints
         return endpoints;
     }
 
-    private static Task WriteModels(HttpContext context, GatewayState state)
+    private static Task WriteModels(HttpContext context, GatewayState state, IVirtualKeyAuthenticator keys)
     {
-        var json = state.Current.ModelsListJson;
+        var snapshot = state.Current;
         context.Response.ContentType = "application/json";
-        context.Response.ContentLength = json.Length;
-        return context.Response.Body.WriteAsync(json, context.RequestAborted).AsTask();
+        if (GatewayRequestContext.Get(context) is { KeyHash: not null } request)
+        {
+            // A virtual key sees the groups (and aliases) it may use, as LiteLLM lists them per key.
+            using var json = new Utf8JsonWriter(context.Response.BodyWriter);
+            json.WriteStartObject();
+            json.WriteString("object"u8, "list"u8);
+            json.WriteStartArray("data"u8);
+            foreach (var name in snapshot.VisibleGroupNames)
+            {
+                if (snapshot.Groups.TryGetValue(name, out var group) && keys.AllowsModel(request, name, group.Name))
+                {
+                    json.WriteStartObject();
+                    json.WriteString("id"u8, name);
+                    json.WriteString("object"u8, "model"u8);
+                    json.WriteNumber("created"u8, 1677610602);
+                    json.WriteString("owned_by"u8, "openai"u8);
+                    json.WriteEndObject();
+                }
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+            json.Flush();
+            return Task.CompletedTask;
+        }
+
+        var all = snapshot.ModelsListJson;
+        context.Response.ContentLength = all.Length;
+        return context.Response.Body.WriteAsync(all, context.RequestAborted).AsTask();
     }
 
     private static Task WriteModel(HttpContext context, string model, GatewayState state, IOpenAiErrorWriter errors)

@@ -172,6 +172,23 @@ public abstract class VirtualKeyTests : IAsyncLifetime
         await ErrorAssert.IsOpenAiErrorAsync(await Keys.ChatAsync(alias, "qwen3-8b"), 403);
         Assert.Equal(HttpStatusCode.OK, (await Keys.ChatAsync(all, "other-model")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await Keys.ChatAsync(all, "qwen3-8b")).StatusCode);
+
+        // /v1/models lists what each key may use (LiteLLM lists models per key); the master key sees everything.
+        Assert.Equal(["gpt-alias", "qwen3-8b"], await ModelIdsAsync(group));
+        Assert.Equal(["gpt-alias"], await ModelIdsAsync(alias));
+        Assert.Equal(["gpt-alias", "other-model", "qwen3-8b"], await ModelIdsAsync(all));
+        Assert.Equal(["gpt-alias", "other-model", "qwen3-8b"], await ModelIdsAsync(Configs.MasterKey));
+    }
+
+    private async Task<string[]> ModelIdsAsync(string key)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/models");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
+        using var response = await Keys.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal("list", json.RootElement.GetProperty("object").GetString());
+        return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).Order(StringComparer.Ordinal)];
     }
 
     [Fact]
