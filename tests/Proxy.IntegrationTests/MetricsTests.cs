@@ -90,6 +90,14 @@ public sealed class MetricsTests : IAsyncLifetime
             ["api_key_alias", "end_user", "hashed_api_key", "requested_model", "status_code", "team", "team_alias", "user"],
             sample.Labels.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(0, metrics.Value("gateway_in_flight_requests") - 1); // the scrape itself is in flight
+        // Scrapes and probes are not proxy requests.
+        using (var probe = await gateway.Http.GetAsync("/health/readiness"))
+        {
+            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+        }
+
+        var again = await PrometheusText.ScrapeAsync(gateway.Http);
+        Assert.Equal(6, again.Value("litellm_proxy_total_requests_metric_total"));
     }
 
     [Fact]

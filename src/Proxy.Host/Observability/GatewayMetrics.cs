@@ -229,6 +229,13 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     /// <summary>The request is finished: the response has been fully written.</summary>
     public void OnCompleted(HttpContext context, GatewayRequestContext request)
     {
+        if (request.ModelGroup is null && request.AnsweredError is null && request.BlockedByGuardrail is null)
+        {
+            // Scrapes, probes, the UI's files and successful admin calls are not proxy requests (LiteLLM does not count
+            // them either); refused requests are, whatever their path.
+            return;
+        }
+
         var status = context.Response.StatusCode;
         var requested = request.RequestedModelGroup ?? request.ModelGroup ?? "";
         var model = request.ModelGroup ?? "";
