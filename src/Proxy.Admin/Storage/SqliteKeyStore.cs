@@ -54,7 +54,17 @@ internal sealed class SqliteKeyStore : SqlKeyStore, IDisposable
 
     protected override bool IsUnavailable(Exception exception) => exception is SqliteException { SqliteErrorCode: 5 or 6 or 10 or 13 or 14 };
 
-    public void Dispose() => _writeGate.Dispose();
+    public void Dispose()
+    {
+        // Pooled connections keep the file open: a store started later on the same path (a restart in the same process)
+        // must not be handed a connection to a file that has since been replaced.
+        using (var connection = new SqliteConnection(_connectionString))
+        {
+            SqliteConnection.ClearPool(connection);
+        }
+
+        _writeGate.Dispose();
+    }
 
     private sealed class Release(SemaphoreSlim gate) : IDisposable
     {

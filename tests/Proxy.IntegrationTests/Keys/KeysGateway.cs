@@ -15,8 +15,11 @@ public sealed class KeysGateway : IAsyncDisposable
     public const double InputPrice = 0.5;
     public const double OutputPrice = 0.25;
 
-    private KeysGateway(FakeUpstreamServer upstream, GatewayInstance gateway, string? databaseUrl, string extraGeneral)
+    private readonly string _directory;
+
+    private KeysGateway(FakeUpstreamServer upstream, GatewayInstance gateway, string? databaseUrl, string extraGeneral, string directory)
     {
+        _directory = directory;
         Upstream = upstream;
         Gateway = gateway;
         DatabaseUrl = databaseUrl;
@@ -60,16 +63,17 @@ public sealed class KeysGateway : IAsyncDisposable
     public static async Task<KeysGateway> StartAsync(string? databaseUrl = null, string extraGeneral = "")
     {
         var upstream = await FakeUpstreamServer.StartAsync();
-        var gateway = await GatewayInstance.StartAsync(Config(upstream.BaseUrl, extraGeneral), Environment(databaseUrl));
-        return new KeysGateway(upstream, gateway, databaseUrl, extraGeneral);
+        // Our own folder, kept across restarts: a gateway that owned it would delete the embedded database on stop.
+        var directory = Path.Combine(Path.GetTempPath(), "gw-keys-" + Guid.NewGuid().ToString("N"));
+        var gateway = await GatewayInstance.StartAsync(Config(upstream.BaseUrl, extraGeneral), Environment(databaseUrl), directory);
+        return new KeysGateway(upstream, gateway, databaseUrl, extraGeneral, directory);
     }
 
     /// <summary>Stops the gateway and starts a new one on the same folder and database (the upstream stays).</summary>
     public async Task RestartAsync()
     {
-        var directory = Gateway.Directory;
         await Gateway.DisposeAsync();
-        Gateway = await GatewayInstance.StartAsync(Config(Upstream.BaseUrl, ExtraGeneral), Environment(DatabaseUrl), directory);
+        Gateway = await GatewayInstance.StartAsync(Config(Upstream.BaseUrl, ExtraGeneral), Environment(DatabaseUrl), _directory);
     }
 
     private static Dictionary<string, string?> Environment(string? databaseUrl) =>
@@ -124,5 +128,13 @@ public sealed class KeysGateway : IAsyncDisposable
     {
         await Gateway.DisposeAsync();
         await Upstream.DisposeAsync();
+        try
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
     }
 }
