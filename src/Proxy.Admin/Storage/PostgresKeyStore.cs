@@ -51,6 +51,81 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
         }, write: true, cancellationToken);
     }
 
+    /// <summary>
+    /// The whole batch in one statement: a column array per field, unnested server-side. One round trip and no
+    /// per-row parameters (50-row multi-VALUES statements cost 13 us of client CPU per row, most of it binding).
+    /// </summary>
+    protected override async Task InsertSpendLogsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SpendLogRow> rows, CancellationToken cancellationToken)
+    {
+        var count = rows.Count;
+        var requestId = new string[count];
+        var callType = new string[count];
+        var apiKey = new string[count];
+        var keyAlias = new string?[count];
+        var spend = new double[count];
+        var totalTokens = new long[count];
+        var promptTokens = new long[count];
+        var completionTokens = new long[count];
+        var startTime = new long[count];
+        var endTime = new long[count];
+        var model = new string?[count];
+        var modelId = new string?[count];
+        var modelGroup = new string?[count];
+        var apiBase = new string?[count];
+        var cacheHit = new long[count];
+        var status = new string[count];
+        var latency = new double[count];
+        for (var i = 0; i < count; i++)
+        {
+            var row = rows[i];
+            requestId[i] = row.RequestId;
+            callType[i] = row.CallType;
+            apiKey[i] = row.ApiKey;
+            keyAlias[i] = row.KeyAlias;
+            spend[i] = row.Spend;
+            totalTokens[i] = row.TotalTokens;
+            promptTokens[i] = row.PromptTokens;
+            completionTokens[i] = row.CompletionTokens;
+            startTime[i] = row.StartTime;
+            endTime[i] = row.EndTime;
+            model[i] = row.Model;
+            modelId[i] = row.ModelId;
+            modelGroup[i] = row.ModelGroup;
+            apiBase[i] = row.ApiBase;
+            cacheHit[i] = row.CacheHit;
+            status[i] = row.Status;
+            latency[i] = row.LatencyMs;
+        }
+
+        await using var command = new NpgsqlCommand(UnnestInsert, (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = requestId });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = callType });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = apiKey });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = keyAlias, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = spend });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = totalTokens });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = promptTokens });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = completionTokens });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = startTime });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = endTime });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = model, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = modelId, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = modelGroup, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = apiBase, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = cacheHit });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = status });
+        command.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = latency });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    // Positional ($1..$17) in Sql.SpendLogInsertColumns order.
+    private const string UnnestInsert = "INSERT INTO \"LiteLLM_SpendLogs\" (" + Sql.SpendLogInsertColumns + """
+        ) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::int8[], $7::int8[],
+            $8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int8[],
+            $16::text[], $17::float8[])
+        ON CONFLICT (request_id) DO NOTHING
+        """;
+
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken) =>
         await _dataSource.OpenConnectionAsync(cancellationToken);
 

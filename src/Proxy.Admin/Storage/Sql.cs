@@ -111,11 +111,15 @@ internal static class Sql
         ORDER BY created_at, token LIMIT @size OFFSET @offset
         """;
 
-    public const string InsertSpendLog = """
-        INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, api_key, key_alias, spend, total_tokens, prompt_tokens,
-            completion_tokens, "startTime", "endTime", model, model_id, model_group, api_base, cache_hit, status, latency_ms)
-        VALUES (@RequestId, @CallType, @ApiKey, @KeyAlias, @Spend, @TotalTokens, @PromptTokens, @CompletionTokens,
-            @StartTime, @EndTime, @Model, @ModelId, @ModelGroup, @ApiBase, @CacheHit, @Status, @LatencyMs)
+    /// <summary>The spend-log columns in insert order; <see cref="SqlKeyStore"/> binds them in this order.</summary>
+    public const string SpendLogInsertColumns = """
+        request_id, call_type, api_key, key_alias, spend, total_tokens, prompt_tokens, completion_tokens, "startTime",
+        "endTime", model, model_id, model_group, api_base, cache_hit, status, latency_ms
+        """;
+
+    /// <summary>One row, SQLite's numbered parameters ?1..?17 in <see cref="SpendLogInsertColumns"/> order.</summary>
+    public const string InsertSpendLogRow = "INSERT INTO \"LiteLLM_SpendLogs\" (" + SpendLogInsertColumns + """
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
         ON CONFLICT (request_id) DO NOTHING
         """;
 

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Proxy.Admin.Storage;
 
@@ -44,6 +45,71 @@ internal sealed class SqliteKeyStore : SqlKeyStore, IDisposable
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         return connection;
+    }
+
+    /// <summary>
+    /// Straight through SQLite's C API on the connection's own handle (so inside its transaction): one prepared
+    /// statement, bound by position and stepped per row. Through ADO.NET the same insert cost 34 us of CPU per row
+    /// (57 through Dapper; multi-row statements worse: SQLite looks parameter names up one by one), raw 22.
+    /// </summary>
+    protected override Task InsertSpendLogsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SpendLogRow> rows, CancellationToken cancellationToken)
+    {
+        var db = ((SqliteConnection)connection).Handle!;
+        Check(db, raw.sqlite3_prepare_v2(db, Sql.InsertSpendLogRow, out var statement));
+        using (statement)
+        {
+            foreach (var row in rows)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                BindText(statement, 1, row.RequestId);
+                BindText(statement, 2, row.CallType);
+                BindText(statement, 3, row.ApiKey);
+                BindText(statement, 4, row.KeyAlias);
+                raw.sqlite3_bind_double(statement, 5, row.Spend);
+                raw.sqlite3_bind_int64(statement, 6, row.TotalTokens);
+                raw.sqlite3_bind_int64(statement, 7, row.PromptTokens);
+                raw.sqlite3_bind_int64(statement, 8, row.CompletionTokens);
+                raw.sqlite3_bind_int64(statement, 9, row.StartTime);
+                raw.sqlite3_bind_int64(statement, 10, row.EndTime);
+                BindText(statement, 11, row.Model);
+                BindText(statement, 12, row.ModelId);
+                BindText(statement, 13, row.ModelGroup);
+                BindText(statement, 14, row.ApiBase);
+                raw.sqlite3_bind_int64(statement, 15, row.CacheHit);
+                BindText(statement, 16, row.Status);
+                raw.sqlite3_bind_double(statement, 17, row.LatencyMs);
+                var result = raw.sqlite3_step(statement);
+                if (result != raw.SQLITE_DONE)
+                {
+                    Check(db, result);
+                }
+
+                raw.sqlite3_reset(statement);
+            }
+        }
+
+        return Task.CompletedTask;
+    }
+
+    private static void BindText(sqlite3_stmt statement, int index, string? value)
+    {
+        if (value is null)
+        {
+            raw.sqlite3_bind_null(statement, index);
+        }
+        else
+        {
+            raw.sqlite3_bind_text(statement, index, value);
+        }
+    }
+
+    private static void Check(sqlite3 db, int result)
+    {
+        if (result != raw.SQLITE_OK)
+        {
+            // The same exception (and error code) the ADO.NET path throws, so the outage classification holds.
+            SqliteException.ThrowExceptionForRC(result, db);
+        }
     }
 
     protected override async ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken)

@@ -1,0 +1,111 @@
+using Proxy.Admin.Storage;
+
+namespace Proxy.IntegrationTests.Keys;
+
+/// <summary>The spend-log fast paths (SQLite's C API, PostgreSQL's unnest) against each store directly.</summary>
+public abstract class SpendStoreTests : IAsyncLifetime
+{
+    private IKeyStore _store = null!;
+
+    private protected abstract Task<IKeyStore> CreateStoreAsync();
+
+    public async Task InitializeAsync()
+    {
+        _store = await CreateStoreAsync();
+        await _store.EnsureSchemaAsync(CancellationToken.None);
+        await _store.InsertKeyAsync(new KeyRow { Token = "tok-a", KeyName = "sk-...aaaa", CreatedAt = 1, UpdatedAt = 1 }, CancellationToken.None);
+    }
+
+    public async Task DisposeAsync()
+    {
+        switch (_store)
+        {
+            case IAsyncDisposable asyncDisposable:
+                await asyncDisposable.DisposeAsync();
+                break;
+            case IDisposable disposable:
+                disposable.Dispose();
+                break;
+        }
+    }
+
+    [Fact]
+    public async Task Every_field_round_trips_including_nulls_and_quotes()
+    {
+        var full = Row("r-full", 1_000);
+        full.KeyAlias = "o'brien \"team\"; DROP TABLE x; --";
+        full.Model = "hosted_vllm/Qwen/Qwen3-8B";
+        full.ModelId = "dep-1";
+        full.ModelGroup = "qwen3-8b";
+        full.ApiBase = "http://127.0.0.1:8000/v1";
+        full.CacheHit = 1;
+        full.Status = "failure";
+        var sparse = Row("r-sparse", 2_000);
+        await _store.WriteSpendAsync([full, sparse], [new KeySpendUpdate("tok-a", 0.75, false, null)], CancellationToken.None);
+
+        var read = await _store.QuerySpendLogsAsync(new SpendLogQuery("tok-a", null, null, null, 10), CancellationToken.None);
+        Assert.Equal(2, read.Count);
+        Assert.Equivalent(full, read[0], strict: true);
+        Assert.Equivalent(sparse, read[1], strict: true);
+        Assert.Null(read[1].KeyAlias);
+        Assert.Null(read[1].ApiBase);
+        Assert.Equal(0.75, (await _store.FindKeyAsync("tok-a", CancellationToken.None))!.Spend);
+    }
+
+    [Fact]
+    public async Task A_retried_batch_and_repeated_ids_are_stored_once_and_large_batches_land_whole()
+    {
+        var batch = Enumerable.Range(0, 2_500).Select(i => Row("id-" + i, 10_000 + i)).ToList();
+        batch.Add(Row("id-7", 99_999));
+        await _store.WriteSpendAsync(batch, [], CancellationToken.None);
+        // The same rows again, as after a commit whose answer was lost.
+        await _store.WriteSpendAsync(batch, [], CancellationToken.None);
+
+        var read = await _store.QuerySpendLogsAsync(new SpendLogQuery(null, null, null, null, 10_000), CancellationToken.None);
+        Assert.Equal(2_500, read.Count);
+        Assert.Equal(2_500, read.Select(r => r.RequestId).Distinct().Count());
+        Assert.Equal(10_007, read.Single(r => r.RequestId == "id-7").StartTime);
+        Assert.Equal(batch.Take(2_500).Sum(r => r.Spend), await _store.TotalSpendAsync(CancellationToken.None), 9);
+    }
+
+    private static SpendLogRow Row(string id, long start) => new()
+    {
+        RequestId = id,
+        CallType = "acompletion",
+        ApiKey = "tok-a",
+        Spend = 0.015625 * (start % 7),
+        PromptTokens = start % 100,
+        CompletionTokens = 4,
+        TotalTokens = (start % 100) + 4,
+        StartTime = start,
+        EndTime = start + 3,
+        LatencyMs = 3.25,
+    };
+}
+
+public sealed class SqliteSpendStoreTests : SpendStoreTests, IDisposable
+{
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-spend-" + Guid.NewGuid().ToString("N"));
+
+    private protected override Task<IKeyStore> CreateStoreAsync() =>
+        Task.FromResult<IKeyStore>(new SqliteKeyStore(Path.Combine(_folder, "gateway.db"), TimeSpan.FromSeconds(5)));
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A temp folder left behind is harmless.
+        }
+    }
+}
+
+[Collection(PostgresCollection.Name)]
+public sealed class PostgresSpendStoreTests : SpendStoreTests
+{
+    private protected override async Task<IKeyStore> CreateStoreAsync() =>
+        new PostgresKeyStore((await PostgresDatabase.CreateAsync()).ConnectionString, TimeSpan.FromSeconds(5));
+}
