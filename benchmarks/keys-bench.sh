@@ -4,9 +4,12 @@
 # 1. publishes the gateway to /tmp/gw-keys (Release),
 # 2. copies benchmarks/configs/keys.yaml to a scratch folder and creates the virtual key sk-bench-virtual-key-0001
 #    in its embedded store (a short-lived gateway on 127.0.0.1:18190),
-# 3. runs ../shared/bench/run.sh with two targets on that same config: gw-master (Bearer sk-bench) and gw-vkey
-#    (Bearer sk-bench-virtual-key-0001). Both write spend logs; gw-vkey also checks the key, its budget and limits
-#    and adds each request's cost to the key's spend.
+# 3. runs ../shared/bench/run.sh with four gateway targets (plus bare YARP):
+#    gw             the bench's own gateway-config.yaml, master key, no database at all (the issue's baseline)
+#    gw-master      keys.yaml, master key: spend-log rows written, no key checks
+#    gw-vkey        keys.yaml, virtual key sk-bench-virtual-key-0001: key, budget and limit checks, cost headers,
+#                   key spend and spend-log rows
+#    gw-vkey-nolog  the same with general_settings.disable_spend_logs (the keys' own cost, without spend-log rows)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 bench="${BENCH_DIR:-$repo/../shared/bench}"
@@ -17,6 +20,9 @@ key=sk-bench-virtual-key-0001
 dotnet publish "$repo/src/Proxy.Host" -c Release -o "$out" --nologo -v q >/dev/null
 rm -rf "$work" && mkdir -p "$work"
 cp "$repo/benchmarks/configs/keys.yaml" "$work/config.yaml"
+mkdir -p "$work/nolog"
+sed 's/^general_settings:$/general_settings:\n  disable_spend_logs: true/' "$work/config.yaml" >"$work/nolog/config.yaml"
+grep -q 'disable_spend_logs: true' "$work/nolog/config.yaml"
 
 dotnet "$out/Proxy.Host.dll" --config "$work/config.yaml" --host 127.0.0.1 --port 18190 >"$work/setup.log" 2>&1 &
 pid=$!
@@ -29,10 +35,17 @@ curl -fsS http://127.0.0.1:18190/key/generate -H 'Authorization: Bearer sk-bench
   -d "{\"key\":\"$key\",\"key_alias\":\"bench\"}" >/dev/null
 kill "$pid"; wait "$pid" 2>/dev/null || true
 trap - EXIT
-echo "key $key created in $work/gateway.db"
+cp "$work/gateway.db" "$work/nolog/gateway.db"
+echo "key $key created in $work/gateway.db (and a copy in $work/nolog)"
 
-cmd="exec dotnet $out/Proxy.Host.dll --config $work/config.yaml --port \$TARGET_PORT --host 127.0.0.1"
-exec "$bench/run.sh" --only yarp,gw-master,gw-vkey \
-  --target gw-master=http://127.0.0.1:18100/v1 --cmd gw-master="$cmd" --header gw-master='Authorization: Bearer sk-bench' --model gw-master=fake-model \
-  --target gw-vkey=http://127.0.0.1:18101/v1 --cmd gw-vkey="$cmd" --header gw-vkey="Authorization: Bearer $key" --model gw-vkey=fake-model \
+gw="exec dotnet $out/Proxy.Host.dll --port \$TARGET_PORT --host 127.0.0.1"
+exec "$bench/run.sh" --only yarp,gw,gw-master,gw-vkey,gw-vkey-nolog \
+  --target gw=http://127.0.0.1:18100/v1 --cmd gw="$gw --config \$BENCH_DIR/gateway-config.yaml" \
+  --header gw='Authorization: Bearer sk-bench' --desc gw='master key, no database' \
+  --target gw-master=http://127.0.0.1:18101/v1 --cmd gw-master="$gw --config $work/config.yaml" \
+  --header gw-master='Authorization: Bearer sk-bench' --model gw-master=fake-model --desc gw-master='master key, spend logs (SQLite)' \
+  --target gw-vkey=http://127.0.0.1:18102/v1 --cmd gw-vkey="$gw --config $work/config.yaml" \
+  --header gw-vkey="Authorization: Bearer $key" --model gw-vkey=fake-model --desc gw-vkey='virtual key, key spend + spend logs (SQLite)' \
+  --target gw-vkey-nolog=http://127.0.0.1:18103/v1 --cmd gw-vkey-nolog="$gw --config $work/nolog/config.yaml" \
+  --header gw-vkey-nolog="Authorization: Bearer $key" --model gw-vkey-nolog=fake-model --desc gw-vkey-nolog='virtual key, disable_spend_logs' \
   "$@"
