@@ -14,6 +14,12 @@ public sealed record AdminOptions
 
     public bool DisableSpendLogs { get; init; }
 
+    /// <summary>
+    /// general_settings.user_api_key_cache_ttl: how often cached keys are re-read from the store (settings changed and
+    /// spend written by other replicas).
+    /// </summary>
+    public TimeSpan KeyRefreshInterval { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>general_settings.proxy_batch_write_at: longest wait before buffered spend is written.</summary>
     public TimeSpan BatchWriteInterval { get; init; } = TimeSpan.FromSeconds(10);
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Proxy.Admin.Budgets;
 using Proxy.Admin.Keys;
+using Proxy.Admin.Spend;
 using Proxy.Admin.Storage;
 
 namespace Proxy.Admin.Api;
@@ -11,7 +12,7 @@ namespace Proxy.Admin.Api;
 /// LiteLLM's /key/* API (master key only, except /key/info on the caller's own key). A key is returned once, by
 /// generate and regenerate; the store and every other answer only know its sha256 hash.
 /// </summary>
-internal sealed class KeyApi(IKeyStore store, KeyCache cache, IOpenAiErrorWriter errors, TimeProvider time)
+internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQueue, IOpenAiErrorWriter errors, TimeProvider time)
 {
     private const int MaxListSize = 1000;
 
@@ -255,8 +256,16 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, IOpenAiErrorWriter
         await store.UpdateKeyAsync(updated, context.RequestAborted);
         var spend = cache.TryGet(oldToken, out var old) ? old.Spend : row.Spend;
         cache.Remove(oldToken);
+        // Spend not written yet would go to the old token, which no longer exists: it moves with the key. (Spend the
+        // writer is writing at this very moment under the old token is lost to the stored total; it is in the log rows.)
+        var carried = old?.TakePending();
         updated.Spend = spend;
         var entry = cache.Put(KeySettings.From(updated));
+        if (carried is not null && entry.CarryPending(carried))
+        {
+            spendQueue.MarkDirty(entry);
+        }
+
         await WriteKeyAsync(context, entry, updated, plainKey: newKey);
     });
 

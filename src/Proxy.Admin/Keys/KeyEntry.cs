@@ -15,6 +15,10 @@ internal sealed class KeyEntry
     private double _pendingDelta;
     private bool _pendingReset;
     private bool _dirty;
+    // Spend taken by the writer and not yet confirmed by the store; the version moves with every take, so that a store
+    // read that began before a write cannot be applied after it.
+    private int _writing;
+    private long _version;
 
     public KeyEntry(KeySettings settings)
     {
@@ -91,13 +95,10 @@ internal sealed class KeyEntry
             _pendingDelta = 0;
             _pendingReset = true;
             _dirty = true;
-            var step = (long)duration.Value.TotalMilliseconds;
-            // A key idle for several windows resets once, to the window that contains now.
-            var next = at + step;
-            if (next <= nowMs)
-            {
-                next = nowMs + step;
-            }
+            var step = Math.Max(1, (long)duration.Value.TotalMilliseconds);
+            // A key idle for several windows resets once, to the end of the window that contains now. Windows stay on
+            // the grid of the stored reset time, so every replica computes the same next reset (and resets once).
+            var next = at + (((nowMs - at) / step) + 1) * step;
 
             _budgetResetAtMs = next;
             return true;
@@ -131,18 +132,85 @@ internal sealed class KeyEntry
             _pendingDelta = 0;
             _pendingReset = false;
             _dirty = false;
+            _writing++;
+            _version++;
             return update;
         }
     }
 
-    /// <summary>A write failed: put its spend back so that the next batch carries it.</summary>
-    public void Restore(KeySpendUpdate update)
+    /// <summary>
+    /// Spend taken from the entry this one replaces (a regenerated key): it is already in this entry's spend and still
+    /// to be written. True when the key had nothing waiting to be written yet.
+    /// </summary>
+    public bool CarryPending(KeySpendUpdate update)
     {
         lock (_gate)
         {
             _pendingDelta += update.Delta;
             _pendingReset |= update.Reset;
+            var wasClean = !_dirty;
             _dirty = true;
+            return wasClean;
         }
+    }
+
+    /// <summary>The version a store read must still see in <see cref="SyncFromStore"/> to be applied.</summary>
+    public long SpendVersion
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _version;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A batch with this key's spend was committed and the store answered with the key's total there, which includes
+    /// what other replicas wrote: live spend = that total + what was added here since the batch was taken.
+    /// </summary>
+    public void Committed(double storedSpend, long? storedResetAtMs)
+    {
+        lock (_gate)
+        {
+            _writing = Math.Max(0, _writing - 1);
+            Adopt(storedSpend, storedResetAtMs);
+        }
+    }
+
+    /// <summary>
+    /// The store's row, read while no write of this key was under way (<paramref name="versionAtRead"/> unchanged):
+    /// spend written by other replicas becomes visible here, so budgets hold across replicas within a refresh.
+    /// </summary>
+    public bool SyncFromStore(double storedSpend, long? storedResetAtMs, long versionAtRead)
+    {
+        lock (_gate)
+        {
+            if (_writing > 0 || _version != versionAtRead)
+            {
+                return false;
+            }
+
+            Adopt(storedSpend, storedResetAtMs);
+            return true;
+        }
+    }
+
+    private void Adopt(double storedSpend, long? storedResetAtMs)
+    {
+        if (_pendingReset)
+        {
+            // A reset here since the read: the stored total is from the window before it.
+            return;
+        }
+
+        if (storedResetAtMs is { } stored && (_budgetResetAtMs is not { } local || stored > local))
+        {
+            // Another replica already moved the key into a later budget window.
+            _budgetResetAtMs = stored;
+        }
+
+        _spend = storedSpend + _pendingDelta;
     }
 }

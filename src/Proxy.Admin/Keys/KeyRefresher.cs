@@ -5,20 +5,21 @@ using Proxy.Admin.Storage;
 namespace Proxy.Admin.Keys;
 
 /// <summary>
-/// Re-reads the cached keys every 30 s, so that a key updated, blocked or deleted through another replica takes
-/// effect here too. The live spend and counters of a key stay as they are; only its settings are replaced.
+/// Re-reads the cached keys every general_settings.user_api_key_cache_ttl (30 s by default), so that a key updated,
+/// blocked or deleted through another replica takes effect here too, and the spend other replicas wrote counts
+/// against its budget here. Counters stay as they are; spend written by this replica is never lost or doubled
+/// (see <see cref="KeyEntry.SyncFromStore"/>).
 /// </summary>
-internal sealed partial class KeyRefresher(KeyCache cache, IKeyStore store, TimeProvider time, ILogger<KeyRefresher> logger) : BackgroundService
+internal sealed partial class KeyRefresher(KeyCache cache, IKeyStore store, AdminOptions options, TimeProvider time, ILogger<KeyRefresher> logger)
+    : BackgroundService
 {
-    internal static readonly TimeSpan Interval = TimeSpan.FromSeconds(30);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(Interval, time, stoppingToken);
+                await Task.Delay(options.KeyRefreshInterval, time, stoppingToken);
                 await RefreshAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -37,15 +38,20 @@ internal sealed partial class KeyRefresher(KeyCache cache, IKeyStore store, Time
     {
         foreach (var entry in cache.Entries)
         {
+            var version = entry.SpendVersion;
             var row = await store.FindKeyAsync(entry.Token, cancellationToken);
             if (row is null)
             {
                 cache.Remove(entry.Token);
+                continue;
             }
-            else if (row.UpdatedAt != entry.Settings.Row.UpdatedAt)
+
+            if (row.UpdatedAt != entry.Settings.Row.UpdatedAt)
             {
                 cache.Put(KeySettings.From(row));
             }
+
+            entry.SyncFromStore(row.Spend, row.BudgetResetAt, version);
         }
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Proxy.Admin.Keys;
 using Proxy.Admin.Storage;
 
 namespace Proxy.Admin.Spend;
@@ -10,7 +11,7 @@ namespace Proxy.Admin.Spend;
 /// buffer's capacity. It stops only after the web server has drained its requests (IHostedLifecycleService.StoppedAsync),
 /// so a clean shutdown writes everything.
 /// </summary>
-internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, AdminOptions options, TimeProvider time, ILogger<SpendWriter> logger)
+internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, KeyCache keys, AdminOptions options, TimeProvider time, ILogger<SpendWriter> logger)
     : IHostedLifecycleService, IDisposable
 {
     // Small enough that one transaction is a few milliseconds of work, even on SQLite.
@@ -114,9 +115,10 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Adm
             return true;
         }
 
+        IReadOnlyList<KeySpendState> states;
         try
         {
-            await store.WriteSpendAsync(_rows, _updates, cancellationToken);
+            states = await store.WriteSpendAsync(_rows, _updates, cancellationToken);
         }
         catch (StoreUnavailableException ex)
         {
@@ -133,6 +135,15 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Adm
         {
             _failing = false;
             Log.DatabaseBack(logger, _rows.Count);
+        }
+
+        // The store's totals include other replicas' spend: budgets then hold across replicas within a batch interval.
+        foreach (var state in states)
+        {
+            if (keys.TryGet(state.Token, out var entry))
+            {
+                entry.Committed(state.Spend, state.BudgetResetAt);
+            }
         }
 
         _rows.Clear();

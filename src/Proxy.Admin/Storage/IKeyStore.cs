@@ -29,8 +29,11 @@ internal interface IKeyStore
 
     Task<(IReadOnlyList<KeyRow> Rows, int Total)> ListKeysAsync(KeyListQuery query, CancellationToken cancellationToken);
 
-    /// <summary>Inserts the rows (a row whose request_id exists is skipped, so a retried batch never doubles) and adds the spend, in one transaction.</summary>
-    Task WriteSpendAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> updates, CancellationToken cancellationToken);
+    /// <summary>
+    /// Inserts the rows (a row whose request_id exists is skipped, so a retried batch never doubles) and adds the spend,
+    /// in one transaction; answers each updated key's stored spend after it (other replicas' spend included).
+    /// </summary>
+    Task<IReadOnlyList<KeySpendState>> WriteSpendAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> updates, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<SpendLogRow>> QuerySpendLogsAsync(SpendLogQuery query, CancellationToken cancellationToken);
 

@@ -123,12 +123,14 @@ internal static class Sql
         ON CONFLICT (request_id) DO NOTHING
         """;
 
-    // A reset (budget_duration elapsed) zeroes the spend before this batch's delta is added.
+    // A reset (budget_duration elapsed) zeroes the spend before this batch's delta is added, unless the stored key is
+    // already in that window (another replica reset it first and may have added spend since). Answers the key's total.
     public const string AddKeySpend = """
         UPDATE "LiteLLM_VerificationToken"
-        SET spend = (CASE WHEN @Reset THEN 0 ELSE spend END) + @Delta,
-            budget_reset_at = COALESCE(@BudgetResetAt, budget_reset_at)
+        SET spend = (CASE WHEN @Reset AND (budget_reset_at IS NULL OR budget_reset_at < @BudgetResetAt) THEN 0 ELSE spend END) + @Delta,
+            budget_reset_at = CASE WHEN budget_reset_at IS NULL OR budget_reset_at < @BudgetResetAt THEN @BudgetResetAt ELSE budget_reset_at END
         WHERE token = @Token
+        RETURNING token AS Token, spend AS Spend, budget_reset_at AS BudgetResetAt
         """;
 
     private const string SpendColumns = """

@@ -84,7 +84,7 @@ internal abstract class SqlKeyStore : IKeyStore
             return ((IReadOnlyList<KeyRow>)[.. rows], (int)total);
         }, write: false, cancellationToken);
 
-    public Task WriteSpendAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> updates, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<KeySpendState>> WriteSpendAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> updates, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -93,13 +93,18 @@ internal abstract class SqlKeyStore : IKeyStore
                 await InsertSpendLogsAsync(connection, transaction, rows, cancellationToken);
             }
 
-            if (updates.Count > 0)
+            var states = new List<KeySpendState>(updates.Count);
+            foreach (var update in updates)
             {
-                await connection.ExecuteAsync(Command(Sql.AddKeySpend, updates, cancellationToken, transaction));
+                // One key at a time, in batch order: a key taken twice (a batch retried) ends on its latest total.
+                if (await connection.QuerySingleOrDefaultAsync<KeySpendState>(Command(Sql.AddKeySpend, update, cancellationToken, transaction)) is { } state)
+                {
+                    states.Add(state);
+                }
             }
 
             await transaction.CommitAsync(cancellationToken);
-            return 0;
+            return (IReadOnlyList<KeySpendState>)states;
         }, write: true, cancellationToken);
 
     /// <summary>

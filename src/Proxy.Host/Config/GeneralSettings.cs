@@ -28,6 +28,9 @@ internal sealed record GeneralSettings
 
     public double ProxyBatchWriteAt { get; init; } = 10;
 
+    /// <summary>Seconds between re-reads of the cached virtual keys (LiteLLM: the key cache's TTL, 60 s there).</summary>
+    public double UserApiKeyCacheTtl { get; init; } = 30;
+
     /// <summary>0 means "use the gateway default".</summary>
     public double MaxRequestSizeMb { get; init; }
 

@@ -31,6 +31,7 @@ internal static class AdminSettings
             DisableSpendLogs = general.DisableSpendLogs,
             // LiteLLM writes every 10 s by default; never spin faster than every 50 ms.
             BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
+            KeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(0.1, general.UserApiKeyCacheTtl)),
         };
     }
 }

@@ -18,7 +18,9 @@ public sealed class PostgresDatabase : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var name = "gw_" + Guid.NewGuid().ToString("N");
-        await using (var connection = new NpgsqlConnection(TestServices.Postgres))
+        // Unpooled: an outage test may have restarted the server since the last pooled connection was made.
+        var admin = new NpgsqlConnectionStringBuilder(TestServices.Postgres) { Pooling = false }.ConnectionString;
+        await using (var connection = new NpgsqlConnection(admin))
         {
             await connection.OpenAsync();
             await using var command = new NpgsqlCommand($"CREATE DATABASE {name}", connection);

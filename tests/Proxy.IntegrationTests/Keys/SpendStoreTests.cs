@@ -68,6 +68,31 @@ public abstract class SpendStoreTests : IAsyncLifetime
         Assert.Equal(batch.Take(2_500).Sum(r => r.Spend), await _store.TotalSpendAsync(CancellationToken.None), 9);
     }
 
+    [Fact]
+    public async Task A_budget_reset_applies_once_per_window_whichever_replica_writes_it_first()
+    {
+        await _store.WriteSpendAsync([], [new KeySpendUpdate("tok-a", 5, false, null)], CancellationToken.None);
+
+        // Replica A enters the window ending at 2000: spend starts again from its delta.
+        var first = await _store.WriteSpendAsync([], [new KeySpendUpdate("tok-a", 1, true, 2_000)], CancellationToken.None);
+        Assert.Equal(1, Assert.Single(first).Spend);
+        Assert.Equal(2_000, first[0].BudgetResetAt);
+
+        // Replica B resets into the same window later: A's spend in it stays.
+        var second = await _store.WriteSpendAsync([], [new KeySpendUpdate("tok-a", 0.5, true, 2_000)], CancellationToken.None);
+        Assert.Equal(1.5, Assert.Single(second).Spend);
+
+        // A plain delta from a replica still in the old window does not move the window back.
+        var third = await _store.WriteSpendAsync([], [new KeySpendUpdate("tok-a", 0.25, false, null)], CancellationToken.None);
+        Assert.Equal(1.75, Assert.Single(third).Spend);
+        Assert.Equal(2_000, third[0].BudgetResetAt);
+
+        // The next window resets again.
+        var next = await _store.WriteSpendAsync([], [new KeySpendUpdate("tok-a", 2, true, 3_000)], CancellationToken.None);
+        Assert.Equal(2, Assert.Single(next).Spend);
+        Assert.Equal(3_000, (await _store.FindKeyAsync("tok-a", CancellationToken.None))!.BudgetResetAt);
+    }
+
     private static SpendLogRow Row(string id, long start) => new()
     {
         RequestId = id,

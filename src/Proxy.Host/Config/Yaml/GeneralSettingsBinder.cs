@@ -31,6 +31,7 @@ internal static class GeneralSettingsBinder
             DisableMockTestingFlags = s.Bool("disable_mock_testing_flags") ?? false,
             LitellmKeyHeaderName = s.String("litellm_key_header_name"),
             ProxyBatchWriteAt = s.Double("proxy_batch_write_at", min: 0) ?? defaults.ProxyBatchWriteAt,
+            UserApiKeyCacheTtl = s.Double("user_api_key_cache_ttl", min: 0) ?? defaults.UserApiKeyCacheTtl,
             MaxRequestSizeMb = s.Double("max_request_size_mb", min: 0) ?? defaults.MaxRequestSizeMb,
             AllowedRoutes = s.StringList("allowed_routes") ?? [],
             PublicRoutes = s.StringList("public_routes") ?? [],
