@@ -16,6 +16,7 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Key
 {
     // Small enough that one transaction is a few milliseconds of work, even on SQLite.
     private const int MaxBatch = 1000;
+    private static readonly TimeSpan CheckInterval = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan FinalFlushTimeout = TimeSpan.FromSeconds(10);
 
     private readonly CancellationTokenSource _stopping = new();
@@ -70,13 +71,24 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Key
 
     private async Task RunAsync(CancellationToken cancellationToken)
     {
+        // proxy_batch_write_at is the longest a row waits; a full batch goes at once (as LiteLLM flushes a full queue),
+        // so under load rows live for a fraction of a second and die young instead of piling up in the old generation.
         var interval = options.BatchWriteInterval;
+        var tick = interval < CheckInterval ? interval : CheckInterval;
+        var last = time.GetTimestamp();
         while (!cancellationToken.IsCancellationRequested)
         {
             try
             {
-                await Task.Delay(interval, time, cancellationToken);
-                // Keep going while full batches are waiting; a failure waits for the next tick.
+                await Task.Delay(tick, time, cancellationToken);
+                var due = time.GetElapsedTime(last) >= interval;
+                // While the database is failing, only the interval retries it.
+                if (!due && (_failing || queue.Reader.Count < MaxBatch))
+                {
+                    continue;
+                }
+
+                last = time.GetTimestamp();
                 while (await FlushOnceAsync(cancellationToken) && queue.Reader.Count >= MaxBatch)
                 {
                 }
