@@ -14,6 +14,9 @@ public sealed record AdminOptions
 
     public bool DisableSpendLogs { get; init; }
 
+    /// <summary>Redis where replicas share key rate-limit counts; null = limits per process.</summary>
+    public Budgets.SharedLimitsOptions? SharedLimits { get; init; }
+
     /// <summary>
     /// general_settings.user_api_key_cache_ttl: how often cached keys are re-read from the store (settings changed and
     /// spend written by other replicas).

@@ -24,7 +24,19 @@ public static class AdminServiceCollectionExtensions
             ? new PostgresKeyStore(options.DatabaseUrl!, options.DatabaseTimeout)
             : new SqliteKeyStore(options.SqlitePath, options.DatabaseTimeout));
         services.AddSingleton<KeyCache>();
-        services.AddSingleton<IKeyLimitCounters, InMemoryKeyLimitCounters>();
+        if (options.SharedLimits is { } shared)
+        {
+            services.AddSingleton(shared);
+            services.AddSingleton<RedisKeyLimitCounters>();
+            services.AddSingleton<IKeyLimitCounters>(sp => sp.GetRequiredService<RedisKeyLimitCounters>());
+            services.AddSingleton<IReadinessContributor>(sp => sp.GetRequiredService<RedisKeyLimitCounters>());
+            services.AddHostedService(sp => sp.GetRequiredService<RedisKeyLimitCounters>());
+        }
+        else
+        {
+            services.AddSingleton<IKeyLimitCounters, InMemoryKeyLimitCounters>();
+        }
+
         services.AddSingleton<SpendQueue>();
         services.AddSingleton<ISpendBufferStatus>(provider => provider.GetRequiredService<SpendQueue>());
         services.AddSingleton<IVirtualKeyAuthenticator, VirtualKeyAuthenticator>();

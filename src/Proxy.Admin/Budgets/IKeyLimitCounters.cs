@@ -13,4 +13,9 @@ internal interface IKeyLimitCounters
 
     /// <summary>The admitted request is over: it leaves the in-flight count and its tokens join this minute's.</summary>
     void Finish(KeyEntry key, DateTimeOffset now, long tokens);
+
+    /// <summary>A key was loaded into the cache: shared counters start following it before its first request here.</summary>
+    void Track(KeyEntry key)
+    {
+    }
 }

@@ -2,10 +2,13 @@ using Proxy.Admin.Keys;
 
 namespace Proxy.Admin.Budgets;
 
-/// <summary>Fixed one-minute windows per key, as LiteLLM's limiter counts them, under the key's own lock.</summary>
-internal sealed class InMemoryKeyLimitCounters : IKeyLimitCounters
+/// <summary>
+/// Fixed one-minute windows per key, as LiteLLM's limiter counts them, under the key's own lock. The other replicas'
+/// counts (<see cref="RedisKeyLimitCounters"/> fills them; zero for a single process) count against the limits too.
+/// </summary>
+internal class InMemoryKeyLimitCounters : IKeyLimitCounters
 {
-    public LimitOutcome TryStart(KeyEntry key, DateTimeOffset now)
+    public virtual LimitOutcome TryStart(KeyEntry key, DateTimeOffset now)
     {
         var settings = key.Settings;
         var minute = now.ToUnixTimeSeconds() / 60;
@@ -14,26 +17,29 @@ internal sealed class InMemoryKeyLimitCounters : IKeyLimitCounters
         lock (window.Gate)
         {
             Roll(window, minute);
-            if (settings.MaxParallelRequests is { } parallel && window.InFlight >= parallel)
+            var others = window.OthersMinute == minute;
+            var requests = window.Requests + (others ? window.OthersRequests : 0);
+            var tokens = window.Tokens + (others ? window.OthersTokens : 0);
+            if (settings.MaxParallelRequests is { } parallel && window.InFlight + window.OthersInFlight >= parallel)
             {
                 // A slot frees when any request ends, which is usually well within a second.
-                return new LimitOutcome(LimitKind.ParallelRequests, parallel, Remaining(settings.RpmLimit, window.Requests), Remaining(settings.TpmLimit, window.Tokens), 1);
+                return new LimitOutcome(LimitKind.ParallelRequests, parallel, Remaining(settings.RpmLimit, requests), Remaining(settings.TpmLimit, tokens), 1);
             }
 
-            if (settings.RpmLimit is { } rpm && window.Requests >= rpm)
+            if (settings.RpmLimit is { } rpm && requests >= rpm)
             {
-                return new LimitOutcome(LimitKind.Requests, rpm, 0, Remaining(settings.TpmLimit, window.Tokens), retryAfter);
+                return new LimitOutcome(LimitKind.Requests, rpm, 0, Remaining(settings.TpmLimit, tokens), retryAfter);
             }
 
             // LiteLLM counts tokens of finished calls, so the call that crosses the limit is let through.
-            if (settings.TpmLimit is { } tpm && window.Tokens >= tpm)
+            if (settings.TpmLimit is { } tpm && tokens >= tpm)
             {
-                return new LimitOutcome(LimitKind.Tokens, tpm, Remaining(settings.RpmLimit, window.Requests), 0, retryAfter);
+                return new LimitOutcome(LimitKind.Tokens, tpm, Remaining(settings.RpmLimit, requests), 0, retryAfter);
             }
 
             window.Requests++;
             window.InFlight++;
-            return new LimitOutcome(LimitKind.None, 0, Remaining(settings.RpmLimit, window.Requests), Remaining(settings.TpmLimit, window.Tokens), 0);
+            return new LimitOutcome(LimitKind.None, 0, Remaining(settings.RpmLimit, requests + 1), Remaining(settings.TpmLimit, tokens), 0);
         }
     }
 

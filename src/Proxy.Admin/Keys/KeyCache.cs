@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Proxy.Admin.Budgets;
 
 namespace Proxy.Admin.Keys;
 
@@ -6,7 +7,7 @@ namespace Proxy.Admin.Keys;
 /// Keys by hash, looked up with the hash in a stack buffer (no string per request). Unknown hashes are remembered
 /// for a few seconds so that a client retrying a bad key does not turn into a query per request.
 /// </summary>
-internal sealed class KeyCache(TimeProvider time, AdminOptions options)
+internal sealed class KeyCache(TimeProvider time, AdminOptions options, IKeyLimitCounters counters)
 {
     // Bounded so that random keys cannot grow memory without end; clearing it only costs lookups.
     private const int MaxNegativeEntries = 10_000;
@@ -52,6 +53,7 @@ internal sealed class KeyCache(TimeProvider time, AdminOptions options)
             entry.Replace(settings);
         }
 
+        counters.Track(entry);
         return entry;
     }
 

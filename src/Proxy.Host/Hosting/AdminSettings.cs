@@ -1,4 +1,8 @@
+using Proxy.Abstractions;
 using Proxy.Admin;
+using Proxy.Admin.Budgets;
+using Proxy.Host.Caching;
+using Proxy.Transforms.Caching;
 using Proxy.Host.Config;
 
 namespace Proxy.Host.Hosting;
@@ -32,6 +36,55 @@ internal static class AdminSettings
             // LiteLLM writes every 10 s by default; never spin faster than every 50 ms.
             BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
             KeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(0.1, general.UserApiKeyCacheTtl)),
+            SharedLimits = SharedLimits(config, getEnv),
         };
+    }
+
+    /// <summary>
+    /// Replicas share key rate-limit counts through router_settings.redis_* (LiteLLM's Redis for state shared across
+    /// instances) or, without it, the response cache's Redis.
+    /// </summary>
+    private static SharedLimitsOptions? SharedLimits(GatewayConfig config, Func<string, string?> getEnv)
+    {
+        var router = config.RouterSettings;
+        if (!string.IsNullOrWhiteSpace(router.RedisHost))
+        {
+            return new SharedLimitsOptions
+            {
+                Host = router.RedisHost,
+                Port = router.RedisPort ?? 6379,
+                Password = router.RedisPassword ?? default,
+                Database = router.RedisDb ?? 0,
+            };
+        }
+
+        if (router.RedisUrl is { IsEmpty: false } url && Uri.TryCreate(url.Value, UriKind.Absolute, out var uri) && uri.Scheme is "redis" or "rediss")
+        {
+            var userInfo = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
+            return new SharedLimitsOptions
+            {
+                Host = uri.Host,
+                Port = uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port,
+                User = userInfo.Length == 2 && userInfo[0].Length > 0 ? userInfo[0] : null,
+                Password = uri.UserInfo.Length == 0 ? default : new Secret(userInfo[^1]),
+                Ssl = uri.Scheme == "rediss",
+                Database = int.TryParse(uri.AbsolutePath.Trim('/'), System.Globalization.CultureInfo.InvariantCulture, out var db) ? db : router.RedisDb ?? 0,
+            };
+        }
+
+        if (CacheOptionsFactory.Build(config.LitellmSettings, getEnv, out _) is { Backend: CacheBackend.Redis } cache)
+        {
+            return new SharedLimitsOptions
+            {
+                Host = cache.RedisHost,
+                Port = cache.RedisPort,
+                User = cache.RedisUser,
+                Password = cache.RedisPassword,
+                Ssl = cache.RedisSsl,
+                Database = cache.RedisDatabase,
+            };
+        }
+
+        return null;
     }
 }

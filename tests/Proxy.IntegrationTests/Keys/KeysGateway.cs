@@ -17,8 +17,9 @@ public sealed class KeysGateway : IAsyncDisposable
 
     private readonly string _directory;
 
-    private KeysGateway(FakeUpstreamServer upstream, GatewayInstance gateway, string? databaseUrl, string extraGeneral, string directory)
+    private KeysGateway(FakeUpstreamServer upstream, GatewayInstance gateway, string? databaseUrl, string extraGeneral, string directory, string extraRouter)
     {
+        ExtraRouter = extraRouter;
         _directory = directory;
         Upstream = upstream;
         Gateway = gateway;
@@ -34,9 +35,11 @@ public sealed class KeysGateway : IAsyncDisposable
 
     public string ExtraGeneral { get; }
 
+    public string ExtraRouter { get; }
+
     public HttpClient Http => Gateway.Http;
 
-    public static string Config(string baseUrl, string extraGeneral = "") => $$"""
+    public static string Config(string baseUrl, string extraGeneral = "", string extraRouter = "") => $$"""
         model_list:
           - model_name: qwen3-8b
             litellm_params:
@@ -54,26 +57,27 @@ public sealed class KeysGateway : IAsyncDisposable
         router_settings:
           num_retries: 0
           model_group_alias: {"gpt-alias": "qwen3-8b"}
+        {{extraRouter}}
         general_settings:
           master_key: {{Configs.MasterKey}}
           proxy_batch_write_at: 0.1
         {{extraGeneral}}
         """;
 
-    public static async Task<KeysGateway> StartAsync(string? databaseUrl = null, string extraGeneral = "")
+    public static async Task<KeysGateway> StartAsync(string? databaseUrl = null, string extraGeneral = "", string extraRouter = "")
     {
         var upstream = await FakeUpstreamServer.StartAsync();
         // Our own folder, kept across restarts: a gateway that owned it would delete the embedded database on stop.
         var directory = Path.Combine(Path.GetTempPath(), "gw-keys-" + Guid.NewGuid().ToString("N"));
-        var gateway = await GatewayInstance.StartAsync(Config(upstream.BaseUrl, extraGeneral), Environment(databaseUrl), directory);
-        return new KeysGateway(upstream, gateway, databaseUrl, extraGeneral, directory);
+        var gateway = await GatewayInstance.StartAsync(Config(upstream.BaseUrl, extraGeneral, extraRouter), Environment(databaseUrl), directory);
+        return new KeysGateway(upstream, gateway, databaseUrl, extraGeneral, directory, extraRouter);
     }
 
     /// <summary>Stops the gateway and starts a new one on the same folder and database (the upstream stays).</summary>
     public async Task RestartAsync()
     {
         await Gateway.DisposeAsync();
-        Gateway = await GatewayInstance.StartAsync(Config(Upstream.BaseUrl, ExtraGeneral), Environment(DatabaseUrl), _directory);
+        Gateway = await GatewayInstance.StartAsync(Config(Upstream.BaseUrl, ExtraGeneral, ExtraRouter), Environment(DatabaseUrl), _directory);
     }
 
     private static Dictionary<string, string?> Environment(string? databaseUrl) =>

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Proxy.Admin;
+using Proxy.Admin.Budgets;
 using Proxy.Admin.Keys;
 using Proxy.Admin.Spend;
 using Proxy.Admin.Storage;
@@ -18,7 +19,7 @@ public sealed class SpendWriterTests : IDisposable
         using var store = new SqliteKeyStore(options.SqlitePath, TimeSpan.FromSeconds(5));
         await store.EnsureSchemaAsync(CancellationToken.None);
         var queue = new SpendQueue(options);
-        using var writer = new SpendWriter(queue, store, new KeyCache(TimeProvider.System, options), options, TimeProvider.System, NullLogger<SpendWriter>.Instance);
+        using var writer = new SpendWriter(queue, store, new KeyCache(TimeProvider.System, options, new InMemoryKeyLimitCounters()), options, TimeProvider.System, NullLogger<SpendWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
 
         for (var i = 0; i < 2_500; i++)
