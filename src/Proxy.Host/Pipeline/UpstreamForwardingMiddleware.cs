@@ -16,7 +16,7 @@ namespace Proxy.Host.Pipeline;
 /// or fall back; <see cref="RetryAndFallbackMiddleware"/> writes the error when nothing is left to try.
 /// </summary>
 internal sealed class UpstreamForwardingMiddleware(
-    RequestDelegate next, GatewayState gateway, IHttpForwarder forwarder, OpenAiCompatibleTransformer transformer, TimeProvider time)
+    RequestDelegate next, GatewayState gateway, IHttpForwarder forwarder, OpenAiCompatibleTransformer transformer, IOpenAiErrorWriter errors, TimeProvider time)
 {
     // Terminal: `next` is YARP's forwarder, which this middleware replaces.
     private readonly RequestDelegate _unused = next;
@@ -90,7 +90,7 @@ internal sealed class UpstreamForwardingMiddleware(
                 return;
             }
 
-            await MockResponder.WriteAsync(context, request, mock, state.Body.Length, request.ClientWantsUsage, time);
+            await MockResponder.WriteAsync(context, request, mock, state.Body.Length, time, errors);
             return;
         }
 

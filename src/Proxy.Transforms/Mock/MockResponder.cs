@@ -38,7 +38,9 @@ public static class MockResponder
         return true;
     }
 
-    public static async Task WriteAsync(HttpContext context, GatewayRequestContext request, string content, int promptBytes, bool includeUsage, TimeProvider time)
+    /// <param name="errors">For taps that refuse the answer (post_call guardrails).</param>
+    public static async Task WriteAsync(
+        HttpContext context, GatewayRequestContext request, string content, int promptBytes, TimeProvider time, IOpenAiErrorWriter errors)
     {
         var response = context.Response;
         var promptTokens = Math.Max(1, (promptBytes + 3) / 4);
@@ -46,90 +48,133 @@ public static class MockResponder
         // The mock's usage is what spend, metrics and logs count, as for a real answer.
         request.PromptTokens = promptTokens;
         request.CompletionTokens = request.Endpoint == OpenAiEndpoint.Embeddings ? 0 : completionTokens;
-        var model = request.ModelGroup ?? "";
-        var id = NewId(request.Endpoint);
-        var created = time.GetUtcNow().ToUnixTimeSeconds();
+        var mock = new MockAnswer(
+            NewId(request.Endpoint), request.Endpoint, time.GetUtcNow().ToUnixTimeSeconds(), request.ModelGroup ?? "", content, promptTokens, completionTokens);
         if (request.Deployment is { } deployment)
         {
             response.Headers["x-litellm-model-id"] = deployment.Id;
         }
 
-        response.Headers["x-litellm-model-group"] = model;
-        if (request.Endpoint == OpenAiEndpoint.Embeddings)
+        response.Headers["x-litellm-model-group"] = mock.Model;
+        var stream = request.Stream && request.Endpoint != OpenAiEndpoint.Embeddings;
+        response.ContentType = stream ? "text/event-stream" : "application/json";
+        if (stream)
         {
-            response.ContentType = "application/json";
-            WriteEmbeddings(response, model, promptTokens);
-            await response.BodyWriter.FlushAsync(context.RequestAborted);
-            return;
+            response.Headers.CacheControl = "no-cache";
         }
 
-        if (!request.Stream)
+        if (request.ResponseTaps is null)
         {
-            response.ContentType = "application/json";
-            using (var json = new Utf8JsonWriter(response.BodyWriter, WriterOptions))
+            if (stream)
             {
-                json.WriteStartObject();
-                WriteHeader(json, id, request.Endpoint, created, model, chunk: false);
-                json.WriteStartArray("choices"u8);
-                json.WriteStartObject();
-                json.WriteNumber("index"u8, 0);
-                if (request.Endpoint == OpenAiEndpoint.ChatCompletions)
-                {
-                    json.WriteStartObject("message"u8);
-                    json.WriteString("role"u8, "assistant"u8);
-                    json.WriteString("content"u8, content);
-                    json.WriteEndObject();
-                }
-                else
-                {
-                    json.WriteString("text"u8, content);
-                }
-
-                json.WriteNull("logprobs"u8);
-                json.WriteString("finish_reason"u8, "stop"u8);
-                json.WriteEndObject();
-                json.WriteEndArray();
-                WriteUsage(json, promptTokens, completionTokens);
-                json.WriteEndObject();
+                await WriteStreamAsync(response.BodyWriter, mock, request.ClientWantsUsage, context.RequestAborted);
+            }
+            else
+            {
+                WriteBody(response.BodyWriter, mock);
+                await response.BodyWriter.FlushAsync(context.RequestAborted);
             }
 
-            await response.BodyWriter.FlushAsync(context.RequestAborted);
             return;
         }
 
-        response.ContentType = "text/event-stream";
-        response.Headers.CacheControl = "no-cache";
-        var chat = request.Endpoint == OpenAiEndpoint.ChatCompletions;
-        if (chat)
+        // Taps (post_call guardrails, the cache, the cost header) see a mock answer exactly as they see an upstream's:
+        // rendered whole, then through the same copier, usage filter included.
+        var rendered = new ArrayBufferWriter<byte>();
+        if (stream)
         {
-            WriteChunk(response, id, request.Endpoint, created, model, role: true, text: "", finish: null);
+            await WriteStreamAsync(rendered, mock, request.ClientWantsUsage || request.ForceStreamUsage, CancellationToken.None);
+        }
+        else
+        {
+            WriteBody(rendered, mock);
         }
 
+        using var message = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new ReadOnlyMemoryContent(rendered.WrittenMemory) };
+        var observer = new Usage.UsageObserver();
+        observer.Reset(stream, hideUsageChunk: request.ForceStreamUsage && !request.ClientWantsUsage);
+        await Streaming.ResponseCopier.CopyAsync(context, message, request, idleTimeout: null, context.RequestAborted, errors, observer);
+    }
+
+    private sealed record MockAnswer(string Id, OpenAiEndpoint Endpoint, long Created, string Model, string Content, int PromptTokens, int CompletionTokens);
+
+    private static void WriteBody(IBufferWriter<byte> output, MockAnswer mock)
+    {
+        if (mock.Endpoint == OpenAiEndpoint.Embeddings)
+        {
+            WriteEmbeddings(output, mock.Model, mock.PromptTokens);
+            return;
+        }
+
+        using var json = new Utf8JsonWriter(output, WriterOptions);
+        json.WriteStartObject();
+        WriteHeader(json, mock.Id, mock.Endpoint, mock.Created, mock.Model, chunk: false);
+        json.WriteStartArray("choices"u8);
+        json.WriteStartObject();
+        json.WriteNumber("index"u8, 0);
+        if (mock.Endpoint == OpenAiEndpoint.ChatCompletions)
+        {
+            json.WriteStartObject("message"u8);
+            json.WriteString("role"u8, "assistant"u8);
+            json.WriteString("content"u8, mock.Content);
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteString("text"u8, mock.Content);
+        }
+
+        json.WriteNull("logprobs"u8);
+        json.WriteString("finish_reason"u8, "stop"u8);
+        json.WriteEndObject();
+        json.WriteEndArray();
+        WriteUsage(json, mock.PromptTokens, mock.CompletionTokens);
+        json.WriteEndObject();
+    }
+
+    /// <summary>One chunk per word; a PipeWriter (the client) is flushed after each, a plain buffer just fills.</summary>
+    private static async ValueTask WriteStreamAsync(IBufferWriter<byte> output, MockAnswer mock, bool includeUsage, CancellationToken cancellationToken)
+    {
+        var pipe = output as System.IO.Pipelines.PipeWriter;
+        var chat = mock.Endpoint == OpenAiEndpoint.ChatCompletions;
+        if (chat)
+        {
+            WriteChunk(output, mock, role: true, text: "", finish: null);
+        }
+
+        var content = mock.Content;
         var start = 0;
         while (start < content.Length)
         {
             // One chunk per word with its trailing space, as token streams look.
             var end = content.IndexOf(' ', start);
             end = end < 0 ? content.Length : end + 1;
-            WriteChunk(response, id, request.Endpoint, created, model, role: false, text: content[start..end], finish: null);
-            await response.BodyWriter.FlushAsync(context.RequestAborted);
+            WriteChunk(output, mock, role: false, text: content[start..end], finish: null);
+            if (pipe is not null)
+            {
+                await pipe.FlushAsync(cancellationToken);
+            }
+
             start = end;
         }
 
-        WriteChunk(response, id, request.Endpoint, created, model, role: false, text: chat ? null : "", finish: "stop");
+        WriteChunk(output, mock, role: false, text: chat ? null : "", finish: "stop");
         if (includeUsage)
         {
-            WriteEvent(response, json =>
+            WriteEvent(output, json =>
             {
-                WriteHeader(json, id, request.Endpoint, created, model, chunk: true);
+                WriteHeader(json, mock.Id, mock.Endpoint, mock.Created, mock.Model, chunk: true);
                 json.WriteStartArray("choices"u8);
                 json.WriteEndArray();
-                WriteUsage(json, promptTokens, completionTokens);
+                WriteUsage(json, mock.PromptTokens, mock.CompletionTokens);
             });
         }
 
-        response.BodyWriter.Write("data: [DONE]\n\n"u8);
-        await response.BodyWriter.FlushAsync(context.RequestAborted);
+        output.Write("data: [DONE]\n\n"u8);
+        if (pipe is not null)
+        {
+            await pipe.FlushAsync(cancellationToken);
+        }
     }
 
     private static string NewId(OpenAiEndpoint endpoint) => endpoint switch
@@ -155,15 +200,15 @@ public static class MockResponder
         json.WriteString("model"u8, model);
     }
 
-    private static void WriteChunk(HttpResponse response, string id, OpenAiEndpoint endpoint, long created, string model, bool role, string? text, string? finish)
+    private static void WriteChunk(IBufferWriter<byte> output, MockAnswer mock, bool role, string? text, string? finish)
     {
-        WriteEvent(response, json =>
+        WriteEvent(output, json =>
         {
-            WriteHeader(json, id, endpoint, created, model, chunk: true);
+            WriteHeader(json, mock.Id, mock.Endpoint, mock.Created, mock.Model, chunk: true);
             json.WriteStartArray("choices"u8);
             json.WriteStartObject();
             json.WriteNumber("index"u8, 0);
-            if (endpoint == OpenAiEndpoint.ChatCompletions)
+            if (mock.Endpoint == OpenAiEndpoint.ChatCompletions)
             {
                 json.WriteStartObject("delta"u8);
                 if (role)
@@ -198,9 +243,8 @@ public static class MockResponder
         });
     }
 
-    private static void WriteEvent(HttpResponse response, Action<Utf8JsonWriter> body)
+    private static void WriteEvent(IBufferWriter<byte> writer, Action<Utf8JsonWriter> body)
     {
-        var writer = response.BodyWriter;
         writer.Write("data: "u8);
         using (var json = new Utf8JsonWriter(writer, WriterOptions))
         {
@@ -221,9 +265,9 @@ public static class MockResponder
         json.WriteEndObject();
     }
 
-    private static void WriteEmbeddings(HttpResponse response, string model, int promptTokens)
+    private static void WriteEmbeddings(IBufferWriter<byte> output, string model, int promptTokens)
     {
-        using var json = new Utf8JsonWriter(response.BodyWriter, WriterOptions);
+        using var json = new Utf8JsonWriter(output, WriterOptions);
         json.WriteStartObject();
         json.WriteString("object"u8, "list"u8);
         json.WriteStartArray("data"u8);

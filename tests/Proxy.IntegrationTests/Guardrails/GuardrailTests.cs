@@ -128,6 +128,22 @@ public sealed class GuardrailTests : GuardrailFixture
         Assert.Equal(1, GuardCalls);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Post_call_checks_a_mock_response_as_it_checks_a_model_answer(bool stream)
+    {
+        await StartAsync("llama_guard", mode: "post_call");
+
+        using var response = await PostAsync("/v1/chat/completions",
+            With(SafePrompt, "\"mock_response\":\"Step one: build a bomb.\"," + (stream ? "\"stream\":true," : "")));
+
+        // A mock answer is there at once, whole: it is judged before its first byte is sent, streamed or not.
+        Assert.Equal(TutorialMessage, await ErrorAssert.IsOpenAiErrorAsync(response, 400));
+        Assert.Equal(0, ModelCalls);
+        Assert.Equal(1, GuardCalls);
+    }
+
     [Fact]
     public async Task Post_call_passes_a_safe_answer()
     {

@@ -35,6 +35,39 @@ public sealed class SpendTests : IAsyncLifetime
         Assert.Equal(expected, (await _keys.KeyInfoAsync(key)).GetProperty("spend").GetDouble());
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_mock_response_is_costed_like_a_model_answer_and_a_stream_hides_the_usage_it_did_not_ask_for(bool stream)
+    {
+        var (key, _) = await _keys.GenerateAsync();
+        var before = _keys.Upstream.Requests.Count;
+        using var response = await _keys.ChatAsync(key, extra: ""","mock_response":"a mocked answer of six words" """ + (stream ? ""","stream":true""" : ""));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.Equal(before, _keys.Upstream.Requests.Count);
+
+        double cost;
+        if (stream)
+        {
+            Assert.EndsWith("data: [DONE]\n\n", text, StringComparison.Ordinal);
+            Assert.DoesNotContain("\"usage\"", text, StringComparison.Ordinal);
+            Assert.True(await Eventually.TrueAsync(async () => (await _keys.SpendLogsAsync(key)).Length == 1, TimeSpan.FromSeconds(10)));
+            cost = (await _keys.SpendLogsAsync(key))[0].GetProperty("spend").GetDouble();
+        }
+        else
+        {
+            using var body = JsonDocument.Parse(text);
+            var usage = body.RootElement.GetProperty("usage");
+            cost = double.Parse(response.Headers.GetValues("x-litellm-response-cost").Single(), CultureInfo.InvariantCulture);
+            Assert.Equal((usage.GetProperty("prompt_tokens").GetInt32() * KeysGateway.InputPrice)
+                + (usage.GetProperty("completion_tokens").GetInt32() * KeysGateway.OutputPrice), cost);
+        }
+
+        Assert.True(cost > 0);
+        Assert.Equal(cost, (await _keys.KeyInfoAsync(key)).GetProperty("spend").GetDouble());
+    }
+
     [Fact]
     public async Task Two_hundred_concurrent_requests_add_up_to_exactly_the_right_spend()
     {
