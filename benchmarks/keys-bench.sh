@@ -10,6 +10,7 @@
 #    gw-vkey        keys.yaml, virtual key sk-bench-virtual-key-0001: key, budget and limit checks, cost headers,
 #                   key spend and spend-log rows
 #    gw-vkey-nolog  the same with general_settings.disable_spend_logs (the keys' own cost, without spend-log rows)
+#    With --interleave first: gw, gw-vkey, gw, gw-vkey (alternating, to see the VM's drift within one run).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 bench="${BENCH_DIR:-$repo/../shared/bench}"
@@ -39,6 +40,20 @@ cp "$work/gateway.db" "$work/nolog/gateway.db"
 echo "key $key created in $work/gateway.db (and a copy in $work/nolog)"
 
 gw="exec dotnet $out/Proxy.Host.dll --port \$TARGET_PORT --host 127.0.0.1"
+if [ "${1:-}" = "--interleave" ]; then
+  # gw and gw-vkey twice each, alternating, to see how much of a difference between them is this VM's drift.
+  shift
+  exec "$bench/run.sh" --only gw-1,vkey-1,gw-2,vkey-2 \
+    --target gw-1=http://127.0.0.1:18100/v1 --cmd gw-1="$gw --config \$BENCH_DIR/gateway-config.yaml" \
+    --header gw-1='Authorization: Bearer sk-bench' --desc gw-1='master key, no database' \
+    --target vkey-1=http://127.0.0.1:18101/v1 --cmd vkey-1="$gw --config $work/config.yaml" \
+    --header vkey-1="Authorization: Bearer $key" --model vkey-1=fake-model --desc vkey-1='virtual key, key spend + spend logs (SQLite)' \
+    --target gw-2=http://127.0.0.1:18102/v1 --cmd gw-2="$gw --config \$BENCH_DIR/gateway-config.yaml" \
+    --header gw-2='Authorization: Bearer sk-bench' --desc gw-2='master key, no database' \
+    --target vkey-2=http://127.0.0.1:18103/v1 --cmd vkey-2="$gw --config $work/config.yaml" \
+    --header vkey-2="Authorization: Bearer $key" --model vkey-2=fake-model --desc vkey-2='virtual key, key spend + spend logs (SQLite)' \
+    "$@"
+fi
 exec "$bench/run.sh" --only yarp,gw,gw-master,gw-vkey,gw-vkey-nolog \
   --target gw=http://127.0.0.1:18100/v1 --cmd gw="$gw --config \$BENCH_DIR/gateway-config.yaml" \
   --header gw='Authorization: Bearer sk-bench' --desc gw='master key, no database' \
