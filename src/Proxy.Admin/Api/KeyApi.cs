@@ -387,6 +387,11 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
             row.Metadata = request.Metadata.Value;
         }
 
+        if (request.Guardrails.IsSet)
+        {
+            row.Metadata = KeyJson.WithGuardrails(row.Metadata, request.Guardrails.Value);
+        }
+
         if (request.UserId.IsSet)
         {
             row.UserId = request.UserId.Value;

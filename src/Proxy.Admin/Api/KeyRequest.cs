@@ -26,6 +26,9 @@ internal sealed class KeyRequest
 
     public Optional<long?> MaxParallelRequests { get; private set; }
 
+    /// <summary>Guardrails to run for the key's requests; kept in its metadata as LiteLLM keeps them.</summary>
+    public Optional<IReadOnlyList<string>> Guardrails { get; private set; }
+
     /// <summary>Raw JSON text of the metadata object.</summary>
     public Optional<string> Metadata { get; private set; }
 
@@ -64,6 +67,7 @@ internal sealed class KeyRequest
                 "team_id" => ReadString(value, "team_id", v => parsed.TeamId = new(v)),
                 "models" => ReadStrings(value, "models", v => parsed.Models = new(v)),
                 "keys" => ReadStrings(value, "keys", v => parsed.Keys = v),
+                "guardrails" => ReadStrings(value, "guardrails", v => parsed.Guardrails = new(v)),
                 "key_aliases" => ReadStrings(value, "key_aliases", v => parsed.KeyAliases = v),
                 "max_budget" => ReadNumber(value, "max_budget", v => parsed.MaxBudget = new(v)),
                 "spend" => ReadNumber(value, "spend", v => parsed.Spend = new(v ?? 0)),

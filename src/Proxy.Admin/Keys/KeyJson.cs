@@ -30,6 +30,30 @@ internal static class KeyJson
         return [.. result];
     }
 
+    /// <summary>metadata.guardrails of a key (LiteLLM keeps a key's guardrails there); empty when absent.</summary>
+    public static string[] ReadGuardrails(string? metadata)
+    {
+        if (string.IsNullOrWhiteSpace(metadata))
+        {
+            return [];
+        }
+
+        using var document = JsonDocument.Parse(metadata);
+        return document.RootElement.ValueKind == JsonValueKind.Object
+            && document.RootElement.TryGetProperty("guardrails", out var guardrails)
+            && guardrails.ValueKind == JsonValueKind.Array
+            ? ReadStringArray(guardrails.GetRawText())
+            : [];
+    }
+
+    /// <summary>The metadata object with its guardrails member set to the list.</summary>
+    public static string WithGuardrails(string? metadata, IReadOnlyList<string> guardrails)
+    {
+        var node = (string.IsNullOrWhiteSpace(metadata) ? null : System.Text.Json.Nodes.JsonNode.Parse(metadata)) as System.Text.Json.Nodes.JsonObject ?? [];
+        node["guardrails"] = new System.Text.Json.Nodes.JsonArray([.. guardrails.Select(g => (System.Text.Json.Nodes.JsonNode?)System.Text.Json.Nodes.JsonValue.Create(g))]);
+        return node.ToJsonString();
+    }
+
     public static string WriteStringArray(IReadOnlyList<string> values)
     {
         using var buffer = new MemoryStream();

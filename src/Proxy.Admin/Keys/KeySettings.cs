@@ -28,6 +28,9 @@ internal sealed record KeySettings
 
     public bool Blocked { get; init; }
 
+    /// <summary>Guardrails turned on for this key's requests (metadata.guardrails); null when none.</summary>
+    public string[]? Guardrails { get; init; }
+
     /// <summary>The row as stored (for the API); its spend is stale, the entry's live spend is the truth.</summary>
     public required KeyRow Row { get; init; }
 
@@ -48,6 +51,7 @@ internal sealed record KeySettings
             RpmLimit = row.RpmLimit,
             MaxParallelRequests = row.MaxParallelRequests,
             Blocked = row.Blocked != 0,
+            Guardrails = KeyJson.ReadGuardrails(row.Metadata) is { Length: > 0 } guardrails ? guardrails : null,
             Row = row,
         };
     }

@@ -83,6 +83,7 @@ internal sealed class VirtualKeyAuthenticator(KeyCache cache, IKeyStore store, T
 
         request.KeyHash = entry.Token;
         request.KeyAlias = settings.KeyAlias;
+        request.KeyGuardrails = settings.Guardrails;
         error = default;
         return VirtualKeyCheck.Accepted;
     }

@@ -5,9 +5,10 @@ using Proxy.Abstractions;
 namespace Proxy.Transforms.Guardrails;
 
 /// <summary>
-/// Applies the guardrails a request is subject to (default_on, or named in its <c>guardrails</c>): pre_call ones are
-/// awaited here, before routing, so a flagged input never reaches a model; during_call ones start here and a tap holds
-/// the answer until they pass; post_call ones get a tap that checks the answer before it is released.
+/// Applies the guardrails a request is subject to (default_on, named in its <c>guardrails</c>, or turned on for its
+/// virtual key): pre_call ones are awaited here, before routing, so a flagged input never reaches a model; during_call
+/// ones start here and a tap holds the answer until they pass; post_call ones get a tap that checks the answer before
+/// it is released.
 /// </summary>
 internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailChecker checker, IOpenAiErrorWriter errors) : IGatewayRequestStage
 {
@@ -42,7 +43,7 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions;
         foreach (var guardrail in settings.All)
         {
-            if (!Applies(guardrail, input.Requested))
+            if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.KeyGuardrails))
             {
                 continue;
             }
@@ -74,7 +75,7 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         return false;
     }
 
-    private static bool Applies(GuardrailDefinition guardrail, List<string>? requested)
+    private static bool Applies(GuardrailDefinition guardrail, IReadOnlyList<string>? requested)
     {
         if (guardrail.DefaultOn)
         {

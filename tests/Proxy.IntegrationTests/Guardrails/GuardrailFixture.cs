@@ -69,9 +69,9 @@ public abstract class GuardrailFixture : IAsyncLifetime
         return Gateway;
     }
 
-    protected async Task<HttpResponseMessage> PostAsync(string path, string json)
+    protected async Task<HttpResponseMessage> PostAsync(string path, string json, string key = Configs.MasterKey)
     {
-        using var request = Gateway!.Post(path, json, Configs.MasterKey);
+        using var request = Gateway!.Post(path, json, key);
         return await Gateway.Http.SendAsync(request);
     }
 }

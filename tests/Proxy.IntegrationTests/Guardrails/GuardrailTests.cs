@@ -145,6 +145,39 @@ public sealed class GuardrailTests : GuardrailFixture
     }
 
     [Fact]
+    public async Task A_key_with_guardrails_turns_them_on_for_its_own_requests_only()
+    {
+        await StartAsync("openai_moderation", defaultOn: false);
+        var guarded = await GenerateKeyAsync("""{"guardrails":["llama-guard"],"metadata":{"team":"a"}}""");
+        var plain = await GenerateKeyAsync("{}");
+
+        using (var refused = await PostAsync("/v1/chat/completions", UnsafePrompt, guarded.Key))
+        {
+            Assert.Equal(TutorialMessage, await ErrorAssert.IsOpenAiErrorAsync(refused, 400));
+        }
+
+        using (var passed = await PostAsync("/v1/chat/completions", UnsafePrompt, plain.Key))
+        {
+            Assert.Equal(HttpStatusCode.OK, passed.StatusCode);
+        }
+
+        Assert.Equal(1, GuardCalls);
+        Assert.Equal(1, ModelCalls);
+        // Kept where LiteLLM keeps it, beside the key's other metadata.
+        var metadata = guarded.Body.GetProperty("metadata");
+        Assert.Equal("a", metadata.GetProperty("team").GetString());
+        Assert.Equal(["llama-guard"], metadata.GetProperty("guardrails").EnumerateArray().Select(g => g.GetString()));
+    }
+
+    private async Task<(string Key, JsonElement Body)> GenerateKeyAsync(string json)
+    {
+        using var response = await PostAsync("/key/generate", json);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (body.RootElement.GetProperty("key").GetString()!, body.RootElement.Clone());
+    }
+
+    [Fact]
     public async Task Post_call_passes_a_safe_answer()
     {
         await StartAsync("llama_guard", mode: "post_call");
