@@ -76,6 +76,14 @@ internal static partial class GatewayHost
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
         services.AddGatewayAdmin(adminOptions);
+        if (adminOptions.SharedLimits is { } sharedRedis)
+        {
+            // The Redis replicas share key limits through also carries their cooldowns.
+            services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SharedCooldowns>(sp, sharedRedis));
+            services.AddSingleton<ICooldownBroadcaster>(sp => sp.GetRequiredService<SharedCooldowns>());
+            services.AddHostedService(sp => sp.GetRequiredService<SharedCooldowns>());
+        }
+
         services.AddGatewayUi(UiSettings.From(getEnv, adminOptions.StoreModelInDb), sp => new SnapshotMasterKeyAccess(sp.GetRequiredService<GatewayState>()));
         // After the admin services: completion observers run in registration order, and the spend tracker prices the
         // request (ResponseCost, key spend) that metrics and the access log then report.

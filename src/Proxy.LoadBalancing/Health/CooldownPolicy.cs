@@ -14,7 +14,8 @@ namespace Proxy.LoadBalancing.Health;
 /// of the available destinations and brings it back by itself when the period ends.
 /// </summary>
 internal sealed partial class CooldownPolicy(
-    IDestinationHealthUpdater healthUpdater, IServiceProvider services, IRouterOptionsSource options, TimeProvider time, ILogger<CooldownPolicy> logger)
+    IDestinationHealthUpdater healthUpdater, IServiceProvider services, IRouterOptionsSource options, IEnumerable<ICooldownBroadcaster> broadcasters,
+    TimeProvider time, ILogger<CooldownPolicy> logger)
     : IPassiveHealthCheckPolicy
 {
     // Resolved on first use: YARP's config validator needs this policy and the config manager needs the validator,
@@ -73,6 +74,11 @@ internal sealed partial class CooldownPolicy(
 
         healthUpdater.SetPassive(groupCluster, destination, DestinationHealth.Unhealthy, period);
         request.CooledDown = true;
+        foreach (var broadcaster in broadcasters)
+        {
+            broadcaster.CooledDown(deployment, period);
+        }
+
         Log.CoolingDown(logger, deployment.Id, deployment.ModelGroup, period.TotalSeconds, request.FailureKind);
     }
 
