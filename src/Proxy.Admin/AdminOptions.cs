@@ -17,6 +17,9 @@ public sealed record AdminOptions
     /// <summary>Redis where replicas share key rate-limit counts; null = limits per process.</summary>
     public Budgets.SharedLimitsOptions? SharedLimits { get; init; }
 
+    /// <summary>True when <see cref="SharedLimits"/> is router_settings.redis_* (which also carries cooldowns, as in LiteLLM).</summary>
+    public bool SharedLimitsFromRouter { get; init; }
+
     /// <summary>
     /// general_settings.user_api_key_cache_ttl: how often cached keys are re-read from the store (settings changed and
     /// spend written by other replicas).

@@ -37,6 +37,7 @@ internal static class AdminSettings
             BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
             KeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(0.1, general.UserApiKeyCacheTtl)),
             SharedLimits = SharedLimits(config, getEnv),
+            SharedLimitsFromRouter = !string.IsNullOrWhiteSpace(config.RouterSettings.RedisHost) || config.RouterSettings.RedisUrl is { IsEmpty: false },
         };
     }
 

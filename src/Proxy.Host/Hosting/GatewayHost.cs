@@ -76,9 +76,9 @@ internal static partial class GatewayHost
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
         services.AddGatewayAdmin(adminOptions);
-        if (adminOptions.SharedLimits is { } sharedRedis)
+        if (adminOptions.SharedLimits is { } sharedRedis && adminOptions.SharedLimitsFromRouter)
         {
-            // The Redis replicas share key limits through also carries their cooldowns.
+            // router_settings.redis_* carries the router's shared state (LiteLLM: cooldowns), not the cache's Redis.
             services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SharedCooldowns>(sp, sharedRedis));
             services.AddSingleton<ICooldownBroadcaster>(sp => sp.GetRequiredService<SharedCooldowns>());
             services.AddHostedService(sp => sp.GetRequiredService<SharedCooldowns>());
