@@ -70,7 +70,12 @@ public sealed class SharedCooldownTests : IAsyncLifetime
     {
         var a = await GatewayAsync();
         var b = await GatewayAsync();
-        await Task.Delay(500);
+        foreach (var gateway in new[] { a, b })
+        {
+            Assert.True(await Eventually.TrueAsync(async () => (await gateway.Http.GetStringAsync("/health/readiness")).Contains("\"router_redis\":\"connected\""),
+                TimeSpan.FromSeconds(10)), "each replica should report its shared router state connected");
+        }
+
         _limited.Options.FailStatus = 429;
 
         // A finds out: the 429 is retried on the spare and the limited deployment is taken out.

@@ -111,7 +111,7 @@ internal static class Sql
         ORDER BY created_at, token LIMIT @size OFFSET @offset
         """;
 
-    /// <summary>The spend-log columns in insert order; <see cref="SqlKeyStore"/> binds them in this order.</summary>
+    /// <summary>The spend-log columns in insert order; both stores bind their values in this order.</summary>
     public const string SpendLogInsertColumns = """
         request_id, call_type, api_key, key_alias, spend, total_tokens, prompt_tokens, completion_tokens, "startTime",
         "endTime", model, model_id, model_group, api_base, cache_hit, status, latency_ms

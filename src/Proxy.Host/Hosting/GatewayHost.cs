@@ -81,6 +81,7 @@ internal static partial class GatewayHost
             // router_settings.redis_* carries the router's shared state (LiteLLM: cooldowns), not the cache's Redis.
             services.AddSingleton(sp => ActivatorUtilities.CreateInstance<SharedCooldowns>(sp, sharedRedis));
             services.AddSingleton<ICooldownBroadcaster>(sp => sp.GetRequiredService<SharedCooldowns>());
+            services.AddSingleton<IReadinessContributor>(sp => sp.GetRequiredService<SharedCooldowns>());
             services.AddHostedService(sp => sp.GetRequiredService<SharedCooldowns>());
         }
 

@@ -17,7 +17,7 @@ namespace Proxy.Host.Routing;
 /// </summary>
 internal sealed partial class SharedCooldowns(
     SharedLimitsOptions options, IServiceProvider services, IDestinationHealthUpdater healthUpdater, ILogger<SharedCooldowns> logger)
-    : ICooldownBroadcaster, IHostedService, IAsyncDisposable
+    : ICooldownBroadcaster, IHostedService, IReadinessContributor, IAsyncDisposable
 {
     internal const string KeyPrefix = "litellm-gateway:cooldown:";
     private static readonly RedisChannel Channel = RedisChannel.Literal("litellm-gateway:cooldowns");
@@ -26,6 +26,12 @@ internal sealed partial class SharedCooldowns(
     private ConnectionMultiplexer? _redis;
     // Resolved on first use: YARP's config manager needs the cooldown policy, which needs this broadcaster.
     private IProxyStateLookup? _proxyState;
+    private bool _subscribed;
+
+    public string Name => "router_redis";
+
+    public void WriteValue(System.Text.Json.Utf8JsonWriter json) =>
+        json.WriteStringValue(_redis is { IsConnected: true } && Volatile.Read(ref _subscribed) ? "connected" : "Not connected");
 
     public void CooledDown(Deployment deployment, TimeSpan period)
     {
@@ -89,6 +95,7 @@ internal sealed partial class SharedCooldowns(
             var subscriber = _redis!.GetSubscriber();
             await subscriber.UnsubscribeAsync(Channel);
             await subscriber.SubscribeAsync(Channel, (_, value) => OnMessage(value));
+            Volatile.Write(ref _subscribed, true);
         }
         catch (RedisException ex)
         {
