@@ -93,26 +93,7 @@ internal sealed partial class RedisKeyLimitCounters(SharedLimitsOptions options,
         }
     }
 
-    private async Task<ConnectionMultiplexer> ConnectAsync()
-    {
-        var configuration = new ConfigurationOptions
-        {
-            EndPoints = { { options.Host, options.Port } },
-            User = options.User,
-            Password = options.Password.IsEmpty ? null : options.Password.Value,
-            Ssl = options.Ssl,
-            DefaultDatabase = options.Database,
-            // Never block start-up on Redis: connect in the background and keep retrying; limits are per replica meanwhile.
-            AbortOnConnectFail = false,
-            ConnectTimeout = 2000,
-            SyncTimeout = 1000,
-            AsyncTimeout = 1000,
-            ReconnectRetryPolicy = new LinearRetry(500),
-            BacklogPolicy = BacklogPolicy.FailFast,
-            ClientName = "litellm-gateway-limits",
-        };
-        return await ConnectionMultiplexer.ConnectAsync(configuration);
-    }
+    private Task<ConnectionMultiplexer> ConnectAsync() => ConnectionMultiplexer.ConnectAsync(options.ToRedisConfiguration("litellm-gateway-limits"));
 
     /// <summary>One round: publish this replica's counts and read everybody's, in one pipelined batch.</summary>
     internal async Task SyncAsync(IDatabase database)

@@ -69,6 +69,29 @@ internal static class CacheOptionsFactory
         return text.ToString();
     }
 
+    /// <summary>A <c>redis://[user:]password@host:port/db</c> or <c>rediss://</c> URL; false for anything else.</summary>
+    public static bool TryParseRedisUrl(string url, out RedisAddress address)
+    {
+        address = default;
+        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("redis" or "rediss"))
+        {
+            return false;
+        }
+
+        string? user = null;
+        string? password = null;
+        if (uri.UserInfo.Length > 0)
+        {
+            var parts = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
+            user = parts.Length == 2 && parts[0].Length > 0 ? parts[0] : null;
+            password = parts.Length == 2 ? parts[1] : parts[0];
+        }
+
+        int? database = uri.AbsolutePath.Trim('/') is { Length: > 0 } path && int.TryParse(path, CultureInfo.InvariantCulture, out var db) ? db : null;
+        address = new RedisAddress(uri.Host, uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port, user, new Secret(password ?? ""), uri.Scheme == "rediss", database);
+        return true;
+    }
+
     // LiteLLM: an explicit redis_url (or REDIS_URL when no host is given) wins; otherwise host/port/password, each
     // falling back to REDIS_HOST / REDIS_PORT / REDIS_PASSWORD.
     private static CacheOptions WithRedis(CacheOptions options, CacheParams p, Func<string, string?> getEnv, out string? problem)
@@ -83,34 +106,20 @@ internal static class CacheOptionsFactory
         var database = p.Db ?? 0;
         if (!string.IsNullOrEmpty(url))
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("redis" or "rediss"))
+            if (!TryParseRedisUrl(url, out var address))
             {
                 problem = "cache_params.redis_url (or REDIS_URL) is not a redis:// or rediss:// URL; the response cache is off";
                 return options;
             }
 
-            string? user = null;
-            string? password = null;
-            if (uri.UserInfo.Length > 0)
-            {
-                var parts = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
-                user = parts.Length == 2 && parts[0].Length > 0 ? parts[0] : null;
-                password = parts.Length == 2 ? parts[1] : parts[0];
-            }
-
-            if (uri.AbsolutePath.Trim('/') is { Length: > 0 } path && int.TryParse(path, CultureInfo.InvariantCulture, out var db))
-            {
-                database = db;
-            }
-
             return options with
             {
-                RedisHost = uri.Host,
-                RedisPort = uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port,
-                RedisUser = user,
-                RedisPassword = new Secret(password ?? ""),
-                RedisSsl = uri.Scheme == "rediss",
-                RedisDatabase = database,
+                RedisHost = address.Host,
+                RedisPort = address.Port,
+                RedisUser = address.User,
+                RedisPassword = address.Password,
+                RedisSsl = address.Ssl,
+                RedisDatabase = address.Database ?? database,
             };
         }
 

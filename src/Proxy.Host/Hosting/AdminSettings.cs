@@ -59,17 +59,16 @@ internal static class AdminSettings
             };
         }
 
-        if (router.RedisUrl is { IsEmpty: false } url && Uri.TryCreate(url.Value, UriKind.Absolute, out var uri) && uri.Scheme is "redis" or "rediss")
+        if (router.RedisUrl is { IsEmpty: false } url && CacheOptionsFactory.TryParseRedisUrl(url.Value, out var address))
         {
-            var userInfo = Uri.UnescapeDataString(uri.UserInfo).Split(':', 2);
             return new SharedLimitsOptions
             {
-                Host = uri.Host,
-                Port = uri.IsDefaultPort || uri.Port <= 0 ? 6379 : uri.Port,
-                User = userInfo.Length == 2 && userInfo[0].Length > 0 ? userInfo[0] : null,
-                Password = uri.UserInfo.Length == 0 ? default : new Secret(userInfo[^1]),
-                Ssl = uri.Scheme == "rediss",
-                Database = int.TryParse(uri.AbsolutePath.Trim('/'), System.Globalization.CultureInfo.InvariantCulture, out var db) ? db : router.RedisDb ?? 0,
+                Host = address.Host,
+                Port = address.Port,
+                User = address.User,
+                Password = address.Password,
+                Ssl = address.Ssl,
+                Database = address.Database ?? router.RedisDb ?? 0,
             };
         }
 

@@ -63,20 +63,7 @@ internal sealed partial class SharedCooldowns(
 
     private async Task ConnectAsync()
     {
-        var configuration = new ConfigurationOptions
-        {
-            EndPoints = { { options.Host, options.Port } },
-            User = options.User,
-            Password = options.Password.IsEmpty ? null : options.Password.Value,
-            Ssl = options.Ssl,
-            DefaultDatabase = options.Database,
-            AbortOnConnectFail = false,
-            ConnectTimeout = 2000,
-            ReconnectRetryPolicy = new LinearRetry(500),
-            BacklogPolicy = BacklogPolicy.FailFast,
-            ClientName = "litellm-gateway-cooldowns",
-        };
-        var redis = await ConnectionMultiplexer.ConnectAsync(configuration);
+        var redis = await ConnectionMultiplexer.ConnectAsync(options.ToRedisConfiguration("litellm-gateway-cooldowns"));
         _redis = redis;
         redis.ConnectionRestored += (_, e) =>
         {
