@@ -140,7 +140,10 @@ public sealed class AdminUiHttpTests : IAsyncLifetime
         // A later expiry with the old signature, a flipped signature character, and the master key itself.
         var parts = token.Split('.');
         var extended = string.Join('.', (long.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) + 3600).ToString(System.Globalization.CultureInfo.InvariantCulture), parts[1], parts[2]);
-        var flipped = token[..^1] + (token[^1] == 'A' ? 'B' : 'A');
+        // The signature's first character: all six of its bits count (the last one's low bits are base64 padding, so
+        // changing it can leave the decoded signature the same).
+        var signature = parts[^1];
+        var flipped = string.Join('.', parts[..^1]) + "." + (signature[0] == 'A' ? 'B' : 'A') + signature[1..];
         foreach (var forged in (string[])[extended, flipped, Configs.MasterKey, "garbage"])
         {
             using var refused = await UiGateway.WithSessionAsync(gateway, HttpMethod.Get, "/key/list", forged);
