@@ -25,17 +25,7 @@ mkdir -p "$work/nolog"
 sed 's/^general_settings:$/general_settings:\n  disable_spend_logs: true/' "$work/config.yaml" >"$work/nolog/config.yaml"
 grep -q 'disable_spend_logs: true' "$work/nolog/config.yaml"
 
-dotnet "$out/Proxy.Host.dll" --config "$work/config.yaml" --host 127.0.0.1 --port 18190 >"$work/setup.log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do
-  curl -fsS http://127.0.0.1:18190/health/liveliness >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fsS http://127.0.0.1:18190/key/generate -H 'Authorization: Bearer sk-bench' -H 'Content-Type: application/json' \
-  -d "{\"key\":\"$key\",\"key_alias\":\"bench\"}" >/dev/null
-kill "$pid"; wait "$pid" 2>/dev/null || true
-trap - EXIT
+"$repo/benchmarks/create-bench-key.sh" "$out" "$work/config.yaml" "$key"
 cp "$work/gateway.db" "$work/nolog/gateway.db"
 echo "key $key created in $work/gateway.db (and a copy in $work/nolog)"
 

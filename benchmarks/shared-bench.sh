@@ -22,21 +22,12 @@ rm -rf "$work" && mkdir -p "$work/keys"
 cp "$repo/benchmarks/configs/keys.yaml" "$work/keys/config.yaml"
 
 # The virtual key, created once in the embedded store of the keys config (a short-lived gateway).
-dotnet "$out/Proxy.Host.dll" --config "$work/keys/config.yaml" --host 127.0.0.1 --port 18190 >"$work/setup.log" 2>&1 &
-pid=$!
+"$repo/benchmarks/create-bench-key.sh" "$out" "$work/keys/config.yaml" "$key"
 guard_pid=""
 cleanup() {
-  kill "$pid" 2>/dev/null || true
   [ -n "$guard_pid" ] && kill "$guard_pid" 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 1 100); do
-  curl -fsS http://127.0.0.1:18190/health/liveliness >/dev/null 2>&1 && break
-  sleep 0.1
-done
-curl -fsS http://127.0.0.1:18190/key/generate -H 'Authorization: Bearer sk-bench' -H 'Content-Type: application/json' \
-  -d "{\"key\":\"$key\",\"key_alias\":\"bench\"}" >/dev/null
-kill "$pid"; wait "$pid" 2>/dev/null || true
 
 # The zero-latency guard: a second fake-vllm in guard mode, on the load generator's CPU, outside the proxy's process tree.
 taskset -c 0 dotnet "$bench/.build/fake-vllm/fake-vllm.dll" --port "$guard_port" --guard true >"$work/guard.log" 2>&1 &

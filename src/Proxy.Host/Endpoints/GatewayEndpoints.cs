@@ -36,12 +36,7 @@ internal static class GatewayEndpoints
             {
                 if (snapshot.Groups.TryGetValue(name, out var group) && keys.AllowsModel(request, name, group.Name))
                 {
-                    json.WriteStartObject();
-                    json.WriteString("id"u8, name);
-                    json.WriteString("object"u8, "model"u8);
-                    json.WriteNumber("created"u8, 1677610602);
-                    json.WriteString("owned_by"u8, "openai"u8);
-                    json.WriteEndObject();
+                    SnapshotBuilder.WriteModelEntry(json, name);
                 }
             }
 

@@ -276,6 +276,17 @@ internal static class SnapshotBuilder
         return routes;
     }
 
+    /// <summary>One entry of /v1/models; LiteLLM reports this fixed timestamp and owner for every group.</summary>
+    internal static void WriteModelEntry(Utf8JsonWriter json, string name)
+    {
+        json.WriteStartObject();
+        json.WriteString("id"u8, name);
+        json.WriteString("object"u8, "model"u8);
+        json.WriteNumber("created"u8, 1677610602);
+        json.WriteString("owned_by"u8, "openai"u8);
+        json.WriteEndObject();
+    }
+
     private static byte[] BuildModelsList(List<string> names)
     {
         using var buffer = new MemoryStream();
@@ -286,13 +297,7 @@ internal static class SnapshotBuilder
             json.WriteStartArray("data"u8);
             foreach (var name in names)
             {
-                json.WriteStartObject();
-                json.WriteString("id"u8, name);
-                json.WriteString("object"u8, "model"u8);
-                // LiteLLM reports this fixed timestamp and owner for every group.
-                json.WriteNumber("created"u8, 1677610602);
-                json.WriteString("owned_by"u8, "openai"u8);
-                json.WriteEndObject();
+                WriteModelEntry(json, name);
             }
 
             json.WriteEndArray();
