@@ -47,8 +47,9 @@ internal static partial class GatewayHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // The gateway enforces its own, OpenAI-shaped body limit (general_settings.max_request_size_mb).
-            kestrel.Limits.MaxRequestBodySize = null;
+            // 1 MB for every route before authentication; model routes raise it to general_settings.max_request_size_mb
+            // for themselves (RequestBodyReader), /login lowers it to 16 KB.
+            kestrel.Limits.MaxRequestBodySize = BodyLimitMiddleware.GlobalMaxRequestBodyBytes;
             Listen(kestrel, commandLine.Host, commandLine.Port);
             if (commandLine.MetricsPort > 0)
             {
@@ -139,6 +140,7 @@ internal static partial class GatewayHost
         }
 
         app.UseMiddleware<GatewayContextMiddleware>();
+        app.UseMiddleware<BodyLimitMiddleware>();
         app.UseRouting();
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();
