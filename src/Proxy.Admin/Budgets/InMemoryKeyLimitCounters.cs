@@ -43,6 +43,33 @@ internal class InMemoryKeyLimitCounters : IKeyLimitCounters
         }
     }
 
+    public LimitOutcome Peek(KeyEntry key, DateTimeOffset now)
+    {
+        var settings = key.Settings;
+        if (settings.MaxParallelRequests is null && settings.RpmLimit is null)
+        {
+            return default;
+        }
+
+        var minute = now.ToUnixTimeSeconds() / 60;
+        var window = key.Window;
+        lock (window.Gate)
+        {
+            var requests = (window.Minute == minute ? window.Requests : 0) + (window.OthersMinute == minute ? window.OthersRequests : 0);
+            if (settings.MaxParallelRequests is { } parallel && window.InFlight + window.OthersInFlight >= parallel)
+            {
+                return new LimitOutcome(LimitKind.ParallelRequests, parallel, Remaining(settings.RpmLimit, requests), -1, 1);
+            }
+
+            if (settings.RpmLimit is { } rpm && requests >= rpm)
+            {
+                return new LimitOutcome(LimitKind.Requests, rpm, 0, -1, (int)(60 - (now.ToUnixTimeSeconds() % 60)));
+            }
+
+            return default;
+        }
+    }
+
     public void Finish(KeyEntry key, DateTimeOffset now, long tokens)
     {
         var minute = now.ToUnixTimeSeconds() / 60;

@@ -64,6 +64,7 @@ internal static partial class GatewayHost
         services.AddSingleton<IProxyConfigProvider>(state);
         services.AddSingleton<IConfigChangeListener>(state);
         services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
+        services.AddSingleton<AuthFailureThrottle>();
         services.AddSingleton<OpenAiCompatibleTransformer>();
         services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<ConfigReloader>();
