@@ -52,6 +52,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<KeyApi>();
         services.AddSingleton<SpendApi>();
         services.TryAddSingleton<StoredModelCatalog>();
+        services.AddSingleton<StoredModelSecrets>();
         services.AddSingleton<ModelApi>();
         services.AddHostedService<StoredModelSync>();
         return services;

@@ -171,6 +171,7 @@ internal static class ConfigSupport
 
         const string General = "general_settings";
         Add(General, H, "master_key", "max_request_size_mb", "disable_mock_testing_flags", "litellm_key_header_name");
+        Add(General, H, "stored_model_env_allowlist", "stored_model_allow_private_api_base");
         Add(General, H, "background_health_checks", "health_check_interval");
         Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl");
         Add(General, P, "max_parallel_requests", "global_max_parallel_requests", "allowed_routes", "public_routes", "ui_access_mode", "database_connection_pool_limit",

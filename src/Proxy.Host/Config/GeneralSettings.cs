@@ -45,4 +45,13 @@ internal sealed record GeneralSettings
     public double DatabaseConnectionTimeout { get; init; } = 60;
 
     public IReadOnlyList<string> Alerting { get; init; } = [];
+
+    /// <summary>
+    /// Gateway extension: the only environment variables a model stored through the admin API may name, and only in
+    /// its litellm_params.api_key (as <c>os.environ/NAME</c>). Empty: stored models resolve no environment variable.
+    /// </summary>
+    public IReadOnlyList<string> StoredModelEnvAllowlist { get; init; } = [];
+
+    /// <summary>Gateway extension: let stored models' api_base name loopback, private, link-local and metadata addresses.</summary>
+    public bool StoredModelAllowPrivateApiBase { get; init; }
 }

@@ -15,6 +15,9 @@ internal static class HealthEndpoints
 {
     private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
 
+    /// <summary>The HttpClient the probes use: stored models' hosts go through the internal-address guard.</summary>
+    public const string ProbeClientName = nameof(HealthEndpoints);
+
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
         endpoints.MapGet("/health", WriteHealthAsync);
@@ -86,7 +89,7 @@ internal static class HealthEndpoints
         try
         {
             using var request = DeploymentProbe.CreateRequest(deployment, uri);
-            using var response = await clients.CreateClient(nameof(HealthEndpoints)).SendAsync(request, timeout.Token);
+            using var response = await clients.CreateClient(ProbeClientName).SendAsync(request, timeout.Token);
             return (route, response.IsSuccessStatusCode ? null : $"health check answered HTTP {(int)response.StatusCode}");
         }
         catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)

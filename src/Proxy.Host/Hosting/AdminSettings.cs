@@ -37,6 +37,8 @@ internal static class AdminSettings
             BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
             KeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(0.1, general.UserApiKeyCacheTtl)),
             SharedLimits = SharedLimits(config, getEnv),
+            SaltKey = getEnv("LITELLM_SALT_KEY") is { Length: > 0 } salt ? new Secret(salt) : null,
+            MasterKey = getEnv("LITELLM_MASTER_KEY") is { Length: > 0 } envKey ? new Secret(envKey) : general.MasterKey,
             SharedLimitsFromRouter = !string.IsNullOrWhiteSpace(config.RouterSettings.RedisHost) || config.RouterSettings.RedisUrl is { IsEmpty: false },
         };
     }

@@ -14,6 +14,8 @@ using Proxy.Host.Observability;
 using Prometheus;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
+using Proxy.Host.Security;
+using Yarp.ReverseProxy.Forwarder;
 using Proxy.LoadBalancing;
 using Proxy.Transforms.Guardrails;
 using Proxy.Transforms.Providers;
@@ -71,6 +73,11 @@ internal static partial class GatewayHost
         services.AddHostedService<ConfigWatcher>();
         services.AddSingleton<IRouterOptionsSource>(state);
         services.AddHttpClient();
+        // Stored models' clusters and the /health probes connect through the internal-address guard.
+        services.AddSingleton<UpstreamConnectGuard>();
+        services.AddSingleton<IForwarderHttpClientFactory, GuardedForwarderHttpClientFactory>();
+        services.AddHttpClient(HealthEndpoints.ProbeClientName).ConfigurePrimaryHttpMessageHandler(sp =>
+            new SocketsHttpHandler { ConnectCallback = sp.GetRequiredService<UpstreamConnectGuard>().ConnectAsync });
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));

@@ -39,6 +39,8 @@ internal static class GeneralSettingsBinder
             DatabaseConnectionPoolLimit = s.Int("database_connection_pool_limit", min: 1) ?? defaults.DatabaseConnectionPoolLimit,
             DatabaseConnectionTimeout = s.Double("database_connection_timeout", min: 0) ?? defaults.DatabaseConnectionTimeout,
             Alerting = s.StringList("alerting", allowScalar: true) ?? [],
+            StoredModelEnvAllowlist = s.StringList("stored_model_env_allowlist", allowScalar: true) ?? [],
+            StoredModelAllowPrivateApiBase = s.Bool("stored_model_allow_private_api_base") ?? false,
         };
         s.ReportUnknownKeys();
         return settings;
