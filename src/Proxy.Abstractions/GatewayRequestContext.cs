@@ -65,6 +65,9 @@ public sealed class GatewayRequestContext
     /// <summary>The virtual key's alias, if it has one (a bounded, operator-chosen label).</summary>
     public string? KeyAlias { get; set; }
 
+    /// <summary>The virtual key's team_id, if it has one (cache scope "team").</summary>
+    public string? TeamId { get; set; }
+
     /// <summary>Guardrails the virtual key turns on for its requests (LiteLLM's key metadata.guardrails); null when none.</summary>
     public IReadOnlyList<string>? KeyGuardrails { get; set; }
 

@@ -125,6 +125,7 @@ internal sealed class VirtualKeyAuthenticator(KeyCache cache, IKeyStore store, I
 
         request.KeyHash = entry.Token;
         request.KeyAlias = settings.KeyAlias;
+        request.TeamId = settings.Row.TeamId;
         request.KeyGuardrails = settings.Guardrails;
         error = default;
         return VirtualKeyCheck.Accepted;

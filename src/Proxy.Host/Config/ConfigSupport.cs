@@ -160,7 +160,7 @@ internal static class ConfigSupport
         Add(Litellm, P, "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
             "budget_duration", "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");
-        Add(Litellm + ".cache_params", H, "type", "host", "port", "password", "redis_url", "namespace", "ttl",
+        Add(Litellm + ".cache_params", H, "type", "host", "port", "password", "redis_url", "namespace", "scope", "ttl",
             "supported_call_types", "mode", "default_in_memory_ttl", "default_in_redis_ttl", "db", "socket_timeout",
             "max_memory_kb", "max_item_kb");
         Add(Litellm + ".cache_params", P, "max_connections", "similarity_threshold", "redis_startup_nodes",
