@@ -45,7 +45,8 @@ internal sealed class KeyLimitsStage(KeyCache cache, IKeyLimitCounters counters,
     private GatewayError? Admit(HttpContext context, GatewayRequestContext request, KeyEntry key)
     {
         var settings = key.Settings;
-        if (!settings.AllowsModel(request.RequestedModelGroup, request.ModelGroup))
+        // No model named (a /v1/moderations answered by a guardrail without "model"): nothing to check access on.
+        if (request.RequestedModelGroup is not null && !settings.AllowsModel(request.RequestedModelGroup, request.ModelGroup))
         {
             return KeyErrors.ModelNotAllowed(request.RequestedModelGroup ?? request.ModelGroup ?? "", settings.Models);
         }

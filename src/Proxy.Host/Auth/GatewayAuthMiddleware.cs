@@ -31,7 +31,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
         var masterKey = snapshot.MasterKey;
         if (!masterKey.IsConfigured)
         {
-            return next(context);
+            return AdminRoutes.Contains(context.Request.Path) ? errors.WriteAsync(context, AdminRoutes.NoMasterKey()) : next(context);
         }
 
         var presented = PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName);

@@ -156,7 +156,7 @@ internal static class ConfigSupport
         const string Litellm = "litellm_settings";
         Add(Litellm, H, "request_timeout", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "allowed_fails", "cooldown_time");
-        Add(Litellm, H, "json_logs", "cache", "cache_params");
+        Add(Litellm, H, "json_logs", "cache", "cache_params", "require_auth_for_metrics_endpoint");
         Add(Litellm, P, "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
             "budget_duration", "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");

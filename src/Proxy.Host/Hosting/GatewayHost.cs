@@ -75,6 +75,7 @@ internal static partial class GatewayHost
         services.AddHttpClient();
         // Stored models' clusters and the /health probes connect through the internal-address guard.
         services.AddSingleton<UpstreamConnectGuard>();
+        services.AddSingleton<HealthProbeRuns>();
         services.AddSingleton<IForwarderHttpClientFactory, GuardedForwarderHttpClientFactory>();
         services.AddHttpClient(HealthEndpoints.ProbeClientName).ConfigurePrimaryHttpMessageHandler(sp =>
             new SocketsHttpHandler { ConnectCallback = sp.GetRequiredService<UpstreamConnectGuard>().ConnectAsync });
@@ -149,6 +150,7 @@ internal static partial class GatewayHost
 
         app.UseMiddleware<GatewayContextMiddleware>();
         app.UseMiddleware<BodyLimitMiddleware>();
+        app.UseMiddleware<MetricsAuthMiddleware>();
         app.UseRouting();
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();

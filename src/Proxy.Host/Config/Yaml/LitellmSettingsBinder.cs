@@ -31,6 +31,7 @@ internal static class LitellmSettingsBinder
             CooldownTime = s.Double("cooldown_time", min: 0),
             SetVerbose = s.Bool("set_verbose") ?? false,
             JsonLogs = s.Bool("json_logs") ?? false,
+            RequireAuthForMetricsEndpoint = s.Bool("require_auth_for_metrics_endpoint") ?? false,
             Cache = s.Bool("cache") ?? false,
             CacheParams = BindCacheParams(s.Section("cache_params")),
             SuccessCallback = s.StringList("success_callback", allowScalar: true) ?? [],
