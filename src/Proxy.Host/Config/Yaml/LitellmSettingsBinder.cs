@@ -37,9 +37,18 @@ internal static class LitellmSettingsBinder
             MaxBudget = s.Double("max_budget", min: 0),
             BudgetDuration = s.String("budget_duration"),
             LlamaguardModelName = s.String("llamaguard_model_name"),
+            ForwardClientHeadersGroups = BindModelGroupSettings(s.Section("model_group_settings")),
         };
         s.ReportUnknownKeys();
         return settings;
+    }
+
+    // model_group_settings.forward_client_headers_to_llm_api: model group names or "prefix/*" patterns.
+    private static IReadOnlyList<string> BindModelGroupSettings(YamlSection s)
+    {
+        var groups = s.StringList("forward_client_headers_to_llm_api") ?? [];
+        s.ReportUnknownKeys();
+        return groups;
     }
 
     private static CacheParams BindCacheParams(YamlSection s)
