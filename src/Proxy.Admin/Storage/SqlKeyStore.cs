@@ -20,17 +20,34 @@ internal abstract class SqlKeyStore : IKeyStore
     /// <summary>Serialises writers where the database needs it (SQLite has one writer at a time).</summary>
     protected virtual ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
 
-    public virtual async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    public virtual async Task EnsureSchemaAsync(CancellationToken cancellationToken) =>
+        await RunAsync(connection => MigrateAsync(connection, cancellationToken), write: true, cancellationToken);
+
+    /// <summary>Applies the <see cref="Migrations"/> the database has not seen yet, each in its own transaction; answers the version reached.</summary>
+    protected async Task<int> MigrateAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await RunAsync(async connection =>
+        await connection.ExecuteAsync(Command(Migrations.CreateVersionTable, null, cancellationToken));
+        var current = (int)await connection.ExecuteScalarAsync<long>(Command(Migrations.CurrentVersion, null, cancellationToken));
+        foreach (var migration in Migrations.All)
         {
-            foreach (var statement in Sql.Schema)
+            if (migration.Version <= current)
             {
-                await connection.ExecuteAsync(Command(statement, null, cancellationToken));
+                continue;
             }
 
-            return 0;
-        }, write: true, cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            foreach (var statement in migration.Statements)
+            {
+                await connection.ExecuteAsync(Command(statement, null, cancellationToken, transaction));
+            }
+
+            var record = new { version = (long)migration.Version, description = migration.Description, appliedAt = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() };
+            await connection.ExecuteAsync(Command(Migrations.RecordVersion, record, cancellationToken, transaction));
+            await transaction.CommitAsync(cancellationToken);
+            current = migration.Version;
+        }
+
+        return current;
     }
 
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
@@ -116,7 +133,7 @@ internal abstract class SqlKeyStore : IKeyStore
 
     public async Task<IReadOnlyList<SpendLogRow>> QuerySpendLogsAsync(SpendLogQuery query, CancellationToken cancellationToken) =>
         [.. await RunAsync(connection => connection.QueryAsync<SpendLogRow>(Command(Sql.QuerySpendLogs,
-            new { apiKey = query.ApiKey, requestId = query.RequestId, startMs = query.StartMs, endMs = query.EndMs, limit = (long)query.Limit },
+            new { apiKey = query.ApiKey, requestId = query.RequestId, startMs = query.StartMs, endMs = query.EndMs, limit = (long)query.Limit, userId = query.UserId, teamId = query.TeamId },
             cancellationToken)), write: false, cancellationToken)];
 
     public Task<double> TotalSpendAsync(CancellationToken cancellationToken) =>
