@@ -20,9 +20,17 @@ public static class AdminServiceCollectionExtensions
     {
         services.AddSingleton(options);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddSingleton<IKeyStore>(_ => options.UsesPostgres
+        services.AddSingleton<SqlKeyStore>(_ => options.UsesPostgres
             ? new PostgresKeyStore(options.DatabaseUrl!, options.DatabaseTimeout)
             : new SqliteKeyStore(options.SqlitePath, options.DatabaseTimeout));
+        services.AddSingleton<IKeyStore>(sp => sp.GetRequiredService<SqlKeyStore>());
+        services.AddSingleton<ITenantStore>(sp => sp.GetRequiredService<SqlKeyStore>());
+        services.AddSingleton<Tenants.TenantDirectory>();
+        services.AddSingleton<Tenants.TenantChecks>();
+        services.AddSingleton<Tenants.TenantSpend>();
+        services.AddSingleton<Tenants.BudgetAlerter>();
+        services.AddSingleton<ISoftBudgetAlerts>(sp => sp.GetRequiredService<Tenants.BudgetAlerter>());
+        services.AddHostedService(sp => sp.GetRequiredService<Tenants.BudgetAlerter>());
         services.AddSingleton<KeyCache>();
         if (options.SharedLimits is { } shared)
         {
@@ -49,6 +57,8 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<SpendWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<SpendWriter>());
         services.AddHostedService<KeyRefresher>();
+        services.AddSingleton<Tenants.TenantRefresher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Tenants.TenantRefresher>());
         services.AddSingleton<KeyApi>();
         services.AddSingleton<SpendApi>();
         services.TryAddSingleton<StoredModelCatalog>();

@@ -13,6 +13,7 @@ internal sealed class KeyEntry : IRateLimited
     private volatile KeySettings _settings;
     private readonly LiveSpend _spend;
     private Dictionary<string, ModelUse>? _models;
+    private long _softAlertWindow;
 
     public KeyEntry(KeySettings settings)
     {
@@ -74,6 +75,18 @@ internal sealed class KeyEntry : IRateLimited
     /// <summary>The store's row, read while no write of this key was under way; see <see cref="LiveSpend.SyncFromStore"/>.</summary>
     public bool SyncFromStore(double storedSpend, long? storedResetAtMs, long versionAtRead) =>
         _spend.SyncFromStore(storedSpend, storedResetAtMs, versionAtRead);
+
+    /// <summary>True once per budget window, the first time spend reaches the key's soft_budget.</summary>
+    public bool CrossedSoftBudget(double spend)
+    {
+        if (_settings.SoftBudget is not { } soft || spend < soft)
+        {
+            return false;
+        }
+
+        var window = _spend.BudgetResetAtMs ?? 1;
+        return Interlocked.Exchange(ref _softAlertWindow, window) != window;
+    }
 
     /// <summary>
     /// The key's use of one model (model_max_budget, model_rpm_limit, model_tpm_limit), made on first use. Kept in

@@ -85,7 +85,16 @@ internal sealed class LiveSpend
 
         lock (_gate)
         {
-            if (_budgetResetAtMs is not { } at || nowMs < at)
+            var step = Math.Max(1, (long)duration.Value.TotalMilliseconds);
+            if (_budgetResetAtMs is not { } at)
+            {
+                // A tier's duration reached a holder that never had a window (a customer or member given a budget_id):
+                // its first window starts now and is written with its first reset.
+                _budgetResetAtMs = nowMs + step;
+                return false;
+            }
+
+            if (nowMs < at)
             {
                 return false;
             }
@@ -94,7 +103,6 @@ internal sealed class LiveSpend
             _pendingDelta = 0;
             _pendingReset = true;
             _dirty = true;
-            var step = Math.Max(1, (long)duration.Value.TotalMilliseconds);
             // Idle for several windows: one reset, to the end of the window that contains now. Windows stay on the grid
             // of the stored reset time, so every replica computes the same next reset (and resets once).
             _budgetResetAtMs = at + (((nowMs - at) / step) + 1) * step;

@@ -8,7 +8,8 @@ namespace Proxy.Admin.Spend;
 /// After every proxied request: prices it, adds the cost to the key's spend at once (in memory; written in
 /// batches), frees its rate-limit slot, and queues its spend-log row. Never waits and never throws.
 /// </summary>
-internal sealed class SpendTracker(SpendQueue queue, IKeyLimitCounters counters, TimeProvider time, AdminOptions options) : IRequestCompletionObserver
+internal sealed class SpendTracker(SpendQueue queue, IKeyLimitCounters counters, TimeProvider time, AdminOptions options, Tenants.TenantSpend tenants)
+    : IRequestCompletionObserver
 {
     public void OnCompleted(HttpContext context, GatewayRequestContext request)
     {
@@ -24,9 +25,14 @@ internal sealed class SpendTracker(SpendQueue queue, IKeyLimitCounters counters,
         if (context.Features.Get<KeyTicket>() is { } ticket)
         {
             counters.Finish(ticket.Key, now, tokens);
-            if (cost is > 0 and var c && ticket.Key.AddSpend(c))
+            if (cost is > 0 and var c)
             {
-                queue.MarkDirty(ticket.Key);
+                if (ticket.Key.AddSpend(c))
+                {
+                    queue.MarkDirty(ticket.Key);
+                }
+
+                tenants.KeySpent(ticket.Key);
             }
 
             // For the remaining-budget and remaining-limit metrics (observers after this one read them).
@@ -37,9 +43,29 @@ internal sealed class SpendTracker(SpendQueue queue, IKeyLimitCounters counters,
             request.KeyRemainingTokens = settings.TpmLimit is null ? null : ticket.Limits.RemainingTokens;
         }
 
+        var tenant = context.Features.Get<Tenants.TenantTicket>();
+        if (tenant is not null)
+        {
+            tenants.Finish(context, tenant, cost ?? 0, tokens, now);
+        }
+
         if (!options.DisableSpendLogs)
         {
-            queue.TryEnqueue(Row(context, request, cost ?? 0, now));
+            var row = Row(context, request, cost ?? 0, now);
+            if (tenant is not null)
+            {
+                row.TeamId = tenant.TeamId;
+                row.UserId = tenant.UserId;
+                row.EndUser = tenant.CustomerId;
+                row.OrganizationId = tenant.OrganizationId;
+            }
+            else if (context.Features.Get<KeyTicket>() is { } keyTicket)
+            {
+                row.TeamId = keyTicket.Key.Settings.TeamId;
+                row.UserId = keyTicket.Key.Settings.UserId;
+            }
+
+            queue.TryEnqueue(row);
         }
     }
 
@@ -51,7 +77,9 @@ internal sealed class SpendTracker(SpendQueue queue, IKeyLimitCounters counters,
         var failed = context.Response.StatusCode >= 400 || request.UpstreamError is not null;
         return new SpendLogRow
         {
-            RequestId = request.CallId,
+            // The primary key is always the gateway's: a client's call id (which it may reuse) has its own column.
+            RequestId = ClientSentCallId(context) ? Guid.CreateVersion7().ToString() : request.CallId,
+            CallId = request.CallId,
             CallType = CallType(request.Endpoint),
             ApiKey = request.KeyHash ?? "",
             KeyAlias = request.KeyAlias,
@@ -70,6 +98,9 @@ internal sealed class SpendTracker(SpendQueue queue, IKeyLimitCounters counters,
             LatencyMs = latency,
         };
     }
+
+    private static bool ClientSentCallId(HttpContext context) =>
+        context.Request.Headers.ContainsKey("x-litellm-call-id") || context.Request.Headers.ContainsKey("x-request-id");
 
     // LiteLLM's call_type names.
     private static string CallType(OpenAiEndpoint endpoint) => endpoint switch

@@ -4,7 +4,7 @@ using Dapper;
 namespace Proxy.Admin.Storage;
 
 /// <summary>The store on any ADO.NET database that takes <see cref="Sql"/>; subclasses open connections and classify failures.</summary>
-internal abstract class SqlKeyStore : IKeyStore
+internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
 {
     private readonly int _commandTimeoutSeconds;
 
@@ -101,28 +101,9 @@ internal abstract class SqlKeyStore : IKeyStore
             return ((IReadOnlyList<KeyRow>)[.. rows], (int)total);
         }, write: false, cancellationToken);
 
-    public Task<IReadOnlyList<KeySpendState>> WriteSpendAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> updates, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
-        {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            if (rows.Count > 0)
-            {
-                await InsertSpendLogsAsync(connection, transaction, rows, cancellationToken);
-            }
-
-            var states = new List<KeySpendState>(updates.Count);
-            foreach (var update in updates)
-            {
-                // One key at a time, in batch order: a key taken twice (a batch retried) ends on its latest total.
-                if (await connection.QuerySingleOrDefaultAsync<KeySpendState>(Command(Sql.AddKeySpend, update, cancellationToken, transaction)) is { } state)
-                {
-                    states.Add(state);
-                }
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-            return (IReadOnlyList<KeySpendState>)states;
-        }, write: true, cancellationToken);
+    public async Task<IReadOnlyList<KeySpendState>> WriteSpendAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> updates,
+        CancellationToken cancellationToken) =>
+        (await WriteBatchAsync(rows, updates, [], cancellationToken)).Keys;
 
     /// <summary>
     /// Inserts spend-log rows inside the batch's transaction; a row whose request_id is already there is skipped, so a
