@@ -75,6 +75,7 @@ internal static partial class GatewayHost
         services.AddGatewayCache(getEnv);
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
+        services.AddSingleton<IModelGroupPrices, SnapshotModelGroupPrices>();
         services.AddGatewayAdmin(adminOptions);
         if (adminOptions.SharedLimits is { } sharedRedis && adminOptions.SharedLimitsFromRouter)
         {
@@ -90,6 +91,7 @@ internal static partial class GatewayHost
         // request (ResponseCost, key spend) that metrics and the access log then report.
         if (!commandLine.MetricsDisabled)
         {
+            services.AddSingleton(new MetricsLabelOptions(initial.Snapshot.Config.LitellmSettings.PrometheusEndUserLabel));
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
         }
