@@ -36,14 +36,14 @@ internal sealed partial class AccessLog(ILoggerFactory loggers, TimeProvider tim
             return;
         }
 
+        var tenant = context.Features.Get<RequestTenant>();
         var line = new Line(
             request.CallId, context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode,
             request.KeyAlias ?? (request.KeyHash is { } hash ? hash[..Math.Min(12, hash.Length)] : request.IsMasterKey ? "master" : "-"),
             request.RequestedModelGroup ?? request.ModelGroup ?? "-", request.ModelGroup ?? "-", request.Deployment?.Id ?? "-",
             request.PromptTokens ?? 0, request.CompletionTokens ?? 0, request.ResponseCost ?? 0, request.CacheHit,
             request.AttemptedRetries, request.AttemptedFallbacks, Math.Round(time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds, 3),
-            request.AnsweredError?.Type ?? "-", context.Features.Get<RequestTenant>() is { } tenant ? tenant.TeamId ?? "-" : "-",
-            tenant?.UserId ?? "-");
+            request.AnsweredError?.Type ?? "-", tenant?.TeamId ?? "-", tenant?.UserId ?? "-");
         if (probe)
         {
             // Rare (debugging only): through the logger, like any other line.
