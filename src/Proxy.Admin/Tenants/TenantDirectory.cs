@@ -20,6 +20,7 @@ internal sealed class TenantDirectory
     internal const int MaxCustomers = 100_000;
 
     private readonly AdminOptions _options;
+    private readonly IKeyLimitCounters? _counters;
     private readonly ConcurrentDictionary<string, TenantEntry> _teams = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<(string Team, string User), TenantEntry> _members = new();
     private readonly ConcurrentDictionary<string, TenantEntry> _users = new(StringComparer.Ordinal);
@@ -29,9 +30,10 @@ internal sealed class TenantDirectory
     private readonly ConcurrentDictionary<TenantEntry, object> _rows = new(ReferenceEqualityComparer.Instance);
     private volatile TenantLimits _defaultCustomerLimits = TenantLimits.None;
 
-    public TenantDirectory(AdminOptions options)
+    public TenantDirectory(AdminOptions options, IKeyLimitCounters? counters = null)
     {
         _options = options;
+        _counters = counters;
         if (options.ProxyMaxBudget is { } max)
         {
             var row = new UserRow { UserId = ProxyBudgetUserId, MaxBudget = max, BudgetDuration = options.ProxyBudgetDuration, UserRole = "proxy_admin" };
@@ -275,12 +277,20 @@ internal sealed class TenantDirectory
 
     private TenantEntry Track(TenantEntry entry, object row, TenantLimits limits, long? resetAt)
     {
-        if (!ReferenceEquals(entry.Limits, limits) && entry.Limits != limits)
+        var isNew = !_rows.ContainsKey(entry);
+        var changed = !ReferenceEquals(entry.Limits, limits) && entry.Limits != limits;
+        if (changed)
         {
             entry.Replace(limits, resetAt);
         }
 
         _rows[entry] = row;
+        if (isNew || changed)
+        {
+            // Shared counters follow it before its first request here, so this replica knows the others' counts by then.
+            _counters?.Track(entry);
+        }
+
         return entry;
     }
 
