@@ -49,7 +49,11 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<ISpendBufferStatus>(provider => provider.GetRequiredService<SpendQueue>());
         services.AddSingleton<IVirtualKeyAuthenticator, VirtualKeyAuthenticator>();
         services.AddSingleton<IGatewayRequestStage, KeyLimitsStage>();
-        services.AddSingleton<IRequestCompletionObserver, SpendTracker>();
+        services.AddSingleton<IRequestCompletionObserver, PricingObserver>();
+        if (!options.DisableSpendLogs)
+        {
+            services.AddSingleton<IRequestCompletionObserver, SpendLogObserver>();
+        }
         services.AddSingleton<StoreStatus>();
         services.AddSingleton<IReadinessContributor>(sp => sp.GetRequiredService<StoreStatus>());
         services.AddHostedService(sp => sp.GetRequiredService<StoreStatus>());

@@ -35,6 +35,10 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
         {
             var body = await ReadBodyAsync(request, context.RequestAborted);
             server.Record(new RecordedRequest(request.Method, path, CopyHeaders(request.Headers), body));
+            foreach (var (name, value) in server.Options.ResponseHeaders)
+            {
+                context.Response.Headers[name] = value;
+            }
 
             if (HttpMethods.IsGet(request.Method))
             {

@@ -140,7 +140,7 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
         string token;
         if (asked.Length == 0)
         {
-            if (caller?.KeyHash is not { } own)
+            if (caller?.Caller.KeyHash is not { } own)
             {
                 await errors.WriteAsync(context, KeyErrors.BadRequest("Pass ?key=sk-... (or its hash); the master key has no key info of its own.", "key"));
                 return;
@@ -154,7 +154,7 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
         }
 
         // A virtual key may read its own info only, as in LiteLLM.
-        if (caller?.KeyHash is { } callerHash && !string.Equals(callerHash, token, StringComparison.Ordinal))
+        if (caller?.Caller.KeyHash is { } callerHash && !string.Equals(callerHash, token, StringComparison.Ordinal))
         {
             await errors.WriteAsync(context, KeyErrors.AdminOnly("/key/info for another key"));
             return;
@@ -530,7 +530,7 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
 
     internal async Task RunAsync(HttpContext context, bool adminOnly, Func<Task> handler)
     {
-        if (adminOnly && GatewayRequestContext.Get(context)?.KeyHash is not null)
+        if (adminOnly && GatewayRequestContext.Get(context)?.Caller.KeyHash is not null)
         {
             await errors.WriteAsync(context, KeyErrors.AdminOnly(context.Request.Path.Value ?? ""));
             return;

@@ -18,14 +18,14 @@ internal sealed class KeyLimitsStage(KeyCache cache, IKeyLimitCounters counters,
     public ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> body)
     {
         // Spend needs the usage of streams too: ask the upstream for it (the copier hides it unless the client asked).
-        request.ForceStreamUsage = true;
+        request.RequireStreamUsage();
         if (!request.Stream)
         {
             request.AddResponseTap(new CostHeaderTap(context, request));
         }
 
         GatewayError? error;
-        if (request.KeyHash is not { } hash)
+        if (request.Caller.KeyHash is not { } hash)
         {
             // The master key (or an open gateway): customers and the proxy-wide budget still apply, as in LiteLLM.
             error = AdmitTenants(context, request, null, body.Span);
@@ -64,9 +64,9 @@ internal sealed class KeyLimitsStage(KeyCache cache, IKeyLimitCounters counters,
     private GatewayError? Admit(HttpContext context, GatewayRequestContext request, KeyEntry key, ReadOnlySpan<byte> body)
     {
         var settings = key.Settings;
-        if (!settings.AllowsModel(request.RequestedModelGroup, request.ModelGroup))
+        if (!settings.AllowsModel(request.RequestedModel, request.ModelGroup))
         {
-            return KeyErrors.ModelNotAllowed(request.RequestedModelGroup ?? request.ModelGroup ?? "", settings.Models);
+            return KeyErrors.ModelNotAllowed(request.RequestedModel ?? request.ModelGroup ?? "", settings.Models);
         }
 
         var now = time.GetUtcNow();

@@ -51,6 +51,9 @@ internal sealed record KeySettings
 
     public FrozenDictionary<string, long>? ModelTpmLimit { get; init; }
 
+    /// <summary>Who a request with this key is; one instance per version of the settings, so admitting allocates nothing.</summary>
+    public CallerIdentity Caller => field ??= new CallerIdentity { KeyHash = Token, KeyAlias = KeyAlias, Guardrails = Guardrails };
+
     /// <summary>The row as stored (for the API); its spend is stale, the entry's live spend is the truth.</summary>
     public required KeyRow Row { get; init; }
 

@@ -20,7 +20,7 @@ internal sealed class TenantChecks(TenantDirectory directory, IKeyLimitCounters 
     {
         var settings = key?.Settings;
         var nowMs = now.ToUnixTimeMilliseconds();
-        var requested = request.RequestedModelGroup ?? request.ModelGroup;
+        var requested = request.RequestedModel ?? request.ModelGroup;
         var free = prices is not null && request.ModelGroup is { } group && prices.IsFree(group);
         TenantTicket? ticket = null;
 
@@ -32,7 +32,7 @@ internal sealed class TenantChecks(TenantDirectory directory, IKeyLimitCounters 
                 return TenantErrors.TeamBlocked(teamId);
             }
 
-            if (!limits.AllowsModel(request.RequestedModelGroup, request.ModelGroup))
+            if (!limits.AllowsModel(request.RequestedModel, request.ModelGroup))
             {
                 return TenantErrors.TeamModel(teamId, requested ?? "", limits.Models);
             }
@@ -60,7 +60,7 @@ internal sealed class TenantChecks(TenantDirectory directory, IKeyLimitCounters 
             if (ticket.Team is null)
             {
                 // LiteLLM: "If a key belongs to a team, the team budget is applied, not the user's personal budget."
-                if (!user.Limits.AllowsModel(request.RequestedModelGroup, request.ModelGroup))
+                if (!user.Limits.AllowsModel(request.RequestedModel, request.ModelGroup))
                 {
                     return TenantErrors.UserModel(userId, requested ?? "", user.Limits.Models);
                 }

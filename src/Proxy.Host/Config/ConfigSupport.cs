@@ -124,8 +124,8 @@ internal static class ConfigSupport
         Add(Deployment, P, "model_info");
         const string Params = Deployment + ".litellm_params";
         Add(Params, H, "model", "api_base", "api_key", "timeout", "stream_timeout", "mock_response", "rpm", "tpm", "weight",
-            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time");
-        Add(Params, P, "api_version", "max_parallel_requests", "max_retries", "region_name", "drop_params", "tags",
+            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests");
+        Add(Params, P, "api_version", "max_retries", "region_name", "drop_params", "tags",
             "custom_llm_provider", "organization", "input_cost_per_second", "output_cost_per_second",
             "cache_read_input_token_cost", "cache_creation_input_token_cost", "extra_headers", "use_in_pass_through");
         foreach (var key in NonRoutingParams)
@@ -172,7 +172,10 @@ internal static class ConfigSupport
             "s3_region_name", "s3_endpoint_url", "s3_path", "disk_cache_dir", "gcs_bucket_name", "gcs_path_service_account");
 
         const string General = "general_settings";
-        Add(General, H, "master_key", "max_request_size_mb", "disable_mock_testing_flags", "litellm_key_header_name");
+        Add(General, H, "master_key", "max_request_size_mb", "disable_mock_testing_flags", "litellm_key_header_name",
+            "enforce_fallback_model_access", "allow_client_mock_response", "forward_client_headers_to_llm_api");
+        Add(Litellm, H, "model_group_settings");
+        Add(Litellm + ".model_group_settings", H, "forward_client_headers_to_llm_api");
         Add(General, H, "background_health_checks", "health_check_interval");
         Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl");
         Add(General, H, "enforce_user_param", "alerting_webhook_url");

@@ -3,6 +3,9 @@ namespace Proxy.Host.Config;
 /// <summary><c>litellm_settings</c>.</summary>
 internal sealed record LitellmSettings
 {
+    /// <summary>model_group_settings.forward_client_headers_to_llm_api: groups (or "prefix/*" patterns) whose upstreams get the client's x-* headers.</summary>
+    public IReadOnlyList<string> ForwardClientHeadersGroups { get; init; } = [];
+
     public bool DropParams { get; init; }
 
     public int? NumRetries { get; init; }

@@ -26,6 +26,8 @@ internal sealed partial class AccessLog(ILoggerFactory loggers, TimeProvider tim
 
     private readonly ILogger _logger = loggers.CreateLogger("Proxy.Access");
 
+    public int Order => ObserverOrder.AccessLog;
+
     public void OnCompleted(HttpContext context, GatewayRequestContext request)
     {
         // Scrapes and probes arrive every few seconds and say nothing about traffic: logged only when debugging.
@@ -36,14 +38,16 @@ internal sealed partial class AccessLog(ILoggerFactory loggers, TimeProvider tim
             return;
         }
 
+        var caller = request.Caller;
+        var outcome = request.Outcome;
         var tenant = context.Features.Get<RequestTenant>();
         var line = new Line(
             request.CallId, context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode,
-            request.KeyAlias ?? (request.KeyHash is { } hash ? hash[..Math.Min(12, hash.Length)] : request.IsMasterKey ? "master" : "-"),
-            request.RequestedModelGroup ?? request.ModelGroup ?? "-", request.ModelGroup ?? "-", request.Deployment?.Id ?? "-",
-            request.PromptTokens ?? 0, request.CompletionTokens ?? 0, request.ResponseCost ?? 0, request.CacheHit,
-            request.AttemptedRetries, request.AttemptedFallbacks, Math.Round(time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds, 3),
-            request.AnsweredError?.Type ?? "-", tenant?.TeamId ?? "-", tenant?.UserId ?? "-");
+            caller.KeyAlias ?? (caller.KeyHash is { } hash ? hash[..Math.Min(12, hash.Length)] : caller.IsMasterKey ? "master" : "-"),
+            request.RequestedModel ?? request.ModelGroup ?? "-", outcome.ModelGroup ?? request.ModelGroup ?? "-", outcome.Deployment?.Id ?? "-",
+            outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0, outcome.ResponseCost ?? 0, outcome.CacheHit,
+            outcome.AttemptedRetries, outcome.AttemptedFallbacks, Math.Round(time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds, 3),
+            outcome.AnsweredError?.Type ?? "-", tenant?.TeamId ?? "-", tenant?.UserId ?? "-");
         if (probe)
         {
             // Rare (debugging only): through the logger, like any other line.

@@ -191,6 +191,8 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     /// <summary>For features that add their own series (cache, keys, guardrails) to the same registry.</summary>
     public IMetricFactory Factory { get; }
 
+    public int Order => ObserverOrder.Metrics;
+
     public void RequestStarted() => _inFlight.Inc();
 
     public void RequestEnded() => _inFlight.Dec();
@@ -207,8 +209,9 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     /// <summary>One attempt against a deployment has ended (before any retry or fallback decision).</summary>
     public void AttemptEnded(GatewayRequestContext request, Deployment deployment)
     {
-        var requested = request.RequestedModelGroup ?? deployment.ModelGroup;
-        var seriesKey = new DeploymentSeriesKey(deployment, requested, request.KeyHash ?? "", request.KeyAlias ?? "");
+        var requested = request.RequestedModel ?? deployment.ModelGroup;
+        var attempt = request.Attempt;
+        var seriesKey = new DeploymentSeriesKey(deployment, requested, request.Caller.KeyHash ?? "", request.Caller.KeyAlias ?? "");
         if (!_deploymentSeries.TryGetValue(seriesKey, out var series))
         {
             if (_deploymentSeries.Count >= MaxCachedSeries)
@@ -221,13 +224,13 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         }
 
         series.Total.Inc();
-        if (request.FailureKind == UpstreamFailureKind.None)
+        if (!attempt.Failed)
         {
             series.Success.Inc();
             series.State.Set(0);
-            if (!request.Stream && request.CompletionTokens is > 0 and var tokens && request.UpstreamHeadersTimestamp != 0)
+            if (!request.Stream && request.Outcome.CompletionTokens is > 0 and var tokens && attempt.HeadersTimestamp != 0)
             {
-                series.LatencyPerOutputToken.Observe(_time.GetElapsedTime(request.AttemptStartTimestamp).TotalSeconds / tokens);
+                series.LatencyPerOutputToken.Observe(_time.GetElapsedTime(attempt.StartTimestamp).TotalSeconds / tokens);
             }
 
             return;
@@ -236,12 +239,12 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         // Failures are rarer: their labels are looked up each time.
         var key = series.Key;
         var apiBase = series.ApiBase;
-        var status = StatusOf(request);
+        var status = StatusOf(attempt.Error, attempt.FailureKind);
         var statusText = StatusText(status);
         _deploymentFailure.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, deployment.Provider, key.KeyHash, key.KeyAlias, "", "", statusText,
-            ExceptionClass(request.FailureKind, status)).Inc();
-        series.State.Set(request.CooledDown ? 2 : 1);
-        if (request.CooledDown)
+            ExceptionClass(attempt.FailureKind, status)).Inc();
+        series.State.Set(attempt.CooledDown ? 2 : 1);
+        if (attempt.CooledDown)
         {
             _deploymentCooledDown.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, deployment.Provider, statusText).Inc();
         }
@@ -252,7 +255,9 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     /// <summary>The request is finished: the response has been fully written.</summary>
     public void OnCompleted(HttpContext context, GatewayRequestContext request)
     {
-        if (request.ModelGroup is null && request.AnsweredError is null && request.BlockedByGuardrail is null)
+        var outcome = request.Outcome;
+        var caller = request.Caller;
+        if (request.ModelGroup is null && outcome.AnsweredError is null && outcome.BlockedByGuardrail is null)
         {
             // Scrapes, probes, the UI's files and successful admin calls are not proxy requests (LiteLLM does not count
             // them either); refused requests are, whatever their path.
@@ -260,10 +265,10 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         }
 
         var status = context.Response.StatusCode;
-        var requested = request.RequestedModelGroup ?? request.ModelGroup ?? "";
-        var model = request.ModelGroup ?? "";
+        var requested = request.RequestedModel ?? request.ModelGroup ?? "";
+        var model = outcome.ModelGroup ?? request.ModelGroup ?? "";
         var tenant = context.Features.Get<RequestTenant>();
-        var seriesKey = new SeriesKey(requested, model, request.KeyHash ?? "", request.KeyAlias ?? "", tenant?.TeamId ?? "", tenant?.TeamAlias ?? "",
+        var seriesKey = new SeriesKey(requested, model, caller.KeyHash ?? "", caller.KeyAlias ?? "", tenant?.TeamId ?? "", tenant?.TeamAlias ?? "",
             tenant?.UserId ?? "", _endUserLabel ? tenant?.EndUserId ?? "" : "");
         if (!_series.TryGetValue(seriesKey, out var series))
         {
@@ -271,18 +276,17 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         }
 
         series.StatusCounter(status).Inc();
-        var failed = status >= 400 || request.FailureKind != UpstreamFailureKind.None;
+        var failed = status >= 400 || outcome.FailureKind != UpstreamFailureKind.None;
         if (failed)
         {
-            var failureStatus = request.AnsweredError?.Status ?? (status >= 400 ? status : StatusOf(request));
+            var failureStatus = outcome.AnsweredError?.Status ?? (status >= 400 ? status : StatusOf(outcome.LateError, outcome.FailureKind));
             _failedRequests.WithLabels(series.Key.EndUser, series.Key.KeyHash, series.Key.KeyAlias, requested, series.Key.Team, series.Key.TeamAlias, series.Key.User,
-                StatusText(failureStatus),
-                ExceptionClass(request.FailureKind, failureStatus)).Inc();
+                StatusText(failureStatus), ExceptionClass(outcome.FailureKind, failureStatus)).Inc();
         }
 
-        if (request.KeyHash is { } hash)
+        if (caller.KeyHash is { } hash && outcome.Key is { } keyUsage)
         {
-            RecordKey(request, hash, requested);
+            RecordKey(keyUsage, hash, caller.KeyAlias ?? "", requested);
         }
 
         if (tenant is { TeamId: { } teamId, TeamMaxBudget: { } teamMax })
@@ -292,7 +296,7 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
             _remainingTeamBudget.WithLabels(teamId, teamAlias).Set(teamMax - (tenant.TeamSpend ?? 0));
         }
 
-        if (request.BlockedByGuardrail is { } guardrail)
+        if (outcome.BlockedByGuardrail is { } guardrail)
         {
             _guardrailBlocks.WithLabels(guardrail, requested).Inc();
         }
@@ -306,69 +310,70 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         var time = _time;
         var now = time.GetTimestamp();
         series.TotalLatency.Observe(time.GetElapsedTime(request.StartTimestamp, now).TotalSeconds);
-        if (request.CacheHit)
+        if (outcome.CacheHit)
         {
             series.CacheHits.Inc();
-            if (request.CompletionTokens is { } cached)
+            if (outcome.CompletionTokens is { } cached)
             {
                 series.CachedTokens.Inc(cached);
             }
         }
-        else if (request.CacheKey is not null)
+        else if (outcome.CacheKey is not null)
         {
             series.CacheMisses.Inc();
         }
 
-        if (request.AttemptStartTimestamp != 0 && !request.CacheHit)
+        // The last attempt's timings: the one that answered, when one did.
+        var attempt = request.Attempt;
+        if (attempt.StartTimestamp != 0 && !outcome.CacheHit)
         {
-            series.Overhead.Observe(time.GetElapsedTime(request.StartTimestamp, request.AttemptStartTimestamp).TotalSeconds);
+            series.Overhead.Observe(time.GetElapsedTime(request.StartTimestamp, attempt.StartTimestamp).TotalSeconds);
             if (!failed)
             {
-                series.LlmApiLatency.Observe(time.GetElapsedTime(request.AttemptStartTimestamp, now).TotalSeconds);
-                if (request.Stream && request.UpstreamHeadersTimestamp != 0)
+                series.LlmApiLatency.Observe(time.GetElapsedTime(attempt.StartTimestamp, now).TotalSeconds);
+                if (request.Stream && attempt.HeadersTimestamp != 0)
                 {
-                    series.TimeToFirstToken.Observe(time.GetElapsedTime(request.AttemptStartTimestamp, request.UpstreamHeadersTimestamp).TotalSeconds);
+                    series.TimeToFirstToken.Observe(time.GetElapsedTime(attempt.StartTimestamp, attempt.HeadersTimestamp).TotalSeconds);
                 }
             }
         }
 
-        if (!failed && !request.CacheHit && (request.PromptTokens is not null || request.CompletionTokens is not null))
+        if (!failed && !outcome.CacheHit && (outcome.PromptTokens is not null || outcome.CompletionTokens is not null))
         {
-            var input = request.PromptTokens ?? 0;
-            var output = request.CompletionTokens ?? 0;
+            var input = outcome.PromptTokens ?? 0;
+            var output = outcome.CompletionTokens ?? 0;
             series.InputTokens.Inc(input);
             series.OutputTokens.Inc(output);
             series.TotalTokens.Inc(input + output);
-            if (request.ResponseCost is { } cost)
+            if (outcome.ResponseCost is { } cost)
             {
                 series.Spend.Inc(cost);
             }
         }
 
-        if (request.AttemptedFallbacks > 0)
+        if (outcome.AttemptedFallbacks > 0)
         {
-            var fallbackStatus = failed ? StatusText(request.AnsweredError?.Status ?? status) : "";
-            var fallbackClass = failed ? ExceptionClass(request.FailureKind, request.AnsweredError?.Status ?? status) : "";
+            var fallbackStatus = failed ? StatusText(outcome.AnsweredError?.Status ?? status) : "";
+            var fallbackClass = failed ? ExceptionClass(outcome.FailureKind, outcome.AnsweredError?.Status ?? status) : "";
             (failed ? _failedFallbacks : _successfulFallbacks)
                 .WithLabels(requested, model, series.Key.KeyHash, series.Key.KeyAlias, series.Key.Team, series.Key.TeamAlias, fallbackStatus, fallbackClass).Inc();
         }
     }
 
-    private void RecordKey(GatewayRequestContext request, string hash, string requested)
+    private void RecordKey(KeyUsageSnapshot usage, string hash, string alias, string requested)
     {
-        var alias = request.KeyAlias ?? "";
-        if (request.KeyMaxBudget is { } max)
+        if (usage.MaxBudget is { } max)
         {
             _keyMaxBudget.WithLabels(hash, alias).Set(max);
-            _remainingKeyBudget.WithLabels(hash, alias).Set(max - (request.KeySpend ?? 0));
+            _remainingKeyBudget.WithLabels(hash, alias).Set(max - usage.Spend);
         }
 
-        if (request.KeyRemainingRequests is { } requests)
+        if (usage.RemainingRequests is { } requests)
         {
             _remainingKeyRequests.WithLabels(hash, alias, requested).Set(requests);
         }
 
-        if (request.KeyRemainingTokens is { } tokens)
+        if (usage.RemainingTokens is { } tokens)
         {
             _remainingKeyTokens.WithLabels(hash, alias, requested).Set(tokens);
         }
@@ -381,7 +386,7 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     private static Histogram Histogram(IMetricFactory factory, string name, string help, string[] labels) =>
         factory.CreateHistogram(name, help, new HistogramConfiguration { LabelNames = labels, Buckets = LatencyBuckets });
 
-    private static int StatusOf(GatewayRequestContext request) => request.UpstreamError?.Status ?? request.FailureKind switch
+    private static int StatusOf(GatewayError? error, UpstreamFailureKind kind) => error?.Status ?? kind switch
     {
         UpstreamFailureKind.Timeout => 408,
         UpstreamFailureKind.RateLimit => 429,
