@@ -57,4 +57,9 @@ internal sealed record GeneralSettings
     public double DatabaseConnectionTimeout { get; init; } = 60;
 
     public IReadOnlyList<string> Alerting { get; init; } = [];
+
+    public bool EnforceUserParam { get; init; }
+
+    /// <summary>Where soft_budget alerts are POSTed (may hold a token: never logged).</summary>
+    public Secret? AlertingWebhookUrl { get; init; }
 }

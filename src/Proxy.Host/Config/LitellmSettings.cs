@@ -44,4 +44,17 @@ internal sealed record LitellmSettings
     public string? BudgetDuration { get; init; }
 
     public string? LlamaguardModelName { get; init; }
+
+    public double? MaxEndUserBudget { get; init; }
+
+    public string? MaxEndUserBudgetId { get; init; }
+
+    public bool DisableEndUserCostTracking { get; init; }
+
+    public double? MaxInternalUserBudget { get; init; }
+
+    public string? InternalUserBudgetDuration { get; init; }
+
+    /// <summary>Customers (end users) as the end_user metric label; off by default to keep label cardinality bounded.</summary>
+    public bool PrometheusEndUserLabel { get; init; }
 }
