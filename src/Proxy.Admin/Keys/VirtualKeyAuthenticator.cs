@@ -18,7 +18,7 @@ internal sealed class VirtualKeyAuthenticator(KeyCache cache, IKeyStore store, I
 
     public GatewayError? CheckLimitsBeforeBody(GatewayRequestContext request)
     {
-        if (request.KeyHash is not { } hash || !cache.TryGet(hash, out var key))
+        if (request.Caller.KeyHash is not { } hash || !cache.TryGet(hash, out var key))
         {
             return null;
         }
@@ -29,7 +29,7 @@ internal sealed class VirtualKeyAuthenticator(KeyCache cache, IKeyStore store, I
     }
 
     public bool AllowsModel(GatewayRequestContext request, string requested, string group) =>
-        request.KeyHash is not { } hash || !cache.TryGet(hash, out var key) || key.Settings.AllowsModel(requested, group);
+        request.Caller.KeyHash is not { } hash || !cache.TryGet(hash, out var key) || key.Settings.AllowsModel(requested, group);
 
     public VirtualKeyCheck Check(ReadOnlySpan<char> presented, GatewayRequestContext request, out GatewayError error)
     {
@@ -123,10 +123,7 @@ internal sealed class VirtualKeyAuthenticator(KeyCache cache, IKeyStore store, I
             }
         }
 
-        request.KeyHash = entry.Token;
-        request.KeyAlias = settings.KeyAlias;
-        request.TeamId = settings.Row.TeamId;
-        request.KeyGuardrails = settings.Guardrails;
+        request.Authenticate(settings.Caller);
         error = default;
         return VirtualKeyCheck.Accepted;
     }

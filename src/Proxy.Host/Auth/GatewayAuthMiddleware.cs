@@ -56,7 +56,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
         {
             if (request is not null)
             {
-                request.IsMasterKey = true;
+                request.Authenticate(CallerIdentity.MasterKey);
             }
 
             return next(context);
@@ -78,7 +78,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
     private Task AsAdmin(HttpContext context)
     {
         // The UI's session stands in for the master key (admin-only answers read this).
-        GatewayRequestContext.Get(context)?.IsMasterKey = true;
+        GatewayRequestContext.Get(context)?.Authenticate(CallerIdentity.MasterKey);
         return next(context);
     }
 

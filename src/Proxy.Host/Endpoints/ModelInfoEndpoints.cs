@@ -22,7 +22,7 @@ internal static class ModelInfoEndpoints
         var snapshot = state.Current;
         // A virtual key sees the deployments of the groups it may use, as in /v1/models.
         var request = GatewayRequestContext.Get(context);
-        var key = request is { KeyHash: not null } ? request : null;
+        var key = request is { Caller.KeyHash: not null } ? request : null;
         var fromDatabase = stored.Models.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         context.Response.ContentType = "application/json";
         using var json = new Utf8JsonWriter(context.Response.BodyWriter);

@@ -21,7 +21,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
         }
 
         var control = default(CacheControl);
-        var key = CacheKeyBuilder.Build(body.Span, request.Endpoint, request.ModelGroup, active.Options.Namespace, ScopeOf(request, active.Options.Scope), ref control);
+        var key = CacheKeyBuilder.Build(body.Span, request.Endpoint, request.ModelGroup, active.Options.Namespace, ScopeOf(context, request, active.Options.Scope), ref control);
         CacheKeyBuilder.ApplyHeader(context.Request.Headers, ref control);
         if (key is null || (active.Options.OptIn && !control.UseCache))
         {
@@ -34,7 +34,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
                 $"cache.ttl must be at most {CacheOptions.MaxTtlSeconds} seconds (ten years); send a smaller ttl.", "cache"));
         }
 
-        request.CacheKey = key;
+        request.Outcome.CacheKey = key;
         var ttl = control.Ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : active.Options.Ttl;
         if (control.NoCache)
         {
@@ -47,12 +47,14 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
 
     // Key scope keeps one key's answers from another's; team scope falls back to the key when the key has no team.
     // The master key (and an open gateway) is one scope of its own.
-    private static string? ScopeOf(GatewayRequestContext request, CacheScope scope) => scope switch
+    private static string? ScopeOf(HttpContext context, GatewayRequestContext request, CacheScope scope) => scope switch
     {
-        CacheScope.Key => request.KeyHash is { } key ? "key:" + key : "master",
-        CacheScope.Team => request.TeamId is { Length: > 0 } team ? "team:" + team : request.KeyHash is { } key ? "key:" + key : "master",
+        CacheScope.Key => KeyScope(request),
+        CacheScope.Team => context.Features.Get<RequestTenant>()?.TeamId is { Length: > 0 } team ? "team:" + team : KeyScope(request),
         _ => null,
     };
+
+    private static string KeyScope(GatewayRequestContext request) => request.Caller.KeyHash is { } key ? "key:" + key : "master";
 
     private async ValueTask<bool> RefuseAsync(HttpContext context, GatewayError error)
     {
@@ -67,10 +69,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
         if (entry is { } stored && CacheEntry.TryRead(stored, out var storedAt, out var response) && IsFresh(storedAt, maxAge)
             && await CachedResponseWriter.TryWriteAsync(context, request, response, key, cache.Time, errors))
         {
-            request.CacheHit = true;
-            request.ResponseCost = 0;
-            request.RequestedModelGroup ??= request.ModelGroup;
-            RecordUsage(request, response.Span);
+            RecordHit(request, response.Span);
             cache.Stats.OnHit();
             return true;
         }
@@ -81,13 +80,10 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
     }
 
     // Spend logs and metrics show a hit's tokens (at cost 0), as LiteLLM logs them. The top-level usage follows the choices.
-    private static void RecordUsage(GatewayRequestContext request, ReadOnlySpan<byte> response)
+    private static void RecordHit(GatewayRequestContext request, ReadOnlySpan<byte> response)
     {
-        if (TryReadUsage(response, out var usage))
-        {
-            request.PromptTokens = usage.PromptTokens;
-            request.CompletionTokens = usage.CompletionTokens;
-        }
+        var known = TryReadUsage(response, out var usage);
+        request.Outcome.CacheHitServed(known ? usage.PromptTokens : null, known ? usage.CompletionTokens : null);
     }
 
     internal static bool TryReadUsage(ReadOnlySpan<byte> response, out TokenUsage usage)

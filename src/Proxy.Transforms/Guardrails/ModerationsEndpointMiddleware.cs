@@ -89,10 +89,10 @@ internal sealed class ModerationsEndpointMiddleware(
         var guardrail = Pick(settings, input.Model);
         if (GatewayRequestContext.Get(context) is { } call)
         {
-            call.Endpoint = OpenAiEndpoint.Moderations;
-            // Spend and metrics see the guard as the model; a model named in the body is what key access is checked on.
-            call.ModelGroup = guardrail.Model ?? guardrail.Name;
-            call.RequestedModelGroup = input.Model;
+            call.SetEndpoint(OpenAiEndpoint.Moderations);
+            // Spend and metrics see the guard as the model group. Key access is checked on the model the body names;
+            // without one (null, as LiteLLM leaves it unchecked) there is nothing to check.
+            call.Route(input.Model!, guardrail.Model ?? guardrail.Name, stream: false, clientWantsUsage: false, estimatedInputTokens: body.Length / 4);
             foreach (var stage in _keyStages)
             {
                 if (await stage.InvokeAsync(context, call, body.Memory))
