@@ -43,8 +43,9 @@ internal sealed class UpstreamConnectGuard(GatewayState state)
         }
     }
 
-    /// <summary>How <see cref="GatewaySnapshot.ConfigFileUpstreams"/> spells an upstream: lower-case host and port.</summary>
-    public static string Authority(string host, int port) => string.Concat(host.ToLowerInvariant(), ":", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    /// <summary>How <see cref="GatewaySnapshot.ConfigFileUpstreams"/> spells an upstream: lower-case host (IPv6 without brackets, as the connect step sees it) and port.</summary>
+    public static string Authority(string host, int port) =>
+        string.Concat(host.Trim('[', ']').ToLowerInvariant(), ":", port.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     private static async ValueTask<Stream> ConnectAsync(DnsEndPoint endpoint, CancellationToken cancellationToken)
     {
