@@ -14,6 +14,15 @@ public sealed class GatewayRequestContext
 
     public OpenAiEndpoint Endpoint { get; set; }
 
+    /// <summary>The protocol the client speaks (from its path); errors and answers are written in it.</summary>
+    public ClientProtocol Protocol { get; set; }
+
+    /// <summary>
+    /// The answered attempt's body is already in the client's protocol (a deployment that speaks it natively answered), so
+    /// the protocol's response translator leaves it alone. Set by the transformer for each answer it copies.
+    /// </summary>
+    public bool AnswerInClientProtocol { get; set; }
+
     public string? ModelGroup { get; set; }
 
     public bool Stream { get; set; }

@@ -52,7 +52,7 @@ internal sealed class SpendTracker(SpendQueue queue, IKeyLimitCounters counters,
         return new SpendLogRow
         {
             RequestId = request.CallId,
-            CallType = CallType(request.Endpoint),
+            CallType = request.Protocol == ClientProtocol.AnthropicMessages ? "anthropic_messages" : CallType(request.Endpoint),
             ApiKey = request.KeyHash ?? "",
             KeyAlias = request.KeyAlias,
             Spend = cost,

@@ -12,6 +12,18 @@ public sealed class ArrayPoolBufferWriter : IBufferWriter<byte>, IDisposable
 
     public int WrittenCount => _written;
 
+    /// <summary>Hands the written bytes over as a <see cref="Body.PooledBuffer"/> (its owner returns the array); this writer is empty after.</summary>
+    public Body.PooledBuffer Detach()
+    {
+        var detached = new Body.PooledBuffer(_array, _written);
+        _array = [];
+        _written = 0;
+        return detached;
+    }
+
+    /// <summary>Forgets what was written, keeping the buffer.</summary>
+    public void Clear() => _written = 0;
+
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -48,9 +60,13 @@ public sealed class ArrayPoolBufferWriter : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_array.Length * 2, _written + needed));
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(_array.Length * 2, 4096), _written + needed));
         _array.AsSpan(0, _written).CopyTo(grown);
-        ArrayPool<byte>.Shared.Return(_array);
+        if (_array.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+        }
+
         _array = grown;
     }
 }

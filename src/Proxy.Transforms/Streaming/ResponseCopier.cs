@@ -276,7 +276,7 @@ public static class ResponseCopier
             return;
         }
 
-        errors.WriteSseEvent(context.Response.BodyWriter, error);
+        errors.WriteSseEvent(context, context.Response.BodyWriter, error);
         try
         {
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
@@ -310,7 +310,7 @@ public static class ResponseCopier
         }
 
         var error = timedOut ? GatewayError.UpstreamTimeout(group, idleTimeout.TotalSeconds) : GatewayError.UpstreamStreamFailed(group);
-        errors.WriteSseEvent(context.Response.BodyWriter, error);
+        errors.WriteSseEvent(context, context.Response.BodyWriter, error);
         try
         {
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
