@@ -14,7 +14,10 @@ public interface IInboundProtocol
 {
     ClientProtocol Protocol { get; }
 
-    /// <summary>The endpoint a request path of this protocol stands for; false when the path is not this protocol's.</summary>
+    /// <summary>
+    /// True when a request path belongs to this protocol (its clients expect its error shape there, served or not), with
+    /// the endpoint the path stands for.
+    /// </summary>
     bool TryMatch(PathString path, out OpenAiEndpoint endpoint);
 
     /// <summary>Writes the chat body for the client's body into <paramref name="chat"/>; returns the 400 for input chat cannot carry.</summary>

@@ -32,8 +32,9 @@ public sealed class AnthropicMessagesProtocol : IInboundProtocol
             return true;
         }
 
-        endpoint = default;
-        return false;
+        // Anthropic's other Messages routes (batches) are not served, but their 404 is answered in Anthropic's shape too.
+        endpoint = OpenAiEndpoint.AnthropicMessages;
+        return value.StartsWith("/messages/", StringComparison.OrdinalIgnoreCase);
     }
 
     public GatewayError? TranslateRequest(ReadOnlySpan<byte> body, OpenAiEndpoint endpoint, IBufferWriter<byte> chat) =>
