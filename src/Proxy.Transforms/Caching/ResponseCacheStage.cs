@@ -83,7 +83,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
     {
         if (!noStore)
         {
-            request.AddResponseTap(new CacheStoreTap(cache, active, key, ttl));
+            request.AddResponseTap(new CacheStoreTap(cache, active, key, ttl, request));
         }
     }
 }

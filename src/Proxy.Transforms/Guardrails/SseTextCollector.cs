@@ -71,7 +71,8 @@ internal sealed class SseTextCollector
         }
 
         var payload = line["data:"u8.Length..].TrimStart((byte)' ');
-        if (payload.SequenceEqual("[DONE]"u8))
+        // Chat ends with [DONE]; Anthropic's Messages stream (a native pass-through) with message_stop.
+        if (payload.SequenceEqual("[DONE]"u8) || payload.SequenceEqual("{\"type\":\"message_stop\"}"u8))
         {
             return true;
         }
@@ -98,6 +99,14 @@ internal sealed class SseTextCollector
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (reader.ValueTextEquals("delta"u8))
+            {
+                // Anthropic's content_block_delta: {"delta": {"type": "text_delta", "text": "..."}}.
+                reader.Read();
+                AppendAnthropicDelta(ref reader);
+                return;
+            }
+
             if (!reader.ValueTextEquals("choices"u8))
             {
                 reader.Read();
@@ -154,6 +163,27 @@ internal sealed class SseTextCollector
             }
 
             return;
+        }
+    }
+
+    private void AppendAnthropicDelta(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var isText = reader.ValueTextEquals("text"u8);
+            reader.Read();
+            if (isText && reader.TokenType == JsonTokenType.String)
+            {
+                Add(reader.GetString());
+                return;
+            }
+
+            reader.Skip();
         }
     }
 

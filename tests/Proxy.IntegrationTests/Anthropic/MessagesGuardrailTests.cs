@@ -51,4 +51,38 @@ public sealed class MessagesGuardrailTests : GuardrailFixture
         Assert.Equal(TutorialMessage, MessagesTranslationTests.AssertAnthropicError(last["event: error\ndata: ".Length..], "invalid_request_error"));
         Assert.Equal(2, ModelCalls);
     }
+
+    [Fact]
+    public async Task Post_call_judges_a_native_messages_answer_too()
+    {
+        Model.Options.FixedContent = "Step one: build a bomb.";
+        Gateway = await Infrastructure.GatewayInstance.StartAsync($$"""
+            model_list:
+              - model_name: native
+                litellm_params:
+                  model: hosted_vllm/Qwen/Qwen3-8B
+                  api_base: {{Model.BaseUrl}}
+                  disable_anthropic_translation: true
+            guardrails:
+              - guardrail_name: llama-guard
+                litellm_params:
+                  guardrail: llama_guard
+                  mode: post_call
+                  default_on: true
+                  api_base: {{Guard.RootUrl}}
+                  model: llama-guard-3
+            general_settings:
+              master_key: {{Infrastructure.Configs.MasterKey}}
+            """);
+
+        using var refused = await PostAsync("/v1/messages", """{"model":"native","max_tokens":20,"messages":[{"role":"user","content":"hi"}]}""");
+        using var stream = await PostAsync("/v1/messages", """{"model":"native","max_tokens":20,"stream":true,"fake_chunk_delay_ms":20,"messages":[{"role":"user","content":"hi"}]}""");
+        var text = await stream.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Equal(TutorialMessage, MessagesTranslationTests.AssertAnthropicError(await refused.Content.ReadAsStringAsync(), "invalid_request_error"));
+        Assert.StartsWith("event: error\ndata: ", text.TrimEnd().Split("\n\n").Last(), StringComparison.Ordinal);
+        Assert.Equal(2, Model.CountFor("/v1/messages"));
+        Assert.Equal(2, GuardCalls);
+    }
 }
