@@ -105,7 +105,7 @@ public static class MessagesRequestTranslator
 
         json.Name("\"messages\""u8);
         json.StartArray();
-        if (members.System.IsSet && WriteSystem(ref json, members.System.Of(body), "system") is { } systemError)
+        if (members.System.IsSet && WriteSystem(ref json, members.System.Of(body), new Location("system")) is { } systemError)
         {
             return systemError;
         }
@@ -241,7 +241,7 @@ public static class MessagesRequestTranslator
     }
 
     // The system prompt: a string, or text blocks joined by newlines (chat templates expect one system string).
-    private static GatewayError? WriteSystem(ref RawJsonWriter json, ReadOnlySpan<byte> value, string path)
+    private static GatewayError? WriteSystem(ref RawJsonWriter json, ReadOnlySpan<byte> value, Location path)
     {
         var reader = new Utf8JsonReader(value);
         reader.Read();
@@ -275,7 +275,7 @@ public static class MessagesRequestTranslator
     }
 
     /// <summary>Text blocks of <paramref name="blocks"/> (an array) as one string value joined by newlines.</summary>
-    private static GatewayError? WriteJoinedText(ref RawJsonWriter json, ReadOnlySpan<byte> blocks, string path)
+    private static GatewayError? WriteJoinedText(ref RawJsonWriter json, ReadOnlySpan<byte> blocks, Location path)
     {
         var reader = new Utf8JsonReader(blocks);
         reader.Read();
@@ -299,7 +299,7 @@ public static class MessagesRequestTranslator
             else if (!IsIgnoredBlock(facts.Type))
             {
                 json.EndString();
-                return UnknownBlock($"{path}.{Number(index)}", facts.Type, "text");
+                return UnknownBlock(path.Then(index), facts.Type, "text");
             }
 
             index++;
@@ -316,7 +316,7 @@ public static class MessagesRequestTranslator
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var path = "messages." + Number(index);
+            var path = new Location("messages").Then(index);
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 return Invalid(path, "Input should be an object with role and content");
@@ -334,7 +334,7 @@ public static class MessagesRequestTranslator
         return null;
     }
 
-    private static GatewayError? WriteMessage(ref RawJsonWriter json, ReadOnlySpan<byte> message, string path)
+    private static GatewayError? WriteMessage(ref RawJsonWriter json, ReadOnlySpan<byte> message, Location path)
     {
         ReadOnlySpan<byte> role = default;
         ReadOnlySpan<byte> content = default;
@@ -361,29 +361,29 @@ public static class MessagesRequestTranslator
 
         if (content.IsEmpty)
         {
-            return Invalid(path + ".content", "Field required");
+            return Invalid(path.Then("content"), "Field required");
         }
 
         if (role.SequenceEqual("user"u8))
         {
-            return WriteUser(ref json, content, path + ".content");
+            return WriteUser(ref json, content, path.Then("content"));
         }
 
         if (role.SequenceEqual("assistant"u8))
         {
-            return WriteAssistant(ref json, content, path + ".content");
+            return WriteAssistant(ref json, content, path.Then("content"));
         }
 
         if (role.SequenceEqual("system"u8))
         {
             // Claude Code sends system turns inside the conversation; chat carries them as system messages in place.
-            return WriteSystem(ref json, content, path + ".content");
+            return WriteSystem(ref json, content, path.Then("content"));
         }
 
-        return role.IsEmpty ? Invalid(path + ".role", "Field required") : Invalid(path + ".role", "Input should be 'user' or 'assistant'");
+        return role.IsEmpty ? Invalid(path.Then("role"), "Field required") : Invalid(path.Then("role"), "Input should be 'user' or 'assistant'");
     }
 
-    private static GatewayError? WriteUser(ref RawJsonWriter json, ReadOnlySpan<byte> content, string path)
+    private static GatewayError? WriteUser(ref RawJsonWriter json, ReadOnlySpan<byte> content, Location path)
     {
         if (content[0] == (byte)'"')
         {
@@ -405,7 +405,7 @@ public static class MessagesRequestTranslator
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var blockPath = path + "." + Number(index++);
+            var blockPath = path.Then(index++);
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 return Invalid(blockPath, "Input should be a content block object");
@@ -459,7 +459,7 @@ public static class MessagesRequestTranslator
         index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var blockPath = path + "." + Number(index++);
+            var blockPath = path.Then(index++);
             var block = RawJson.ValueOf(ref reader, content);
             var facts = BlockFacts.Read(block);
             if (facts.Type.SequenceEqual("tool_result"u8))
@@ -499,13 +499,13 @@ public static class MessagesRequestTranslator
         return null;
     }
 
-    private static GatewayError? WritePart(ref RawJsonWriter json, ReadOnlySpan<byte> block, in BlockFacts facts, string path)
+    private static GatewayError? WritePart(ref RawJsonWriter json, ReadOnlySpan<byte> block, in BlockFacts facts, Location path)
     {
         if (facts.Type.SequenceEqual("text"u8))
         {
             if (!facts.Text.IsSet)
             {
-                return Invalid(path + ".text", "Field required");
+                return Invalid(path.Then("text"), "Field required");
             }
 
             json.StartObject();
@@ -531,11 +531,11 @@ public static class MessagesRequestTranslator
         return null;
     }
 
-    private static GatewayError? WriteImage(ref RawJsonWriter json, ReadOnlySpan<byte> block, in BlockFacts facts, string path)
+    private static GatewayError? WriteImage(ref RawJsonWriter json, ReadOnlySpan<byte> block, in BlockFacts facts, Location path)
     {
         if (!facts.Source.IsSet)
         {
-            return Invalid(path + ".source", "Field required");
+            return Invalid(path.Then("source"), "Field required");
         }
 
         var source = SourceFacts.Read(facts.Source.Of(block));
@@ -555,7 +555,7 @@ public static class MessagesRequestTranslator
         }
         else
         {
-            return Invalid(path + ".source", "an image source is {\"type\": \"base64\", \"media_type\", \"data\"} or {\"type\": \"url\", \"url\"}");
+            return Invalid(path.Then("source"), "an image source is {\"type\": \"base64\", \"media_type\", \"data\"} or {\"type\": \"url\", \"url\"}");
         }
 
         json.EndObject();
@@ -563,7 +563,7 @@ public static class MessagesRequestTranslator
         return null;
     }
 
-    private static GatewayError? WriteDocument(ref RawJsonWriter json, ReadOnlySpan<byte> block, in BlockFacts facts, string path)
+    private static GatewayError? WriteDocument(ref RawJsonWriter json, ReadOnlySpan<byte> block, in BlockFacts facts, Location path)
     {
         var source = facts.Source.IsSet ? SourceFacts.Read(facts.Source.Of(block)) : default;
         if (source.Type.SequenceEqual("text"u8) && source.Data.IsSet)
@@ -592,7 +592,7 @@ public static class MessagesRequestTranslator
             return null;
         }
 
-        return Invalid(path + ".source", "a document is translated to chat only from a base64 or text source");
+        return Invalid(path.Then("source"), "a document is translated to chat only from a base64 or text source");
     }
 
     private static void WriteDataUrl(ref RawJsonWriter json, in SourceFacts source)
@@ -605,11 +605,11 @@ public static class MessagesRequestTranslator
         json.EndString();
     }
 
-    private static GatewayError? WriteToolResult(ref RawJsonWriter json, ReadOnlySpan<byte> block, in BlockFacts facts, string path)
+    private static GatewayError? WriteToolResult(ref RawJsonWriter json, ReadOnlySpan<byte> block, in BlockFacts facts, Location path)
     {
         if (!facts.ToolUseId.IsSet)
         {
-            return Invalid(path + ".tool_use_id", "Field required");
+            return Invalid(path.Then("tool_use_id"), "Field required");
         }
 
         json.StartObject();
@@ -631,14 +631,14 @@ public static class MessagesRequestTranslator
             }
             else if (content[0] == (byte)'[')
             {
-                if (WriteToolResultText(ref json, content, path + ".content") is { } error)
+                if (WriteToolResultText(ref json, content, path.Then("content")) is { } error)
                 {
                     return error;
                 }
             }
             else
             {
-                return Invalid(path + ".content", "Input should be a string or a list of text and image blocks");
+                return Invalid(path.Then("content"), "Input should be a string or a list of text and image blocks");
             }
         }
 
@@ -647,7 +647,7 @@ public static class MessagesRequestTranslator
     }
 
     // A tool result's text blocks joined; images are counted by BlockFacts and written into the user message after.
-    private static GatewayError? WriteToolResultText(ref RawJsonWriter json, ReadOnlySpan<byte> content, string path)
+    private static GatewayError? WriteToolResultText(ref RawJsonWriter json, ReadOnlySpan<byte> content, Location path)
     {
         var reader = new Utf8JsonReader(content);
         reader.Read();
@@ -671,7 +671,7 @@ public static class MessagesRequestTranslator
             else if (!facts.Type.SequenceEqual("image"u8) && !facts.Type.SequenceEqual("document"u8) && !IsIgnoredBlock(facts.Type))
             {
                 json.EndString();
-                return UnknownBlock(path + "." + Number(index), facts.Type, "text, image");
+                return UnknownBlock(path.Then(index), facts.Type, "text, image");
             }
 
             index++;
@@ -681,7 +681,7 @@ public static class MessagesRequestTranslator
         return null;
     }
 
-    private static GatewayError? WriteToolResultImages(ref RawJsonWriter json, ReadOnlySpan<byte> block, string path)
+    private static GatewayError? WriteToolResultImages(ref RawJsonWriter json, ReadOnlySpan<byte> block, Location path)
     {
         var facts = BlockFacts.Read(block);
         var content = facts.Content.Of(block);
@@ -692,7 +692,7 @@ public static class MessagesRequestTranslator
         {
             var inner = RawJson.ValueOf(ref reader, content);
             var innerFacts = BlockFacts.Read(inner);
-            if (innerFacts.Type.SequenceEqual("image"u8) && WriteImage(ref json, inner, in innerFacts, path + ".content." + Number(index)) is { } error)
+            if (innerFacts.Type.SequenceEqual("image"u8) && WriteImage(ref json, inner, in innerFacts, path.Then("content").Then(index)) is { } error)
             {
                 return error;
             }
@@ -703,7 +703,7 @@ public static class MessagesRequestTranslator
         return null;
     }
 
-    private static GatewayError? WriteAssistant(ref RawJsonWriter json, ReadOnlySpan<byte> content, string path)
+    private static GatewayError? WriteAssistant(ref RawJsonWriter json, ReadOnlySpan<byte> content, Location path)
     {
         if (content[0] == (byte)'"')
         {
@@ -723,7 +723,7 @@ public static class MessagesRequestTranslator
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var blockPath = path + "." + Number(index++);
+            var blockPath = path.Then(index++);
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 return Invalid(blockPath, "Input should be a content block object");
@@ -849,7 +849,7 @@ public static class MessagesRequestTranslator
         var index = 0;
         while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
         {
-            var path = "tools." + Number(index++);
+            var path = new Location("tools").Then(index++);
             if (reader.TokenType != JsonTokenType.StartObject)
             {
                 return Invalid(path, "Input should be a tool object");
@@ -865,18 +865,18 @@ public static class MessagesRequestTranslator
 
             if (!facts.Name.IsSet)
             {
-                return Invalid(path + ".name", "Field required");
+                return Invalid(path.Then("name"), "Field required");
             }
 
             if (!facts.Schema.IsSet)
             {
-                return Invalid(path + ".input_schema", "Field required");
+                return Invalid(path.Then("input_schema"), "Field required");
             }
 
             var schema = facts.Schema.Of(tool);
             if (!IsObjectSchema(schema))
             {
-                return Invalid(path + ".input_schema", "Input should be a JSON Schema object with \"type\": \"object\"");
+                return Invalid(path.Then("input_schema"), "Input should be a JSON Schema object with \"type\": \"object\"");
             }
 
             if (written++ == 0)
@@ -1023,15 +1023,16 @@ public static class MessagesRequestTranslator
     /// <summary>A string token without its quotes: its escaped content.</summary>
     private static ReadOnlySpan<byte> Inside(ReadOnlySpan<byte> stringToken) => stringToken.Length >= 2 ? stringToken[1..^1] : default;
 
-    private static string Number(int index) => index.ToString(CultureInfo.InvariantCulture);
 
     private static GatewayError Invalid(string path, string message) =>
         new(400, "invalid_request_error", $"{path}: {message}", path);
 
-    private static GatewayError UnknownBlock(string path, ReadOnlySpan<byte> type, string expected)
+    private static GatewayError Invalid(Location path, string message) => Invalid(path.ToString(), message);
+
+    private static GatewayError UnknownBlock(Location path, ReadOnlySpan<byte> type, string expected)
     {
         var name = type.IsEmpty ? "(none)" : System.Text.Encoding.UTF8.GetString(type);
-        return Invalid(path + ".type", $"content block type '{name}' is not supported here; expected one of: {expected}");
+        return Invalid(path.Then("type"), $"content block type '{name}' is not supported here; expected one of: {expected}");
     }
 
     private static Member Classify(ref Utf8JsonReader reader)
@@ -1069,6 +1070,49 @@ public static class MessagesRequestTranslator
         || name.SequenceEqual("cache_control"u8) || name.SequenceEqual("betas"u8) || name.SequenceEqual("output_format"u8)
         || name.SequenceEqual("inference_geo"u8) || name.SequenceEqual("speed"u8) || name.SequenceEqual("anthropic_version"u8)
         || name.SequenceEqual("stream_options"u8);
+
+    /// <summary>
+    /// Where a value sits, for error messages in Anthropic's style (<c>messages.2.content.0.type</c>); built as a string
+    /// only when there is an error, so a valid request pays nothing for it.
+    /// </summary>
+    private readonly struct Location(string root, int first = -1, string? second = null, int third = -1, string? fourth = null)
+    {
+        // Segments fill in order (index, name, index, name); anything deeper is appended to the last name.
+        public Location Then(int index) => first < 0 && second is null ? new(root, index)
+            : third < 0 ? new(root, first, second, index)
+            : new(root, first, second, third, Join(fourth, index.ToString(CultureInfo.InvariantCulture)));
+
+        public Location Then(string name) => second is null && third < 0 ? new(root, first, name)
+            : new(root, first, second, third, Join(fourth, name));
+
+        private static string Join(string? head, string tail) => head is null ? tail : head + "." + tail;
+
+        public override string ToString()
+        {
+            var text = new System.Text.StringBuilder(root);
+            Append(text, first);
+            Append(text, second);
+            Append(text, third);
+            Append(text, fourth);
+            return text.ToString();
+        }
+
+        private static void Append(System.Text.StringBuilder text, int index)
+        {
+            if (index >= 0)
+            {
+                text.Append('.').Append(index.ToString(CultureInfo.InvariantCulture));
+            }
+        }
+
+        private static void Append(System.Text.StringBuilder text, string? name)
+        {
+            if (name is not null)
+            {
+                text.Append('.').Append(name);
+            }
+        }
+    }
 
     private enum Member
     {
