@@ -54,7 +54,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
         {
             if (request is not null)
             {
-                request.IsMasterKey = true;
+                request.Authenticate(CallerIdentity.MasterKey);
             }
 
             return next(context);

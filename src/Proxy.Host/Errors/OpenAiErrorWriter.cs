@@ -25,7 +25,7 @@ internal sealed class OpenAiErrorWriter(InboundProtocols protocols) : IOpenAiErr
         }
 
         var request = GatewayRequestContext.Get(context);
-        request?.AnsweredError = error;
+        request?.Outcome.AnsweredError = error;
         response.StatusCode = error.Status;
         response.ContentType = "application/json";
         response.ContentLength = null;

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
@@ -24,7 +27,7 @@ internal sealed class ModelRoutingMiddleware(
     {
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
         var snapshot = state.Current;
-        request.Endpoint = EndpointOf(context);
+        request.SetEndpoint(EndpointOf(context));
 
         BodyReadResult read;
         try
@@ -57,6 +60,14 @@ internal sealed class ModelRoutingMiddleware(
 
     private async Task RouteAsync(HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, PooledBuffer body)
     {
+        // JSON text is UTF-8 (RFC 8259); the scanner skips string values without decoding them, so check here, before any
+        // stage reads the body or it goes upstream.
+        if (!Utf8.IsValid(body.Span))
+        {
+            await errors.WriteAsync(context, GatewayError.InvalidUtf8(FirstInvalidUtf8(body.Span)));
+            return;
+        }
+
         var status = RequestScanner.Scan(body.Span, out var scan);
         if (status != ScanStatus.Ok)
         {
@@ -78,16 +89,13 @@ internal sealed class ModelRoutingMiddleware(
             return;
         }
 
-        request.ModelGroup = group.Name;
-        // The name as sent (an alias stays an alias), for key model access; the router later records the group.
-        request.RequestedModelGroup = model;
         if (protocols.For(request.Protocol) is { } protocol)
         {
-            await RouteTranslatedAsync(context, request, snapshot, group, body, scan, protocol);
+            await RouteTranslatedAsync(context, request, snapshot, group, model, body, scan, protocol);
             return;
         }
 
-        await RunAsync(context, request, snapshot, group, body, scan, default, default);
+        await RunAsync(context, request, snapshot, group, model, body, scan, default, default);
     }
 
     /// <summary>
@@ -95,8 +103,8 @@ internal sealed class ModelRoutingMiddleware(
     /// body turns the chat answer (or stream) back into its protocol, whoever writes it.
     /// </summary>
     private async Task RouteTranslatedAsync(
-        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, PooledBuffer body, RequestScan clientScan,
-        IInboundProtocol protocol)
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
+        RequestScan clientScan, IInboundProtocol protocol)
     {
         var chat = new Transforms.Streaming.ArrayPoolBufferWriter();
         PooledBuffer chatBody;
@@ -122,14 +130,14 @@ internal sealed class ModelRoutingMiddleware(
             if (request.Endpoint == OpenAiEndpoint.AnthropicMessages)
             {
                 // In the pipeline a Messages call is a chat completion; the protocol is remembered on the request.
-                request.Endpoint = OpenAiEndpoint.ChatCompletions;
+                request.SetEndpoint(OpenAiEndpoint.ChatCompletions);
             }
 
             var translating = TranslatingResponseBody.Install(context, request, stream => protocol.CreateResponseTranslator(stream, request));
             var completed = false;
             try
             {
-                await RunAsync(context, request, snapshot, group, chatBody, chatScan, body, clientScan);
+                await RunAsync(context, request, snapshot, group, model, chatBody, chatScan, body, clientScan);
                 completed = true;
             }
             finally
@@ -144,18 +152,18 @@ internal sealed class ModelRoutingMiddleware(
     }
 
     private async Task RunAsync(
-        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, PooledBuffer body, RequestScan scan,
-        PooledBuffer clientBody, RequestScan clientScan)
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
+        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan)
     {
-        request.Stream = scan.Stream;
-        request.ClientWantsUsage = scan.IncludeUsage;
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
-        request.EstimatedInputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
+        var inputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
             ? tokens.CountPromptTokens(body.Span)
             : body.Length / 4;
+        request.Route(model, group.Name, scan.Stream, scan.IncludeUsage, inputTokens);
         context.Features.Set(new ProxyRequestState
         {
-            Snapshot = snapshot, Group = group, Body = body, Scan = scan, ClientBody = clientBody, ClientScan = clientScan,
+            Snapshot = snapshot, Group = group, Body = body, Scan = scan, ClientMayMock = ClientMayMock(snapshot, request),
+            ClientBody = clientBody, ClientScan = clientScan,
         });
         foreach (var stage in _stages)
         {
@@ -166,6 +174,30 @@ internal sealed class ModelRoutingMiddleware(
         }
 
         await next(context);
+    }
+
+    // mock_response and mock_testing_* change what the gateway answers and, through retries, what it does to a group:
+    // the operator's master key may send them; other keys only where the operator allows it.
+    private static bool ClientMayMock(GatewaySnapshot snapshot, GatewayRequestContext request)
+    {
+        var general = snapshot.Config.GeneralSettings;
+        return !general.DisableMockTestingFlags && (request.IsMasterKey || !snapshot.MasterKey.IsConfigured || general.AllowClientMockResponse);
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> body)
+    {
+        var offset = 0;
+        while (offset < body.Length)
+        {
+            if (Rune.DecodeFromUtf8(body[offset..], out _, out var consumed) != OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return offset;
     }
 
     private static OpenAiEndpoint EndpointOf(HttpContext context) =>

@@ -42,8 +42,13 @@ internal sealed class CacheStoreTap(ResponseCache cache, ActiveCache active, str
     public ValueTask<GatewayError?> OnCompletedAsync(CancellationToken cancellationToken)
     {
         var buffer = _buffer;
+        if (_overflow || buffer is null)
+        {
+            return default;
+        }
+
         // The cache keeps answers in the pipeline's chat shape; a native Messages answer is another protocol's.
-        if (_overflow || buffer is null || request.AnswerInClientProtocol)
+        if (request.Attempt.AnswerInClientProtocol)
         {
             Release();
             return default;

@@ -28,7 +28,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
             return ValueTask.FromResult(false);
         }
 
-        request.CacheKey = key;
+        request.Outcome.CacheKey = key;
         var ttl = control.Ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : active.Options.Ttl;
         if (control.NoCache)
         {
@@ -46,10 +46,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
         if (entry is { } stored && CacheEntry.TryRead(stored, out var storedAt, out var response) && IsFresh(storedAt, maxAge)
             && await CachedResponseWriter.TryWriteAsync(context, request, response, key, cache.Time))
         {
-            request.CacheHit = true;
-            request.ResponseCost = 0;
-            request.RequestedModelGroup ??= request.ModelGroup;
-            RecordUsage(request, response.Span);
+            RecordHit(request, response.Span);
             cache.Stats.OnHit();
             return true;
         }
@@ -60,13 +57,10 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
     }
 
     // Spend logs and metrics show a hit's tokens (at cost 0), as LiteLLM logs them. The top-level usage follows the choices.
-    private static void RecordUsage(GatewayRequestContext request, ReadOnlySpan<byte> response)
+    private static void RecordHit(GatewayRequestContext request, ReadOnlySpan<byte> response)
     {
-        if (TryReadUsage(response, out var usage))
-        {
-            request.PromptTokens = usage.PromptTokens;
-            request.CompletionTokens = usage.CompletionTokens;
-        }
+        var known = TryReadUsage(response, out var usage);
+        request.Outcome.CacheHitServed(known ? usage.PromptTokens : null, known ? usage.CompletionTokens : null);
     }
 
     internal static bool TryReadUsage(ReadOnlySpan<byte> response, out TokenUsage usage)

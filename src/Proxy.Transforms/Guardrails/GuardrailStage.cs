@@ -44,7 +44,7 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions;
         foreach (var guardrail in settings.All)
         {
-            if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.KeyGuardrails))
+            if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.Caller.Guardrails))
             {
                 continue;
             }

@@ -84,7 +84,7 @@ public sealed class TranslatedContent : HttpContent
                     _pendingOffset += take;
                     if (_pendingOffset == _pending.WrittenCount)
                     {
-                        _pending.Clear();
+                        _pending.ResetWrittenCount();
                         _pendingOffset = 0;
                     }
 

@@ -89,7 +89,7 @@ public sealed class TranslatingResponseBody : PipeWriter, IHttpResponseBodyFeatu
 
         _scratch.Advance(bytes);
         _translator!.Write(_scratch.WrittenMemory.Span, _inner.Writer);
-        _scratch.Clear();
+        _scratch.ResetWrittenCount();
     }
 
     public override Memory<byte> GetMemory(int sizeHint = 0)
@@ -143,7 +143,7 @@ public sealed class TranslatingResponseBody : PipeWriter, IHttpResponseBodyFeatu
         }
 
         var response = _context.Response;
-        if (response.StatusCode >= 400 || _request.AnswerInClientProtocol)
+        if (response.StatusCode >= 400 || _request.Attempt.AnswerInClientProtocol)
         {
             _mode = Mode.PassThrough;
             return;

@@ -12,6 +12,11 @@ public sealed class ArrayPoolBufferWriter : IBufferWriter<byte>, IDisposable
 
     public int WrittenCount => _written;
 
+    public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _written);
+
+    /// <summary>Forgets what was written; the buffer is kept for reuse.</summary>
+    public void ResetWrittenCount() => _written = 0;
+
     /// <summary>Hands the written bytes over as a <see cref="Body.PooledBuffer"/> (its owner returns the array); this writer is empty after.</summary>
     public Body.PooledBuffer Detach()
     {
@@ -20,9 +25,6 @@ public sealed class ArrayPoolBufferWriter : IBufferWriter<byte>, IDisposable
         _written = 0;
         return detached;
     }
-
-    /// <summary>Forgets what was written, keeping the buffer.</summary>
-    public void Clear() => _written = 0;
 
     public void Advance(int count)
     {

@@ -133,19 +133,19 @@ public sealed class UsageObserver
     {
         if (TryGetUsage(out var usage))
         {
-            request.PromptTokens = usage.PromptTokens;
-            request.CompletionTokens = usage.CompletionTokens;
-            if (_anthropicEvents && usage.PromptTokens == 0 && TryGetHeadUsage(out var start))
+            var prompt = usage.PromptTokens;
+            if (_anthropicEvents && prompt == 0 && TryGetHeadUsage(out var start))
             {
                 // message_delta carries output tokens only (older API versions); the prompt was counted in message_start.
-                request.PromptTokens = start.PromptTokens;
+                prompt = start.PromptTokens;
             }
+
+            request.Outcome.SetUsage(prompt, usage.CompletionTokens);
         }
         else if (_isEventStream)
         {
             // vLLM streams one token per chunk; without a usage chunk that is the best count there is.
-            request.PromptTokens = request.EstimatedInputTokens;
-            request.CompletionTokens = ContentEvents;
+            request.Outcome.SetUsage(request.EstimatedInputTokens, ContentEvents);
         }
     }
 

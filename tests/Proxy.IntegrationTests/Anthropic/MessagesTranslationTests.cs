@@ -33,7 +33,7 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
     [Fact]
     public async Task Create_is_translated_to_chat_and_the_answer_back_to_a_message()
     {
-        var client = AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-fake-content"] = "Hello from vLLM" });
+        var client = AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-pass-x-fake-content"] = "Hello from vLLM" });
 
         var message = await client.Messages.Create(Hello());
 
@@ -60,7 +60,7 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
     [Fact]
     public async Task Stream_is_translated_event_by_event_in_anthropic_order()
     {
-        var client = AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-fake-content"] = "Streamed answer here" });
+        var client = AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-pass-x-fake-content"] = "Streamed answer here" });
         var types = new List<string>();
         var text = new StringBuilder();
         MessageDeltaUsage? usage = null;
@@ -109,7 +109,7 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
     [Fact]
     public async Task Tool_use_round_trip_streams_input_json_delta_and_takes_the_tool_result_back()
     {
-        var headers = new Dictionary<string, string> { ["x-fake-tool-call"] = "true", ["x-fake-tool-arguments"] = """{"city": "Paris", "unit": "c"}""" };
+        var headers = new Dictionary<string, string> { ["x-pass-x-fake-tool-call"] = "true", ["x-pass-x-fake-tool-arguments"] = """{"city": "Paris", "unit": "c"}""" };
         var client = AnthropicSdk.Client(Gateway, headers: headers);
         var weather = new Tool
         {
@@ -206,7 +206,7 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
     [Fact]
     public async Task Tool_call_answer_becomes_a_tool_use_block_with_parsed_input()
     {
-        var client = AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-fake-tool-call"] = "true" });
+        var client = AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-pass-x-fake-tool-call"] = "true" });
         var message = await client.Messages.Create(new MessageCreateParams
         {
             Model = "qwen3-8b",
@@ -224,7 +224,7 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
     [Fact]
     public async Task Reasoning_from_vllm_comes_back_as_a_thinking_block()
     {
-        var client = AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-fake-reasoning"] = "Let me think", ["x-fake-content"] = "Done" });
+        var client = AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-pass-x-fake-reasoning"] = "Let me think", ["x-pass-x-fake-content"] = "Done" });
 
         var message = await client.Messages.Create(Hello());
         var thinking = new StringBuilder();
@@ -260,7 +260,7 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
     public async Task Virtual_key_in_x_api_key_is_accepted_and_its_spend_is_logged()
     {
         var (key, token) = await _keys.GenerateAsync("""{"models":["qwen3-8b"]}""");
-        var client = AnthropicSdk.Client(Gateway, key, new Dictionary<string, string> { ["x-fake-content"] = "abc def" });
+        var client = AnthropicSdk.Client(Gateway, key, new Dictionary<string, string> { ["x-pass-x-fake-content"] = "abc def" });
 
         await client.Messages.Create(Hello());
         await foreach (var _ in client.Messages.CreateStreaming(Hello()))
@@ -297,16 +297,16 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
         AssertAnthropicError(unknown.ResponseBody, "invalid_request_error");
 
         var limited = await Assert.ThrowsAsync<AnthropicRateLimitException>(() =>
-            AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-fake-status"] = "429" }).Messages.Create(Hello()));
+            AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-pass-x-fake-status"] = "429" }).Messages.Create(Hello()));
         AssertAnthropicError(limited.ResponseBody, "rate_limit_error");
 
         var failed = await Assert.ThrowsAnyAsync<Anthropic5xxException>(() =>
-            AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-fake-status"] = "500" }).Messages.Create(Hello()));
+            AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-pass-x-fake-status"] = "500" }).Messages.Create(Hello()));
         Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
         AssertAnthropicError(failed.ResponseBody, "api_error");
 
         var overloaded = await Assert.ThrowsAnyAsync<Anthropic5xxException>(() =>
-            AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-fake-status"] = "503" }).Messages.Create(Hello()));
+            AnthropicSdk.Client(Gateway, headers: new Dictionary<string, string> { ["x-pass-x-fake-status"] = "503" }).Messages.Create(Hello()));
         Assert.Equal(HttpStatusCode.ServiceUnavailable, overloaded.StatusCode);
         AssertAnthropicError(overloaded.ResponseBody, "overloaded_error");
 
@@ -355,7 +355,7 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
     public async Task Failure_after_the_first_byte_ends_the_stream_with_an_anthropic_error_event()
     {
         using var request = Gateway.Post("/messages", """{"model":"qwen3-8b","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}""", Configs.MasterKey);
-        request.Headers.Add("x-fake-drop-after-chunks", "3");
+        request.Headers.Add("x-pass-x-fake-drop-after-chunks", "3");
         using var response = await Gateway.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
 

@@ -158,7 +158,7 @@ public sealed class ProviderTests : IAsyncLifetime
         using var raw = _gateway.Post("/v1/chat/completions",
             """{"model":"claude","stream":true,"tools":[{"type":"function","function":{"name":"get_weather","parameters":{"type":"object"}}}],"messages":[{"role":"user","content":"weather?"}]}""",
             Configs.MasterKey);
-        raw.Headers.Add("x-fake-tool-call", "true");
+        raw.Headers.Add("x-pass-x-fake-tool-call", "true");
         using var response = await _gateway.Http.SendAsync(raw);
         foreach (var chunk in (await response.Content.ReadAsStringAsync()).Split("\n\n", StringSplitOptions.RemoveEmptyEntries).Select(e => e["data: ".Length..]))
         {
@@ -207,8 +207,8 @@ public sealed class ProviderTests : IAsyncLifetime
     public async Task Anthropic_errors_become_openai_errors_of_the_right_class(int upstreamStatus, int status, string exceptionName)
     {
         using var request = _gateway.Post("/v1/chat/completions", """{"model":"claude","messages":[{"role":"user","content":"hi"}]}""", Configs.MasterKey);
-        request.Headers.Add("x-fake-status", upstreamStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("x-fake-retry-after", "7");
+        request.Headers.Add("x-pass-x-fake-status", upstreamStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("x-pass-x-fake-retry-after", "7");
         using var response = await _gateway.Http.SendAsync(request);
 
         var message = await ErrorAssert.IsOpenAiErrorAsync(response, status);

@@ -7,7 +7,12 @@ namespace Proxy.Transforms.Tests.Usage;
 /// <summary>Usage of native Anthropic answers (a Messages pass-through), for spend.</summary>
 public sealed class AnthropicUsageTests
 {
-    private static GatewayRequestContext Request() => new() { CallId = "c", StartTimestamp = 0, EstimatedInputTokens = 999 };
+    private static GatewayRequestContext Request()
+    {
+        var request = new GatewayRequestContext { CallId = "c", StartTimestamp = 0 };
+        request.Route("m", "m", stream: true, clientWantsUsage: false, estimatedInputTokens: 999);
+        return request;
+    }
 
     [Fact]
     public void Stream_usage_takes_input_tokens_from_message_start_and_output_tokens_from_message_delta()
@@ -26,8 +31,8 @@ public sealed class AnthropicUsageTests
         observer.RecordUsage(request);
 
         // The message_start event left the 2 KB tail long ago; the head kept it.
-        Assert.Equal(48, request.PromptTokens);
-        Assert.Equal(61, request.CompletionTokens);
+        Assert.Equal(48, request.Outcome.PromptTokens);
+        Assert.Equal(61, request.Outcome.CompletionTokens);
     }
 
     [Fact]
@@ -40,8 +45,8 @@ public sealed class AnthropicUsageTests
         var request = Request();
         observer.RecordUsage(request);
 
-        Assert.Equal(10, request.PromptTokens);
-        Assert.Equal(7, request.CompletionTokens);
+        Assert.Equal(10, request.Outcome.PromptTokens);
+        Assert.Equal(7, request.Outcome.CompletionTokens);
     }
 
     [Fact]
@@ -54,6 +59,6 @@ public sealed class AnthropicUsageTests
         var request = Request();
         observer.RecordUsage(request);
 
-        Assert.Equal(10, request.PromptTokens);
+        Assert.Equal(10, request.Outcome.PromptTokens);
     }
 }

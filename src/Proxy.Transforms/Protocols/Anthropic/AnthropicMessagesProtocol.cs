@@ -43,7 +43,7 @@ public sealed class AnthropicMessagesProtocol : IInboundProtocol
     public IResponseBodyTranslator CreateResponseTranslator(bool stream, GatewayRequestContext request)
     {
         // Anthropic answers name the model the client asked for (an alias stays an alias).
-        var model = request.RequestedModelGroup ?? request.ModelGroup ?? "";
+        var model = request.RequestedModel ?? request.ModelGroup ?? "";
         return stream
             ? new ChatToMessagesStreamTranslator(model, request.EstimatedInputTokens)
             : new ChatToMessagesResponseTranslator(model);
