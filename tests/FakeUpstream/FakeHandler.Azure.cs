@@ -11,7 +11,7 @@ namespace FakeUpstream;
 internal sealed partial class FakeHandler
 {
     /// <returns>The vLLM path the Azure request stands for, or null when an Azure error was written.</returns>
-    private async Task<string?> AzurePathAsync(HttpContext context, string path, JsonElement? root, RequestSettings settings, CancellationToken cancellationToken)
+    private async Task<string?> AzurePathAsync(HttpContext context, string path, JsonElement? root, CancellationToken cancellationToken)
     {
         var match = AzureRoute().Match(path);
         if (!match.Success)
@@ -65,7 +65,6 @@ internal sealed partial class FakeHandler
             return null;
         }
 
-        _ = settings;
         return "/v1/" + operation;
     }
 

@@ -167,7 +167,7 @@ internal sealed partial class FakeHandler(FakeUpstreamServer server)
         if (path.StartsWith("/openai/", StringComparison.Ordinal))
         {
             // Azure OpenAI: /openai/deployments/{deployment}/{operation}?api-version=..., the api-key header.
-            var mapped = await AzurePathAsync(context, path, root, settings, cancellationToken);
+            var mapped = await AzurePathAsync(context, path, root, cancellationToken);
             if (mapped is null)
             {
                 return;
