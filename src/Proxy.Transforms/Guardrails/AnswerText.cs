@@ -25,8 +25,9 @@ internal static class AnswerText
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isChoices = reader.ValueTextEquals("choices"u8);
-            // An Anthropic message (a native Messages pass-through): its content blocks.
+            // An Anthropic message (a native Messages pass-through): its content blocks; a Responses API answer: its output items.
             var isBlocks = reader.ValueTextEquals("content"u8);
+            var isOutput = reader.ValueTextEquals("output"u8);
             reader.Read();
             if (isBlocks && reader.TokenType == JsonTokenType.StartArray)
             {
@@ -34,7 +35,7 @@ internal static class AnswerText
                 continue;
             }
 
-            if (!isChoices || reader.TokenType != JsonTokenType.StartArray)
+            if (!(isChoices || isOutput) || reader.TokenType != JsonTokenType.StartArray)
             {
                 reader.Skip();
                 continue;

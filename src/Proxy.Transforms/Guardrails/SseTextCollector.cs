@@ -139,6 +139,18 @@ internal sealed class SseTextCollector
                 continue;
             }
 
+            if (isDelta && reader.TokenType == JsonTokenType.String)
+            {
+                // A Responses API event (response.output_text.delta, function_call_arguments.delta, ...): its text piece.
+                if (reader.GetString() is { Length: > 0 } piece)
+                {
+                    Builder((block << 4) | 0).Append(piece);
+                    added = true;
+                }
+
+                continue;
+            }
+
             if (isDelta && reader.TokenType == JsonTokenType.StartObject)
             {
                 // Anthropic's content_block_delta (a native Messages answer): {"delta": {"type": "text_delta", "text": ...}}.
