@@ -109,6 +109,10 @@ internal sealed class TenantSpendApi(ITenantStore store, TenantDirectory directo
     public Task UserActivityAsync(HttpContext context) => ActivityAsync(context, "\"user\"", Ids(TenantApiSupport.Query(context, "user_id")), everyone: true,
         (json, id) => AdminJson.WriteNullable(json, "user_email", directory.TryUser(id, out var user) ? directory.RowOf<UserRow>(user).UserEmail : null));
 
+    /// <summary>LiteLLM's /customer/daily/activity: per day, the spend of customers (all, or ?end_user_ids=a,b).</summary>
+    public Task CustomerActivityAsync(HttpContext context) => ActivityAsync(context, "end_user", Ids(TenantApiSupport.Query(context, "end_user_ids")), everyone: false,
+        (json, id) => AdminJson.WriteNullable(json, "alias", directory.TryCustomer(id, out var customer) ? directory.RowOf<EndUserRow>(customer).Alias : null));
+
     private Task ActivityAsync(HttpContext context, string column, string[]? wanted, bool everyone, Action<Utf8JsonWriter, string> metadata) =>
         api.RunAsync(context, async () =>
         {

@@ -31,7 +31,7 @@ public abstract class DailyActivityTests : IAsyncLifetime
 
         var alphaCost = await ChatAsync(alphaKey, "qwen3-8b") + await ChatAsync(alphaKey, "other-model");
         var betaCost = await ChatAsync(betaKey, "qwen3-8b");
-        var loneCost = await ChatAsync(loneKey, "qwen3-8b");
+        var loneCost = await ChatAsync(loneKey, "qwen3-8b", customer: "cust-a");
         Assert.True(await Eventually.TrueAsync(async () => (await _gateway.SpendLogsAsync()).Length == 4, TimeSpan.FromSeconds(10)), "the spend-log rows were never written");
 
         // Yesterday to tomorrow: the requests may straddle midnight, so the figures are summed over the days.
@@ -84,6 +84,13 @@ public abstract class DailyActivityTests : IAsyncLifetime
         Assert.Equal(3, models["qwen3-8b"].Requests);
         Assert.Equal(1, models["other-model"].Requests);
 
+        // Customers: only the request made for one.
+        var customers = await _gateway.AdminOkAsync(HttpMethod.Get, "/customer/daily/activity?" + range);
+        Assert.Equal(loneCost, customers.GetProperty("metadata").GetProperty("total_spend").GetDouble(), 9);
+        Assert.Equal(["cust-a"], Sum(customers, "entities").Keys.ToArray());
+        var alias = await _gateway.AdminOkAsync(HttpMethod.Get, "/end_user/daily/activity?end_user_ids=nobody&" + range);
+        Assert.Equal(0, alias.GetProperty("results").GetArrayLength());
+
         // Days outside the range hold nothing.
         var future = DateTime.UtcNow.AddDays(3).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
         var none = await _gateway.AdminOkAsync(HttpMethod.Get, $"/user/daily/activity?start_date={future}&end_date={future}");
@@ -91,9 +98,9 @@ public abstract class DailyActivityTests : IAsyncLifetime
         Assert.Equal(0, none.GetProperty("metadata").GetProperty("total_spend").GetDouble());
     }
 
-    private async Task<double> ChatAsync(string key, string model)
+    private async Task<double> ChatAsync(string key, string model, string? customer = null)
     {
-        using var response = await _gateway.ChatAsync(key, model);
+        using var response = await _gateway.ChatAsync(key, model, customer is null ? "" : $$""","user":"{{customer}}" """);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var cost = double.Parse(response.Headers.GetValues("x-litellm-response-cost").Single(), CultureInfo.InvariantCulture);
         Assert.True(cost > 0);
