@@ -14,6 +14,12 @@ public sealed record AdminOptions
 
     public bool DisableSpendLogs { get; init; }
 
+    /// <summary>general_settings.maximum_spend_logs_retention_period: spend-log rows older than this are deleted; null = kept.</summary>
+    public TimeSpan? SpendLogRetention { get; init; }
+
+    /// <summary>general_settings.maximum_spend_logs_retention_interval: how often retention runs (LiteLLM's default: daily).</summary>
+    public TimeSpan SpendLogRetentionInterval { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Redis where replicas share key rate-limit counts; null = limits per process.</summary>
     public Budgets.SharedLimitsOptions? SharedLimits { get; init; }
 

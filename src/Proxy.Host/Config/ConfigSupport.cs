@@ -177,11 +177,12 @@ internal static class ConfigSupport
         Add(Litellm, H, "model_group_settings");
         Add(Litellm + ".model_group_settings", H, "forward_client_headers_to_llm_api");
         Add(General, H, "background_health_checks", "health_check_interval");
-        Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl");
+        Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl",
+            "maximum_spend_logs_retention_period", "maximum_spend_logs_retention_interval");
         Add(General, H, "enforce_user_param", "alerting_webhook_url");
         Add(General, P, "max_parallel_requests", "global_max_parallel_requests", "allowed_routes", "public_routes", "ui_access_mode", "database_connection_pool_limit",
             "database_connection_timeout", "alerting", "alerting_threshold", "alert_types", "health_check_details",
-            "disable_spend_updates", "store_prompts_in_spend_logs", "maximum_spend_logs_retention_period",
+            "disable_spend_updates", "store_prompts_in_spend_logs",
             "admin_only_routes", "allowed_ips", "proxy_budget_rescheduler_min_time", "proxy_budget_rescheduler_max_time",
             "disable_master_key_return", "default_team_disabled", "max_response_size_mb", "disable_retry_on_max_parallel_request_limit_error");
 

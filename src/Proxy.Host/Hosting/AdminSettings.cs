@@ -33,6 +33,8 @@ internal static class AdminSettings
             SqlitePath = sqlitePath,
             StoreModelInDb = storeModels,
             DisableSpendLogs = general.DisableSpendLogs,
+            SpendLogRetention = general.MaximumSpendLogsRetentionPeriod,
+            SpendLogRetentionInterval = general.MaximumSpendLogsRetentionInterval ?? TimeSpan.FromDays(1),
             // LiteLLM writes every 10 s by default; never spin faster than every 50 ms.
             BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
             KeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(0.1, general.UserApiKeyCacheTtl)),

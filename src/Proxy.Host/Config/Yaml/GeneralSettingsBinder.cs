@@ -29,6 +29,8 @@ internal static class GeneralSettingsBinder
             GlobalMaxParallelRequests = s.Int("global_max_parallel_requests", min: 1),
             DisableSpendLogs = s.Bool("disable_spend_logs") ?? false,
             DisableMockTestingFlags = s.Bool("disable_mock_testing_flags") ?? false,
+            MaximumSpendLogsRetentionPeriod = s.Duration("maximum_spend_logs_retention_period"),
+            MaximumSpendLogsRetentionInterval = s.Duration("maximum_spend_logs_retention_interval"),
             AllowClientMockResponse = s.Bool("allow_client_mock_response") ?? false,
             ForwardClientHeadersToLlmApi = s.Bool("forward_client_headers_to_llm_api") ?? false,
             EnforceFallbackModelAccess = s.Bool("enforce_fallback_model_access") ?? defaults.EnforceFallbackModelAccess,
