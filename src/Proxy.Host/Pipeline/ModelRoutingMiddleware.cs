@@ -69,7 +69,12 @@ internal sealed class ModelRoutingMiddleware(
         var status = RequestScanner.Scan(body.Span, out var scan);
         if (status != ScanStatus.Ok)
         {
-            await errors.WriteAsync(context, status == ScanStatus.NotAnObject ? GatewayError.NotAnObject() : GatewayError.InvalidJson("check the syntax"));
+            await errors.WriteAsync(context, status switch
+            {
+                ScanStatus.NotAnObject => GatewayError.NotAnObject(),
+                ScanStatus.DuplicatePrompt => GatewayError.DuplicatePrompt(),
+                _ => GatewayError.InvalidJson("check the syntax"),
+            });
             return;
         }
 
