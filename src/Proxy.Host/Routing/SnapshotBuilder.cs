@@ -34,6 +34,14 @@ internal static class SnapshotBuilder
         (OpenAiEndpoint.Moderations, "moderations"),
     ];
 
+    private static readonly (OpenAiEndpoint Endpoint, string Path)[] AnthropicPaths =
+    [
+        (OpenAiEndpoint.AnthropicMessages, "/v1/messages"),
+        (OpenAiEndpoint.AnthropicMessages, "/messages"),
+        (OpenAiEndpoint.AnthropicCountTokens, "/v1/messages/count_tokens"),
+        (OpenAiEndpoint.AnthropicCountTokens, "/messages/count_tokens"),
+    ];
+
     /// <summary>The routes never change with the config, so their endpoint kinds are computed once.</summary>
     public static FrozenDictionary<string, OpenAiEndpoint> EndpointByRouteId { get; } =
         BuildRoutes().ToFrozenDictionary(r => r.RouteId, r => Enum.Parse<OpenAiEndpoint>(r.Metadata![EndpointMetadataKey]), StringComparer.Ordinal);
@@ -162,15 +170,9 @@ internal static class SnapshotBuilder
         var streamTimeout = Seconds(p.StreamTimeout ?? config.RouterSettings.StreamTimeout ?? p.Timeout ?? config.RouterSettings.Timeout
             ?? config.LitellmSettings.RequestTimeout);
         var apiBase = p.ApiBase?.TrimEnd('/');
-        var uris = new Uri?[Paths.Length];
-        if (apiBase is not null)
-        {
-            foreach (var (endpoint, suffix) in Paths)
-            {
-                uris[(int)endpoint] = new Uri(apiBase + "/" + suffix, UriKind.Absolute);
-            }
-        }
-
+        var servesMessages = p.Provider == "anthropic" || p.DisableAnthropicTranslation;
+        var uris = ProviderEndpoints.Build(p.Provider, apiBase, p.UpstreamModel, p.ApiVersion, servesMessages);
+        var auth = ProviderEndpoints.Auth(p.Provider, apiBase, p.ApiKey);
         var deployment = new Deployment
         {
             Id = entry.Id,
@@ -179,7 +181,10 @@ internal static class SnapshotBuilder
             UpstreamModel = p.UpstreamModel,
             ApiBase = apiBase,
             ApiKey = p.ApiKey,
-            AuthorizationHeader = p.ApiKey is { IsEmpty: false } key ? "Bearer " + key.Value : null,
+            AuthorizationHeader = auth?.Value,
+            AuthHeaderName = auth?.Name ?? "Authorization",
+            Api = ProviderEndpoints.ApiOf(p.Provider),
+            ServesAnthropicMessages = servesMessages && apiBase is not null,
             MockResponse = p.MockResponse,
             ForwardClientHeaders = ForwardsClientHeaders(entry.ModelName, config),
             ClientKeyHeader = config.GeneralSettings.LitellmKeyHeaderName,
@@ -313,6 +318,18 @@ internal static class SnapshotBuilder
                     Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
                 });
             }
+        }
+
+        // Anthropic's Messages API, with and without /v1 as LiteLLM serves it (query strings such as ?beta=true do not matter).
+        foreach (var (endpoint, path) in AnthropicPaths)
+        {
+            routes.Add(new RouteConfig
+            {
+                RouteId = path,
+                ClusterId = UnroutedClusterId,
+                Match = new RouteMatch { Path = path, Methods = ["POST"] },
+                Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
+            });
         }
 
         return routes;
