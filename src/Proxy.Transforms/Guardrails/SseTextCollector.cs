@@ -97,7 +97,8 @@ internal sealed class SseTextCollector
         }
 
         var payload = line["data:"u8.Length..].TrimStart((byte)' ');
-        if (payload.SequenceEqual("[DONE]"u8))
+        // Chat ends with [DONE]; Anthropic's Messages stream (a native pass-through) with message_stop.
+        if (payload.SequenceEqual("[DONE]"u8) || payload.SequenceEqual("{\"type\":\"message_stop\"}"u8))
         {
             return true;
         }
