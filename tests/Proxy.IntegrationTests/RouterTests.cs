@@ -111,7 +111,7 @@ public sealed class RouterTests : IAsyncLifetime
         var done = 0;
         async Task ClientAsync()
         {
-            for (var i = 0; i < 60; i++)
+            for (var i = 0; i < 100; i++)
             {
                 using var response = await ChatAsync(gateway, "g");
                 if ((int)response.StatusCode != 200)
@@ -126,11 +126,16 @@ public sealed class RouterTests : IAsyncLifetime
         var clients = Enumerable.Range(0, 6).Select(_ => Task.Run(ClientAsync)).ToArray();
         Assert.True(await Eventually.TrueAsync(() => Task.FromResult(Volatile.Read(ref done) > 60), TimeSpan.FromSeconds(20)));
         await first.StopAsync();
+        var doneAtKill = Volatile.Read(ref done);
+        var firstServed = first.RequestCount;
         await Task.WhenAll(clients);
 
         Assert.Equal(0, failures);
-        Assert.Equal(360, done);
-        Assert.True(second.RequestCount > 180, $"the surviving deployment served only {second.RequestCount}");
+        Assert.Equal(600, done);
+        // The kill happened with load still to come, and everything after it went to the survivor.
+        Assert.True(doneAtKill < 540, $"the kill came after {doneAtKill} of 600 requests");
+        Assert.Equal(firstServed, first.RequestCount);
+        Assert.True(second.RequestCount >= 600 - doneAtKill, $"the surviving deployment served only {second.RequestCount} after the kill at {doneAtKill}");
     }
 
     [Fact]
