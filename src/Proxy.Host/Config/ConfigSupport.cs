@@ -42,7 +42,8 @@ internal static class ConfigSupport
         if (normalisedPath.StartsWith("model_list[*].model_info.", StringComparison.Ordinal)
             || normalisedPath.StartsWith("guardrails[*].litellm_params.", StringComparison.Ordinal)
             || normalisedPath.StartsWith("guardrails[*].guardrail_info.", StringComparison.Ordinal)
-            || normalisedPath.StartsWith("environment_variables.", StringComparison.Ordinal))
+            || normalisedPath.StartsWith("environment_variables.", StringComparison.Ordinal)
+            || normalisedPath.StartsWith("general_settings.pass_through_endpoints[*].headers.", StringComparison.Ordinal))
         {
             return Table.TryGetValue(Parent(normalisedPath), out var parent) ? parent : P;
         }
@@ -124,9 +125,10 @@ internal static class ConfigSupport
         Add(Deployment, P, "model_info");
         const string Params = Deployment + ".litellm_params";
         Add(Params, H, "model", "api_base", "api_key", "timeout", "stream_timeout", "mock_response", "rpm", "tpm", "weight",
-            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests");
-        Add(Params, P, "api_version", "max_retries", "region_name", "drop_params", "tags",
-            "custom_llm_provider", "organization", "input_cost_per_second", "output_cost_per_second",
+            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests", "tags",
+            "input_cost_per_query", "input_cost_per_second");
+        Add(Params, P, "api_version", "max_retries", "region_name", "drop_params",
+            "custom_llm_provider", "organization", "output_cost_per_second",
             "cache_read_input_token_cost", "cache_creation_input_token_cost", "extra_headers", "use_in_pass_through");
         foreach (var key in NonRoutingParams)
         {
@@ -134,17 +136,17 @@ internal static class ConfigSupport
         }
 
         const string Info = Deployment + ".model_info";
-        Add(Info, H, "id", "max_input_tokens", "input_cost_per_token", "output_cost_per_token");
-        Add(Info, P, "mode", "max_tokens", "max_output_tokens", "base_model");
+        Add(Info, H, "id", "max_input_tokens", "input_cost_per_token", "output_cost_per_token", "mode", "input_cost_per_query",
+            "input_cost_per_second");
+        Add(Info, P, "max_tokens", "max_output_tokens", "base_model");
 
         const string Router = "router_settings";
         Add(Router, H, "timeout", "stream_timeout", "routing_strategy", "num_retries", "retry_after", "allowed_fails",
             "cooldown_time", "disable_cooldowns", "allowed_fails_policy", "retry_policy", "fallbacks", "default_fallbacks",
             "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "enable_pre_call_checks",
-            "routing_strategy_args", "model_group_alias", "health_check_interval");
+            "routing_strategy_args", "model_group_alias", "health_check_interval", "enable_tag_filtering", "tag_filtering_match_any");
         Add(Router, P, "optional_pre_call_checks", "redis_host", "redis_port", "redis_password", "redis_url", "redis_db",
-            "enable_tag_filtering",
-            "tag_filtering_match_any", "provider_budget_config", "cache_responses", "set_verbose", "debug_level");
+            "provider_budget_config", "cache_responses", "set_verbose", "debug_level");
         Add(Router + ".allowed_fails_policy", H, "BadRequestErrorAllowedFails", "AuthenticationErrorAllowedFails",
             "TimeoutErrorAllowedFails", "RateLimitErrorAllowedFails", "ContentPolicyViolationErrorAllowedFails",
             "InternalServerErrorAllowedFails");
@@ -156,7 +158,7 @@ internal static class ConfigSupport
         const string Litellm = "litellm_settings";
         Add(Litellm, H, "request_timeout", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "allowed_fails", "cooldown_time");
-        Add(Litellm, H, "json_logs", "cache", "cache_params");
+        Add(Litellm, H, "json_logs", "cache", "cache_params", "check_provider_endpoint");
         Add(Litellm, P, "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
             "budget_duration", "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");
@@ -174,7 +176,8 @@ internal static class ConfigSupport
             "enforce_fallback_model_access", "allow_client_mock_response", "forward_client_headers_to_llm_api");
         Add(Litellm, H, "model_group_settings");
         Add(Litellm + ".model_group_settings", H, "forward_client_headers_to_llm_api");
-        Add(General, H, "background_health_checks", "health_check_interval");
+        Add(General, H, "background_health_checks", "health_check_interval", "pass_through_endpoints");
+        Add(General + ".pass_through_endpoints[*]", H, "path", "target", "headers", "forward_headers", "include_subpath", "methods", "auth");
         Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl");
         Add(General, P, "max_parallel_requests", "global_max_parallel_requests", "allowed_routes", "public_routes", "ui_access_mode", "database_connection_pool_limit",
             "database_connection_timeout", "alerting", "alerting_threshold", "alert_types", "health_check_details",

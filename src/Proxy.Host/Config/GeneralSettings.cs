@@ -57,4 +57,7 @@ internal sealed record GeneralSettings
     public double DatabaseConnectionTimeout { get; init; } = 60;
 
     public IReadOnlyList<string> Alerting { get; init; } = [];
+
+    /// <summary>pass_through_endpoints: generic routes forwarded to fixed targets, outside the model pipeline.</summary>
+    public IReadOnlyList<PassThroughEndpointConfig> PassThroughEndpoints { get; init; } = [];
 }

@@ -44,4 +44,7 @@ internal sealed record LitellmSettings
     public string? BudgetDuration { get; init; }
 
     public string? LlamaguardModelName { get; init; }
+
+    /// <summary>check_provider_endpoint: /v1/models lists what the upstreams of wildcard groups serve (their own /v1/models).</summary>
+    public bool CheckProviderEndpoint { get; init; }
 }

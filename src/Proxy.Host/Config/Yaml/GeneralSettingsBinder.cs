@@ -42,6 +42,7 @@ internal static class GeneralSettingsBinder
             DatabaseConnectionPoolLimit = s.Int("database_connection_pool_limit", min: 1) ?? defaults.DatabaseConnectionPoolLimit,
             DatabaseConnectionTimeout = s.Double("database_connection_timeout", min: 0) ?? defaults.DatabaseConnectionTimeout,
             Alerting = s.StringList("alerting", allowScalar: true) ?? [],
+            PassThroughEndpoints = PassThroughEndpointsBinder.Bind(s),
         };
         s.ReportUnknownKeys();
         return settings;

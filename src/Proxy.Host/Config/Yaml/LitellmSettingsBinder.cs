@@ -37,6 +37,7 @@ internal static class LitellmSettingsBinder
             MaxBudget = s.Double("max_budget", min: 0),
             BudgetDuration = s.String("budget_duration"),
             LlamaguardModelName = s.String("llamaguard_model_name"),
+            CheckProviderEndpoint = s.Bool("check_provider_endpoint") ?? false,
             ForwardClientHeadersGroups = BindModelGroupSettings(s.Section("model_group_settings")),
         };
         s.ReportUnknownKeys();
