@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace FakeUpstream;
 
 /// <summary>Answers every request the way vLLM's OpenAI-compatible server would, with the faults the settings ask for.</summary>
-internal sealed class FakeHandler(FakeUpstreamServer server)
+internal sealed partial class FakeHandler(FakeUpstreamServer server)
 {
     private const string ChatPath = "/v1/chat/completions";
     private const string CompletionsPath = "/v1/completions";
@@ -33,6 +33,8 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
         var path = request.Path.Value ?? "/";
         try
         {
+            if (await TryHandlePoolingAsync(context, path)) { return; }
+
             var body = await ReadBodyAsync(request, context.RequestAborted);
             server.Record(new RecordedRequest(request.Method, path, CopyHeaders(request.Headers), body));
             foreach (var (name, value) in server.Options.ResponseHeaders)
