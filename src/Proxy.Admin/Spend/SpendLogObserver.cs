@@ -31,7 +31,7 @@ internal sealed class SpendLogObserver(SpendQueue queue, TimeProvider time) : IR
         return new SpendLogRow
         {
             RequestId = request.CallId,
-            CallType = CallType(request.Endpoint),
+            CallType = UpstreamPaths.CallType(request.Endpoint),
             ApiKey = request.Caller.KeyHash ?? "",
             KeyAlias = request.Caller.KeyAlias,
             Spend = outcome.ResponseCost ?? 0,
@@ -49,14 +49,4 @@ internal sealed class SpendLogObserver(SpendQueue queue, TimeProvider time) : IR
             LatencyMs = latency,
         };
     }
-
-    // LiteLLM's call_type names.
-    private static string CallType(OpenAiEndpoint endpoint) => endpoint switch
-    {
-        OpenAiEndpoint.ChatCompletions => "acompletion",
-        OpenAiEndpoint.Completions => "atext_completion",
-        OpenAiEndpoint.Embeddings => "aembedding",
-        OpenAiEndpoint.Moderations => "amoderation",
-        _ => "acompletion",
-    };
 }

@@ -73,6 +73,7 @@ internal static partial class GatewayHost
         services.AddReverseProxy().AddGatewayLoadBalancing();
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
         services.AddGatewayCache(getEnv);
+        services.AddBilledUnits();
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
         services.AddGatewayAdmin(adminOptions);

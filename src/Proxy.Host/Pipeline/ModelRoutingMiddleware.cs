@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
+using Proxy.Transforms.Multipart;
 using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -15,7 +16,7 @@ namespace Proxy.Host.Pipeline;
 /// First stage of the proxy pipeline: reads the body once and finds the model group named by its <c>model</c>; the
 /// router then sends the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
 /// </summary>
-internal sealed class ModelRoutingMiddleware(
+internal sealed partial class ModelRoutingMiddleware(
     RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors, IEnumerable<IGatewayRequestStage> stages)
 {
     // Keys, guardrails, cache: in their declared order, fixed at start-up.
@@ -26,6 +27,22 @@ internal sealed class ModelRoutingMiddleware(
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
         var snapshot = state.Current;
         request.SetEndpoint(EndpointOf(context));
+        if (request.Endpoint == OpenAiEndpoint.VllmPassThrough)
+        {
+            if (!VllmPassThroughPath.TryBuild(context.Request.Path, context.Request.QueryString, out var upstreamPath, out var pathError))
+            {
+                await errors.WriteAsync(context, pathError);
+                return;
+            }
+
+            request.SetPassThroughPath(upstreamPath);
+        }
+
+        if (IsMultipart(context, request.Endpoint))
+        {
+            await RouteMultipartAsync(context, request, snapshot);
+            return;
+        }
 
         BodyReadResult read;
         try
@@ -81,18 +98,30 @@ internal sealed class ModelRoutingMiddleware(
             return;
         }
 
-        if (!snapshot.Groups.TryGetValue(model, out var group))
+        await RouteToGroupAsync(context, request, snapshot, model, body, scan, multipart: null);
+    }
+
+    /// <summary>The model is known: find its group (by name, alias or wildcard), fix the request's facts, run the stages, route.</summary>
+    private async Task RouteToGroupAsync(
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, string model, PooledBuffer body, RequestScan scan, MultipartBody? multipart)
+    {
+        if (!snapshot.TryResolveGroup(model, out var group, out var wildcard))
         {
             await errors.WriteAsync(context, GatewayError.UnknownModel(model, snapshot.AvailableGroupsText));
             return;
         }
 
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
-        var inputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
-            ? tokens.CountPromptTokens(body.Span)
+        var inputTokens = multipart is not null ? 0
+            : snapshot.Router.EnablePreCallChecks && group.HasContextLimits ? tokens.CountPromptTokens(body.Span)
             : body.Length / 4;
-        request.Route(model, group.Name, scan.Stream, scan.IncludeUsage, inputTokens);
-        context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan, ClientMayMock = ClientMayMock(snapshot, request) });
+        request.Route(model, group.Name, multipart?.Stream ?? scan.Stream, scan.IncludeUsage, inputTokens);
+        var tags = TagRouting.Query(snapshot, request, body.Span, scan, context.Request.Headers);
+        context.Features.Set(new ProxyRequestState
+        {
+            Snapshot = snapshot, Group = group, Body = body, Scan = scan, Multipart = multipart, WildcardSegments = wildcard, Tags = tags,
+            ClientMayMock = ClientMayMock(snapshot, request),
+        });
         foreach (var stage in _stages)
         {
             if (await stage.InvokeAsync(context, request, body.Memory))
@@ -129,5 +158,5 @@ internal sealed class ModelRoutingMiddleware(
     }
 
     private static OpenAiEndpoint EndpointOf(HttpContext context) =>
-        SnapshotBuilder.EndpointByRouteId.TryGetValue(context.GetRouteModel().Config.RouteId, out var endpoint) ? endpoint : OpenAiEndpoint.ChatCompletions;
+        ModelRoutes.EndpointByRouteId.TryGetValue(context.GetRouteModel().Config.RouteId, out var endpoint) ? endpoint : OpenAiEndpoint.ChatCompletions;
 }

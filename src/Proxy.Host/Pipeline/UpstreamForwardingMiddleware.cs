@@ -101,20 +101,10 @@ internal sealed class UpstreamForwardingMiddleware(
 
     private async Task ForwardAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, DeploymentRoute route)
     {
-        var deployment = route.Deployment;
-        var body = state.Body;
         PooledBuffer spliced = default;
-        var forwarded = body;
-        if (!BodySplicer.IsIdentity(state.Scan, body.Span, deployment.UpstreamModel, forceIncludeUsage: request.ForceStreamUsage))
-        {
-            spliced = BodySplicer.Splice(body.Span, state.Scan, deployment.UpstreamModel, forceIncludeUsage: request.ForceStreamUsage);
-            forwarded = spliced;
-        }
-
         try
         {
-            context.Request.Body = new MemoryStream(forwarded.Array, 0, forwarded.Length, writable: false);
-            context.Request.ContentLength = forwarded.Length;
+            UpstreamBody.Set(context, request, state, route.Deployment, ref spliced);
             var config = request.Stream ? route.StreamRequestConfig : route.RequestConfig;
             var proxy = context.GetReverseProxyFeature();
             var error = await forwarder.SendAsync(context, proxy.ProxiedDestination!.Model.Config.Address, proxy.Cluster.HttpClient, config, transformer);

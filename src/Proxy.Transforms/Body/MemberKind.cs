@@ -18,6 +18,12 @@ internal enum MemberKind : byte
     NumRetries,
     DisableFallbacks,
 
+    /// <summary>LiteLLM's request tags: stripped, its value's position kept for tag routing.</summary>
+    Tags,
+
+    /// <summary>LiteLLM's metadata (metadata.tags routes too): stripped, its value's position kept.</summary>
+    Metadata,
+
     /// <summary>LiteLLM-only field with no value we need: removed, never read.</summary>
     Strip,
 }

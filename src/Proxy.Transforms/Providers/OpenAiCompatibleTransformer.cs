@@ -29,7 +29,7 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
         var request = httpContext.Features.GetRequiredFeature<GatewayRequestContext>();
         var attempt = request.Attempt;
         var deployment = attempt.Deployment!;
-        proxyRequest.RequestUri = deployment.UriFor(request.Endpoint);
+        proxyRequest.RequestUri = request.PassThroughPath is { } path ? deployment.UriForPath(path) : deployment.UriFor(request.Endpoint);
         if (proxyRequest.Content is { } content && httpContext.Request.ContentLength is { } length)
         {
             content.Headers.ContentLength = length;
