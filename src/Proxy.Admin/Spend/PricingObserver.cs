@@ -8,7 +8,7 @@ namespace Proxy.Admin.Spend;
 /// key's spend at once (in memory; written in batches), frees its rate-limit slot and records what the key has left,
 /// so that the observers after it report a complete outcome. Never waits and never throws.
 /// </summary>
-internal sealed class PricingObserver(SpendQueue queue, IKeyLimitCounters counters, TimeProvider time) : IRequestCompletionObserver
+internal sealed class PricingObserver(SpendQueue queue, IKeyLimitCounters counters, TimeProvider time, Tenants.TenantSpend tenants) : IRequestCompletionObserver
 {
     public int Order => ObserverOrder.Pricing;
 
@@ -22,16 +22,28 @@ internal sealed class PricingObserver(SpendQueue queue, IKeyLimitCounters counte
 
         var outcome = request.Outcome;
         var cost = outcome.ResponseCost ??= CostCalculator.Compute(outcome);
+        var tokens = (long)(outcome.PromptTokens ?? 0) + (outcome.CompletionTokens ?? 0);
+        var now = time.GetUtcNow();
+        // Team, member, user, customer, organisation and proxy spend; the team's budget for the metrics.
+        if (context.Features.Get<Tenants.TenantTicket>() is { } tenant)
+        {
+            tenants.Finish(context, tenant, cost ?? 0, tokens, now);
+        }
+
         if (context.Features.Get<KeyTicket>() is not { } ticket)
         {
             return;
         }
 
-        var tokens = (long)(outcome.PromptTokens ?? 0) + (outcome.CompletionTokens ?? 0);
-        counters.Finish(ticket.Key, time.GetUtcNow(), tokens);
-        if (cost is > 0 and var c && ticket.Key.AddSpend(c))
+        counters.Finish(ticket.Key, now, tokens);
+        if (cost is > 0 and var c)
         {
-            queue.MarkDirty(ticket.Key);
+            if (ticket.Key.AddSpend(c))
+            {
+                queue.MarkDirty(ticket.Key);
+            }
+
+            tenants.KeySpent(ticket.Key);
         }
 
         var settings = ticket.Key.Settings;

@@ -18,7 +18,21 @@ internal sealed class SpendLogObserver(SpendQueue queue, TimeProvider time) : IR
             return;
         }
 
-        queue.TryEnqueue(Row(context, request, time.GetUtcNow()));
+        var row = Row(context, request, time.GetUtcNow());
+        if (context.Features.Get<Tenants.TenantTicket>() is { } tenant)
+        {
+            row.TeamId = tenant.TeamId;
+            row.UserId = tenant.UserId;
+            row.EndUser = tenant.CustomerId;
+            row.OrganizationId = tenant.OrganizationId;
+        }
+        else if (context.Features.Get<Budgets.KeyTicket>() is { } key)
+        {
+            row.TeamId = key.Key.Settings.TeamId;
+            row.UserId = key.Key.Settings.UserId;
+        }
+
+        queue.TryEnqueue(row);
     }
 
     private SpendLogRow Row(HttpContext context, GatewayRequestContext request, DateTimeOffset now)
@@ -30,7 +44,9 @@ internal sealed class SpendLogObserver(SpendQueue queue, TimeProvider time) : IR
         var failed = context.Response.StatusCode >= 400 || outcome.Failed;
         return new SpendLogRow
         {
-            RequestId = request.CallId,
+            // The primary key is always the gateway's: a client's call id (which it may reuse) has its own column.
+            RequestId = ClientSentCallId(context) ? Guid.CreateVersion7().ToString() : request.CallId,
+            CallId = request.CallId,
             CallType = UpstreamPaths.CallType(request.Endpoint),
             ApiKey = request.Caller.KeyHash ?? "",
             KeyAlias = request.Caller.KeyAlias,
@@ -49,4 +65,7 @@ internal sealed class SpendLogObserver(SpendQueue queue, TimeProvider time) : IR
             LatencyMs = latency,
         };
     }
+
+    private static bool ClientSentCallId(HttpContext context) =>
+        context.Request.Headers.ContainsKey("x-litellm-call-id") || context.Request.Headers.ContainsKey("x-request-id");
 }

@@ -78,6 +78,11 @@ internal sealed class SqliteKeyStore : SqlKeyStore, IDisposable
                 raw.sqlite3_bind_int64(statement, 15, row.CacheHit);
                 BindText(statement, 16, row.Status);
                 raw.sqlite3_bind_double(statement, 17, row.LatencyMs);
+                BindText(statement, 18, row.CallId);
+                BindText(statement, 19, row.UserId);
+                BindText(statement, 20, row.TeamId);
+                BindText(statement, 21, row.EndUser);
+                BindText(statement, 22, row.OrganizationId);
                 var result = raw.sqlite3_step(statement);
                 if (result != raw.SQLITE_DONE)
                 {

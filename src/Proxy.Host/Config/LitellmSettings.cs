@@ -47,4 +47,17 @@ internal sealed record LitellmSettings
 
     /// <summary>check_provider_endpoint: /v1/models lists what the upstreams of wildcard groups serve (their own /v1/models).</summary>
     public bool CheckProviderEndpoint { get; init; }
+
+    public double? MaxEndUserBudget { get; init; }
+
+    public string? MaxEndUserBudgetId { get; init; }
+
+    public bool DisableEndUserCostTracking { get; init; }
+
+    public double? MaxInternalUserBudget { get; init; }
+
+    public string? InternalUserBudgetDuration { get; init; }
+
+    /// <summary>Customers (end users) as the end_user metric label; off by default to keep label cardinality bounded.</summary>
+    public bool PrometheusEndUserLabel { get; init; }
 }

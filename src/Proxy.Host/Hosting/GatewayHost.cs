@@ -76,6 +76,7 @@ internal static partial class GatewayHost
         services.AddBilledUnits();
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
+        services.AddSingleton<IModelGroupPrices, SnapshotModelGroupPrices>();
         services.AddGatewayAdmin(adminOptions);
         if (adminOptions.SharedLimits is { } sharedRedis && adminOptions.SharedLimitsFromRouter)
         {
@@ -90,6 +91,7 @@ internal static partial class GatewayHost
         // Completion observers run in their ObserverOrder, not in registration order.
         if (!commandLine.MetricsDisabled)
         {
+            services.AddSingleton(new MetricsLabelOptions(initial.Snapshot.Config.LitellmSettings.PrometheusEndUserLabel));
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
         }

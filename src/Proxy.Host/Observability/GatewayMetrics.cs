@@ -63,9 +63,15 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
 
     private readonly TimeProvider _time;
 
-    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null, CacheStats? cache = null, ISpendBufferStatus? spendBuffer = null)
+    private readonly Gauge _remainingTeamBudget;
+    private readonly Gauge _teamMaxBudget;
+    private readonly bool _endUserLabel;
+
+    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null, CacheStats? cache = null, ISpendBufferStatus? spendBuffer = null,
+        MetricsLabelOptions? labels = null, ISoftBudgetAlerts? softBudgets = null)
     {
         _time = time;
+        _endUserLabel = labels?.EndUserLabel == true;
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
         // No exemplars: they are only exposed in OpenMetrics format, and looking for a trace on every update costs CPU.
@@ -108,6 +114,8 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
             ["hashed_api_key", "api_key_alias", "model"]);
         _remainingKeyTokens = factory.CreateGauge("litellm_remaining_api_key_tokens_for_model", "Tokens the virtual key may still use this minute",
             ["hashed_api_key", "api_key_alias", "model"]);
+        _remainingTeamBudget = factory.CreateGauge("litellm_remaining_team_budget_metric", "Budget (USD) the team has left", ["team_id", "team_alias"]);
+        _teamMaxBudget = factory.CreateGauge("litellm_team_max_budget_metric", "max_budget (USD) of the team", ["team_id", "team_alias"]);
         _inFlight = factory.CreateGauge("gateway_in_flight_requests", "Requests being served right now");
         _retries = factory.CreateCounter("gateway_retries_total", "Retries within a model group", ["model_group"]);
         _configReloads = factory.CreateCounter("gateway_config_reloads_total", "Config reloads by result", ["result"]);
@@ -125,6 +133,21 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
                 depth.Set(spendBuffer.Depth);
                 capacity.Set(spendBuffer.Capacity);
                 dropped.IncTo(spendBuffer.Dropped);
+            });
+        }
+
+        if (softBudgets is not null)
+        {
+            var crossed = factory.CreateCounter("gateway_soft_budget_alerts_total", "soft_budget crossings (one per budget window and holder)", ["entity"]);
+            var failed = factory.CreateCounter("gateway_soft_budget_webhook_failures_total", "soft_budget webhook deliveries that failed after every retry");
+            Registry.AddBeforeCollectCallback(() =>
+            {
+                foreach (var kind in softBudgets.Kinds)
+                {
+                    crossed.WithLabels(kind).IncTo(softBudgets.Count(kind));
+                }
+
+                failed.IncTo(softBudgets.FailedDeliveries);
             });
         }
 
@@ -244,7 +267,9 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         var status = context.Response.StatusCode;
         var requested = request.RequestedModel ?? request.ModelGroup ?? "";
         var model = outcome.ModelGroup ?? request.ModelGroup ?? "";
-        var seriesKey = new SeriesKey(requested, model, caller.KeyHash ?? "", caller.KeyAlias ?? "");
+        var tenant = context.Features.Get<RequestTenant>();
+        var seriesKey = new SeriesKey(requested, model, caller.KeyHash ?? "", caller.KeyAlias ?? "", tenant?.TeamId ?? "", tenant?.TeamAlias ?? "",
+            tenant?.UserId ?? "", _endUserLabel ? tenant?.EndUserId ?? "" : "");
         if (!_series.TryGetValue(seriesKey, out var series))
         {
             series = _series.GetOrAdd(seriesKey, CreateSeries);
@@ -255,13 +280,20 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         if (failed)
         {
             var failureStatus = outcome.AnsweredError?.Status ?? (status >= 400 ? status : StatusOf(outcome.LateError, outcome.FailureKind));
-            _failedRequests.WithLabels("", series.Key.KeyHash, series.Key.KeyAlias, requested, "", "", "", StatusText(failureStatus),
-                ExceptionClass(outcome.FailureKind, failureStatus)).Inc();
+            _failedRequests.WithLabels(series.Key.EndUser, series.Key.KeyHash, series.Key.KeyAlias, requested, series.Key.Team, series.Key.TeamAlias, series.Key.User,
+                StatusText(failureStatus), ExceptionClass(outcome.FailureKind, failureStatus)).Inc();
         }
 
         if (caller.KeyHash is { } hash && outcome.Key is { } keyUsage)
         {
             RecordKey(keyUsage, hash, caller.KeyAlias ?? "", requested);
+        }
+
+        if (tenant is { TeamId: { } teamId, TeamMaxBudget: { } teamMax })
+        {
+            var teamAlias = tenant.TeamAlias ?? "";
+            _teamMaxBudget.WithLabels(teamId, teamAlias).Set(teamMax);
+            _remainingTeamBudget.WithLabels(teamId, teamAlias).Set(teamMax - (tenant.TeamSpend ?? 0));
         }
 
         if (outcome.BlockedByGuardrail is { } guardrail)
@@ -324,7 +356,7 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
             var fallbackStatus = failed ? StatusText(outcome.AnsweredError?.Status ?? status) : "";
             var fallbackClass = failed ? ExceptionClass(outcome.FailureKind, outcome.AnsweredError?.Status ?? status) : "";
             (failed ? _failedFallbacks : _successfulFallbacks)
-                .WithLabels(requested, model, series.Key.KeyHash, series.Key.KeyAlias, "", "", fallbackStatus, fallbackClass).Inc();
+                .WithLabels(requested, model, series.Key.KeyHash, series.Key.KeyAlias, series.Key.Team, series.Key.TeamAlias, fallbackStatus, fallbackClass).Inc();
         }
     }
 
@@ -471,7 +503,8 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         public Histogram.Child LatencyPerOutputToken { get; }
     }
 
-    private readonly record struct SeriesKey(string Requested, string Model, string KeyHash, string KeyAlias);
+    private readonly record struct SeriesKey(string Requested, string Model, string KeyHash, string KeyAlias, string Team, string TeamAlias, string User,
+        string EndUser);
 
     /// <summary>
     /// The children of every per-request metric for one (requested group, served group, key) combination, looked up
@@ -491,9 +524,9 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         public Histogram.Child Overhead => _overhead ??= metrics._overheadLatency.WithLabels(Labels(Key.Model));
 
         public Histogram.Child LlmApiLatency =>
-            _llmApiLatency ??= metrics._llmApiLatency.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, "", "", Key.Requested, "", "");
+            _llmApiLatency ??= metrics._llmApiLatency.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, Key.Team, Key.TeamAlias, Key.Requested, Key.EndUser, Key.User);
 
-        public Histogram.Child TimeToFirstToken => _timeToFirstToken ??= metrics._timeToFirstToken.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, "", "");
+        public Histogram.Child TimeToFirstToken => _timeToFirstToken ??= metrics._timeToFirstToken.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, Key.Team, Key.TeamAlias);
 
         public Counter.Child Spend => _spend ??= metrics._spend.WithLabels(Labels(Key.Model));
 
@@ -513,6 +546,6 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
             _byStatus.TryGetValue(status, out var child) ? child : _byStatus.GetOrAdd(status, s => metrics._totalRequests.WithLabels(Labels(StatusText(s))));
 
         // K (end_user, hashed_api_key, api_key_alias, requested_model, team, team_alias, user) + one more label.
-        private string[] Labels(string last) => ["", Key.KeyHash, Key.KeyAlias, Key.Requested, "", "", "", last];
+        private string[] Labels(string last) => [Key.EndUser, Key.KeyHash, Key.KeyAlias, Key.Requested, Key.Team, Key.TeamAlias, Key.User, last];
     }
 }

@@ -92,7 +92,7 @@ public class DeploymentEligibilityTests
 
         var eligible = Select(available, null, out _, out _, tokens: 500, checkContext: true);
 
-        Assert.Equal([available[1]], eligible);
+        Assert.Equal(Ids([available[1]]), Ids(eligible));
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public class DeploymentEligibilityTests
 
         var eligible = Select(available, null, out _, out _);
 
-        Assert.Equal([available[1], available[2]], eligible);
+        Assert.Equal(Ids([available[1], available[2]]), Ids(eligible));
     }
 
     [Fact]
@@ -116,7 +116,7 @@ public class DeploymentEligibilityTests
         var eligible = Select(available, null, out var verdict, out _);
 
         Assert.Equal(EligibilityVerdict.Eligible, verdict);
-        Assert.Equal([available[1]], eligible);
+        Assert.Equal(Ids([available[1]]), Ids(eligible));
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public class DeploymentEligibilityTests
 
         var eligible = Select(available, [available[0]], out _, out _);
 
-        Assert.Equal([available[1]], eligible);
+        Assert.Equal(Ids([available[1]]), Ids(eligible));
     }
 
     [Fact]
@@ -137,7 +137,7 @@ public class DeploymentEligibilityTests
 
         var eligible = Select(available, [available[0], available[1], available[2]], out _, out _);
 
-        Assert.Equal([available[0], available[1]], eligible);
+        Assert.Equal(Ids([available[0], available[1]]), Ids(eligible));
     }
 
     [Fact]
@@ -153,7 +153,7 @@ public class DeploymentEligibilityTests
 
         Assert.Same(list, scratch);
         Assert.Same(first, second);
-        Assert.Equal([available[2]], second);
+        Assert.Equal(Ids([available[2]]), Ids(second));
     }
 
     [Fact]
@@ -163,6 +163,9 @@ public class DeploymentEligibilityTests
         _time.Advance(TimeSpan.FromSeconds(29.5));
         Assert.Equal(1, DeploymentEligibility.SecondsToNextMinute(_time));
     }
+
+    // DestinationState is itself a list of one destination, so xunit's collection comparison of destinations never ends.
+    private static string[] Ids(IReadOnlyList<DestinationState> destinations) => [.. destinations.Select(d => d.DestinationId)];
 
     private IReadOnlyList<DestinationState> Select(
         IReadOnlyList<DestinationState> available, IReadOnlyList<DestinationState>? tried, out EligibilityVerdict verdict,

@@ -43,6 +43,8 @@ internal static class GeneralSettingsBinder
             DatabaseConnectionTimeout = s.Double("database_connection_timeout", min: 0) ?? defaults.DatabaseConnectionTimeout,
             Alerting = s.StringList("alerting", allowScalar: true) ?? [],
             PassThroughEndpoints = PassThroughEndpointsBinder.Bind(s),
+            EnforceUserParam = s.Bool("enforce_user_param") ?? false,
+            AlertingWebhookUrl = s.Secret("alerting_webhook_url") ?? FromEnv(reader, "WEBHOOK_URL"),
         };
         s.ReportUnknownKeys();
         return settings;

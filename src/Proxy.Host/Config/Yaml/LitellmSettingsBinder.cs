@@ -38,6 +38,13 @@ internal static class LitellmSettingsBinder
             BudgetDuration = s.String("budget_duration"),
             LlamaguardModelName = s.String("llamaguard_model_name"),
             CheckProviderEndpoint = s.Bool("check_provider_endpoint") ?? false,
+            MaxEndUserBudget = s.Double("max_end_user_budget", min: 0),
+            MaxEndUserBudgetId = s.String("max_end_user_budget_id"),
+            DisableEndUserCostTracking = s.Bool("disable_end_user_cost_tracking") ?? false,
+            MaxInternalUserBudget = s.Double("max_internal_user_budget", min: 0),
+            InternalUserBudgetDuration = s.String("internal_user_budget_duration"),
+            PrometheusEndUserLabel = s.Bool("prometheus_end_user_label") ?? false,
+
             ForwardClientHeadersGroups = BindModelGroupSettings(s.Section("model_group_settings")),
         };
         s.ReportUnknownKeys();
