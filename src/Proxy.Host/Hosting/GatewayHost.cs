@@ -141,6 +141,7 @@ internal static partial class GatewayHost
         }
 
         app.UseMiddleware<GatewayContextMiddleware>();
+        app.UseMiddleware<DotSegmentGuard>();
         app.UseRouting();
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();
