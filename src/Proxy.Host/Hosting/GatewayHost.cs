@@ -11,6 +11,7 @@ using Proxy.Host.Errors;
 using Proxy.Host.Guardrails;
 using Proxy.Host.Health;
 using Proxy.Host.Observability;
+using Proxy.Host.PassThrough;
 using Prometheus;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
@@ -64,6 +65,7 @@ internal static partial class GatewayHost
         services.AddSingleton<IConfigChangeListener>(state);
         services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
         services.AddSingleton<OpenAiCompatibleTransformer>();
+        services.AddSingleton<PassThroughClient>();
         services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService<ConfigWatcher>();
@@ -157,6 +159,7 @@ internal static partial class GatewayHost
         app.MapGatewayUi();
         app.MapReverseProxy(proxy =>
         {
+            proxy.UseMiddleware<PassThroughEndpointMiddleware>();
             proxy.UseGuardrailModerations();
             proxy.UseMiddleware<ModelRoutingMiddleware>();
             proxy.UseMiddleware<RetryAndFallbackMiddleware>();
