@@ -69,6 +69,8 @@ internal static partial class GatewayHost
         services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService<ConfigWatcher>();
+        services.AddSingleton<ProviderModelDiscovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProviderModelDiscovery>());
         services.AddSingleton<IRouterOptionsSource>(state);
         services.AddHttpClient();
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
