@@ -94,6 +94,13 @@ public sealed class PoolingEndpointTests : IAsyncLifetime
         {
             Assert.True(prompt > 0, "vLLM's usage block is read for " + path);
         }
+
+        // The same metrics as chat: one request for the group, and a failed then a successful deployment attempt.
+        var group = expectedModel == "BAAI/bge-reranker-base" ? "scorer" : "embedder";
+        var metrics = await PrometheusText.ScrapeAsync(_fleet.Http);
+        Assert.Equal(1, metrics.Value("litellm_proxy_total_requests_metric_total", ("requested_model", group), ("status_code", "200")));
+        Assert.Equal(1, metrics.Value("litellm_deployment_failure_responses_total", ("litellm_model_name", group), ("exception_status", "500")));
+        Assert.Equal(1, metrics.Value("litellm_deployment_success_responses_total", ("litellm_model_name", group)));
     }
 
     [Theory]
