@@ -7,6 +7,7 @@ using System.Text;
 using System.Text.Json;
 using OpenAI.Audio;
 using Proxy.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
 
 namespace Proxy.IntegrationTests.Endpoints;
 
@@ -16,7 +17,7 @@ namespace Proxy.IntegrationTests.Endpoints;
 /// retry that sends the whole file again, billing per second of audio, clear 4xx for forms no upstream could use,
 /// and a 50 MB upload that does not go through the gateway's memory.
 /// </summary>
-public sealed class AudioEndpointTests : IAsyncLifetime
+public sealed class AudioEndpointTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private FleetGateway _fleet = null!;
 
@@ -212,6 +213,9 @@ public sealed class AudioEndpointTests : IAsyncLifetime
         await sampling.CancelAsync();
         var (peakHeap, peakWorkingSet) = await peak;
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore;
+
+        output.WriteLine($"50 MB upload: GC heap +{(peakHeap - baselineHeap) >> 10} KB, working set +{(peakWorkingSet - baselineWorkingSet) >> 10} KB, "
+            + $"{allocated >> 10} KB allocated in the process (gateway, fake and client)");
 
         // It went through whole: the fake counted every byte of the file.
         Assert.Equal($"transcribed {upload.FileBytes} bytes\n", text);
