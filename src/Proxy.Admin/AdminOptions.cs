@@ -14,6 +14,12 @@ public sealed record AdminOptions
 
     public bool DisableSpendLogs { get; init; }
 
+    /// <summary>general_settings.maximum_spend_logs_retention_period: spend-log rows older than this are deleted; null = kept.</summary>
+    public TimeSpan? SpendLogRetention { get; init; }
+
+    /// <summary>general_settings.maximum_spend_logs_retention_interval: how often retention runs (LiteLLM's default: daily).</summary>
+    public TimeSpan SpendLogRetentionInterval { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Redis where replicas share key rate-limit counts; null = limits per process.</summary>
     public Budgets.SharedLimitsOptions? SharedLimits { get; init; }
 
@@ -65,4 +71,10 @@ public sealed record AdminOptions
     public string? AlertingWebhookUrl { get; init; }
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(DatabaseUrl);
+
+    /// <summary>LITELLM_SALT_KEY: the key that encrypts stored models' api_key (as LiteLLM); without it the master key's.</summary>
+    public Secret? SaltKey { get; init; }
+
+    /// <summary>The master key at start-up, from which stored secrets' key is derived when there is no salt key.</summary>
+    public Secret? MasterKey { get; init; }
 }

@@ -58,6 +58,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<IReadinessContributor>(sp => sp.GetRequiredService<StoreStatus>());
         services.AddHostedService(sp => sp.GetRequiredService<StoreStatus>());
         services.AddSingleton<IReadinessContributor, SpendBufferStatus>();
+        services.AddHostedService<SpendLogRetention>();
         services.AddSingleton<SpendWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<SpendWriter>());
         services.AddHostedService<KeyRefresher>();
@@ -73,6 +74,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<OrganizationApi>();
         services.AddSingleton<TenantSpendApi>();
         services.TryAddSingleton<StoredModelCatalog>();
+        services.AddSingleton<StoredModelSecrets>();
         services.AddSingleton<ModelApi>();
         services.AddHostedService<StoredModelSync>();
         return services;

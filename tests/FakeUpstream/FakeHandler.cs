@@ -274,6 +274,12 @@ internal sealed partial class FakeHandler(FakeUpstreamServer server)
         var created = Now();
         var model = ModelOf(request, options);
 
+        if (!IsTrue(request, "stream") && options.RawChatResponse is { } raw)
+        {
+            await WriteJsonAsync(context, 200, Encoding.UTF8.GetBytes(raw), cancellationToken);
+            return;
+        }
+
         if (!IsTrue(request, "stream"))
         {
             var bytes = Json(w =>

@@ -57,6 +57,9 @@ public sealed class FakeUpstreamOptions
     /// <summary>Content of every completion; null: deterministic words.</summary>
     public string? FixedContent { get; set; }
 
+    /// <summary>A non-streamed chat answer sent as it is (several choices, tool calls, reasoning); null: generated.</summary>
+    public string? RawChatResponse { get; set; }
+
     /// <summary>Length of every embedding vector.</summary>
     public int EmbeddingDimensions { get; set; } = 8;
 

@@ -14,6 +14,7 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
 {
     // Any constant shared by every replica; it names the schema migration lock.
     private const long SchemaLockId = 7_305_112_094_001;
+    private const long RetentionLockId = 7_305_112_094_002;
 
     private readonly NpgsqlDataSource _dataSource;
 
@@ -47,6 +48,25 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
             return 0;
         }, write: true, cancellationToken);
     }
+
+    /// <summary>
+    /// One retention batch, in a transaction that first takes a transaction-scoped advisory lock without waiting: when
+    /// another replica is deleting, this one leaves it to that replica (-1) instead of contending for the same rows.
+    /// </summary>
+    public override Task<int> DeleteSpendLogsBeforeAsync(long cutoffMs, int batch, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var locked = await connection.ExecuteScalarAsync<bool>(Command("SELECT pg_try_advisory_xact_lock(@id)", new { id = RetentionLockId }, cancellationToken, transaction));
+            if (!locked)
+            {
+                return -1;
+            }
+
+            var deleted = await connection.ExecuteAsync(Command(Sql.DeleteOldSpendLogsPostgres, new { cutoffMs, batch = (long)batch }, cancellationToken, transaction));
+            await transaction.CommitAsync(cancellationToken);
+            return deleted;
+        }, write: true, cancellationToken);
 
     /// <summary>
     /// The whole batch in one statement: a column array per field, unnested server-side. One round trip and no

@@ -153,6 +153,17 @@ internal static class Sql
         ORDER BY "startTime", request_id LIMIT @limit
         """;
 
+    /// <summary>One batch of retention: the oldest rows first, by the startTime index; rowid is SQLite's, ctid PostgreSQL's.</summary>
+    public const string DeleteOldSpendLogs = """
+        DELETE FROM "LiteLLM_SpendLogs" WHERE rowid IN
+          (SELECT rowid FROM "LiteLLM_SpendLogs" WHERE "startTime" < @cutoffMs ORDER BY "startTime" LIMIT @batch)
+        """;
+
+    public const string DeleteOldSpendLogsPostgres = """
+        DELETE FROM "LiteLLM_SpendLogs" WHERE ctid IN
+          (SELECT ctid FROM "LiteLLM_SpendLogs" WHERE "startTime" < @cutoffMs ORDER BY "startTime" LIMIT @batch)
+        """;
+
     public const string TotalSpend = """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" """;
 
     public const string ListModels = """

@@ -129,6 +129,11 @@ internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
     public async Task<bool> DeleteModelAsync(string modelId, CancellationToken cancellationToken) =>
         await RunAsync(connection => connection.ExecuteAsync(Command(Sql.DeleteModel, new { modelId }, cancellationToken)), write: true, cancellationToken) > 0;
 
+    public virtual Task<int> DeleteSpendLogsBeforeAsync(long cutoffMs, int batch, CancellationToken cancellationToken) =>
+        RunAsync(connection => connection.ExecuteAsync(Command(Sql.DeleteOldSpendLogs, new { cutoffMs, batch = (long)batch }, cancellationToken)), write: true, cancellationToken);
+
+    public virtual Task CompactAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
     protected CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken, DbTransaction? transaction = null) =>
         new(sql, parameters, transaction, _commandTimeoutSeconds, cancellationToken: cancellationToken);
 

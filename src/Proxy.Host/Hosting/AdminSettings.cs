@@ -33,6 +33,8 @@ internal static class AdminSettings
             SqlitePath = sqlitePath,
             StoreModelInDb = storeModels,
             DisableSpendLogs = general.DisableSpendLogs,
+            SpendLogRetention = general.MaximumSpendLogsRetentionPeriod,
+            SpendLogRetentionInterval = general.MaximumSpendLogsRetentionInterval ?? TimeSpan.FromDays(1),
             // LiteLLM writes every 10 s by default; never spin faster than every 50 ms.
             BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
             KeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(0.1, general.UserApiKeyCacheTtl)),
@@ -46,6 +48,8 @@ internal static class AdminSettings
             InternalUserBudgetDuration = config.LitellmSettings.InternalUserBudgetDuration,
             EnforceUserParam = general.EnforceUserParam,
             AlertingWebhookUrl = general.AlertingWebhookUrl is { IsEmpty: false } hook ? hook.Value : null,
+            SaltKey = getEnv("LITELLM_SALT_KEY") is { Length: > 0 } salt ? new Secret(salt) : null,
+            MasterKey = getEnv("LITELLM_MASTER_KEY") is { Length: > 0 } envKey ? new Secret(envKey) : general.MasterKey,
             SharedLimitsFromRouter = !string.IsNullOrWhiteSpace(config.RouterSettings.RedisHost) || config.RouterSettings.RedisUrl is { IsEmpty: false },
         };
     }

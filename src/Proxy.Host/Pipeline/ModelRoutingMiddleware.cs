@@ -86,7 +86,12 @@ internal sealed partial class ModelRoutingMiddleware(
         var status = RequestScanner.Scan(body.Span, out var scan);
         if (status != ScanStatus.Ok)
         {
-            await errors.WriteAsync(context, status == ScanStatus.NotAnObject ? GatewayError.NotAnObject() : GatewayError.InvalidJson("check the syntax"));
+            await errors.WriteAsync(context, status switch
+            {
+                ScanStatus.NotAnObject => GatewayError.NotAnObject(),
+                ScanStatus.DuplicatePrompt => GatewayError.DuplicatePrompt(),
+                _ => GatewayError.InvalidJson("check the syntax"),
+            });
             return;
         }
 

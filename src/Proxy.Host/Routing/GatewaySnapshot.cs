@@ -52,6 +52,9 @@ internal sealed class GatewaySnapshot : IProxyConfig
 
     public required IReadOnlyList<ClusterConfig> Clusters { get; init; }
 
+    /// <summary>host:port of every upstream the config file names (the operator's own): trusted by the connect guard.</summary>
+    public FrozenSet<string> ConfigFileUpstreams { get; init; } = FrozenSet<string>.Empty;
+
     public IChangeToken ChangeToken { get; }
 
     /// <summary>The group serving <paramref name="model"/>: by name or alias, else by wildcard pattern (with what its stars matched).</summary>

@@ -13,6 +13,9 @@ namespace Proxy.Host.Routing;
 /// one destination per deployment, and one route per OpenAI path (the body's model picks the cluster).</summary>
 internal static class SnapshotBuilder
 {
+    private static readonly Dictionary<string, string> GuardedClusterMetadata =
+        new() { [Security.GuardedForwarderHttpClientFactory.GuardMetadataKey] = "true" };
+
     /// <summary>Routes point here; the gateway middleware reassigns each request to its model group's cluster.</summary>
     public const string UnroutedClusterId = "__gateway_unrouted";
 
@@ -47,8 +50,19 @@ internal static class SnapshotBuilder
         var deployments = new Dictionary<string, DeploymentRoute>(StringComparer.Ordinal);
         var groups = new Dictionary<string, List<DeploymentRoute>>(StringComparer.Ordinal);
         var groupOrder = new List<string>();
+        var groupsWithStored = new HashSet<string>(StringComparer.Ordinal);
+        var configFileUpstreams = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in config.ModelList)
         {
+            if (entry.IsStored)
+            {
+                groupsWithStored.Add(entry.ModelName);
+            }
+            else if (entry.LitellmParams.ApiBase is { } configured && Uri.TryCreate(configured, UriKind.Absolute, out var upstream))
+            {
+                configFileUpstreams.Add(Security.UpstreamConnectGuard.Authority(upstream.IdnHost, upstream.Port));
+            }
+
             var route = BuildDeployment(entry, config, previous);
             // Two entries with identical params get the same LiteLLM id; keep both by making the second unique.
             var id = route.Deployment.Id;
@@ -90,7 +104,8 @@ internal static class SnapshotBuilder
                 HasContextLimits = groups[name].Any(d => d.Deployment.MaxInputTokens is not null),
             };
             modelGroups.Add(name, group);
-            clusters.Add(BuildCluster(group, version, router, probeInterval));
+            var guardConnect = groupsWithStored.Contains(name) && !config.GeneralSettings.StoredModelAllowPrivateApiBase;
+            clusters.Add(BuildCluster(group, version, router, probeInterval, guardConnect));
         }
 
         var visible = new List<string>(groupOrder);
@@ -127,6 +142,7 @@ internal static class SnapshotBuilder
             MaxRequestBodyBytes = maxMb > 0 ? (long)(maxMb * 1024 * 1024) : DefaultMaxRequestBodyBytes,
             Routes = routes,
             Clusters = clusters,
+            ConfigFileUpstreams = configFileUpstreams.ToFrozenSet(StringComparer.Ordinal),
         };
     }
 
@@ -228,7 +244,7 @@ internal static class SnapshotBuilder
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
-    private static ClusterConfig BuildCluster(ModelGroup group, int version, RouterOptions router, double? probeInterval)
+    private static ClusterConfig BuildCluster(ModelGroup group, int version, RouterOptions router, double? probeInterval, bool guardConnect)
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
         foreach (var route in group.Deployments)
@@ -254,6 +270,8 @@ internal static class SnapshotBuilder
                 Active = ActiveHealthCheck(group, probeInterval),
             },
             Destinations = destinations,
+            // A group with a model stored through the admin API connects through the internal-address guard.
+            Metadata = guardConnect ? GuardedClusterMetadata : null,
             HttpClient = new HttpClientConfig { EnableMultipleHttp2Connections = true },
             HttpRequest = RequestConfig(group.Deployments.Count > 0 ? group.Deployments[0].Deployment.Timeout : TimeSpan.FromSeconds(6000)),
         };

@@ -24,6 +24,11 @@ internal enum MemberKind : byte
     /// <summary>LiteLLM's metadata (metadata.tags routes too): stripped, its value's position kept.</summary>
     Metadata,
 
+    /// <summary><c>messages</c>, <c>prompt</c>, <c>input</c>: forwarded, but refused when sent twice (a guard and the upstream could read different copies).</summary>
+    Messages,
+    Prompt,
+    Input,
+
     /// <summary>LiteLLM-only field with no value we need: removed, never read.</summary>
     Strip,
 }

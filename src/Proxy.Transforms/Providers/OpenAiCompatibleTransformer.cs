@@ -73,11 +73,11 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
         await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         var responseHeaders = httpContext.Response.Headers;
         UpstreamHeaders.StripResponseHeaders(responseHeaders);
-        responseHeaders["x-litellm-model-id"] = deployment.Id;
-        responseHeaders["x-litellm-model-group"] = attempt.ModelGroup;
+        responseHeaders["x-litellm-model-id"] = Http.HeaderValues.Safe(deployment.Id);
+        responseHeaders["x-litellm-model-group"] = Http.HeaderValues.Safe(attempt.ModelGroup);
         if (deployment.ApiBase is not null)
         {
-            responseHeaders["x-litellm-model-api-base"] = deployment.ApiBase;
+            responseHeaders["x-litellm-model-api-base"] = Http.HeaderValues.Safe(deployment.ApiBase);
         }
 
         var now = time.GetTimestamp();
