@@ -7,7 +7,7 @@ namespace Proxy.Host.Routing;
 /// LiteLLM's <c>litellm_settings.check_provider_endpoint</c>: /v1/models lists what the upstreams of wildcard groups
 /// actually serve, from their own <c>GET {api_base}/models</c>. Asked in the background (at start, when the config
 /// changes, then every minute), never on the request path; /v1/models reads the last answer. An upstream that is down
-/// keeps its last list.
+/// keeps its last list. It asks through the probes' client, whose connect guard keeps stored models off internal addresses.
 /// </summary>
 internal sealed partial class ProviderModelDiscovery(GatewayState state, IHttpClientFactory clients, TimeProvider time, ILogger<ProviderModelDiscovery> logger)
     : BackgroundService
@@ -107,7 +107,7 @@ internal sealed partial class ProviderModelDiscovery(GatewayState state, IHttpCl
                 request.Headers.TryAddWithoutValidation("Authorization", deployment.AuthorizationHeader);
             }
 
-            using var response = await clients.CreateClient(nameof(ProviderModelDiscovery)).SendAsync(request, timeout.Token);
+            using var response = await clients.CreateClient(Health.HealthEndpoints.ProbeClientName).SendAsync(request, timeout.Token);
             if (!response.IsSuccessStatusCode)
             {
                 Log.ListFailed(logger, deployment.Id, $"HTTP {(int)response.StatusCode}");
