@@ -7,8 +7,8 @@ namespace Proxy.Abstractions;
 /// </summary>
 public static class UpstreamPaths
 {
-    /// <summary>Every endpoint with a fixed upstream path (all but the /vllm pass-through).</summary>
-    public static int Count => (int)OpenAiEndpoint.VllmPassThrough;
+    /// <summary>The size of a per-endpoint table (index = (int)OpenAiEndpoint); endpoints without a fixed path have no entry.</summary>
+    public static int Count { get; } = Enum.GetValues<OpenAiEndpoint>().Length;
 
     /// <summary>The upstream path of <paramref name="endpoint"/> and whether it hangs off the server root; null for the pass-through.</summary>
     public static (string Suffix, bool AtRoot)? Of(OpenAiEndpoint endpoint) => endpoint switch

@@ -37,6 +37,12 @@ internal sealed partial class PassThroughEndpointMiddleware(
 
     private async Task ForwardAsync(HttpContext context, PassThroughEndpointConfig endpoint, GatewaySnapshot snapshot)
     {
+        // The body streams through to the target, bounded like a model route's (general_settings.max_request_size_mb).
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = snapshot.MaxRequestBodyBytes;
+        }
+
         var target = TargetUri(context, endpoint);
         var config = new ForwarderRequestConfig
         {

@@ -22,8 +22,7 @@ internal sealed partial class ModelRoutingMiddleware
         }
         catch (BadHttpRequestException ex)
         {
-            await errors.WriteAsync(context, new GatewayError(ex.StatusCode == 413 ? 413 : 400, "invalid_request_error",
-                "The request body could not be read: " + ex.Message));
+            await errors.WriteAsync(context, Unreadable(ex));
             return;
         }
 

@@ -51,8 +51,7 @@ internal sealed partial class ModelRoutingMiddleware(
         }
         catch (BadHttpRequestException ex)
         {
-            await errors.WriteAsync(context, new GatewayError(ex.StatusCode == 413 ? 413 : 400, "invalid_request_error",
-                "The request body could not be read: " + ex.Message));
+            await errors.WriteAsync(context, Unreadable(ex));
             return;
         }
 
@@ -145,6 +144,9 @@ internal sealed partial class ModelRoutingMiddleware(
         var general = snapshot.Config.GeneralSettings;
         return !general.DisableMockTestingFlags && (request.IsMasterKey || !snapshot.MasterKey.IsConfigured || general.AllowClientMockResponse);
     }
+
+    private static GatewayError Unreadable(BadHttpRequestException ex) =>
+        new(ex.StatusCode == 413 ? 413 : 400, "invalid_request_error", "The request body could not be read: " + ex.Message);
 
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> body)
     {

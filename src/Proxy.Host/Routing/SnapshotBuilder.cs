@@ -159,8 +159,10 @@ internal static class SnapshotBuilder
         {
             for (var i = 0; i < uris.Length; i++)
             {
-                var (suffix, atRoot) = UpstreamPaths.Of((OpenAiEndpoint)i)!.Value;
-                uris[i] = new Uri((atRoot ? root : apiBase) + "/" + suffix, UriKind.Absolute);
+                if (UpstreamPaths.Of((OpenAiEndpoint)i) is var (suffix, atRoot))
+                {
+                    uris[i] = new Uri((atRoot ? root : apiBase) + "/" + suffix, UriKind.Absolute);
+                }
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Net.Http.Headers;
 using Proxy.Abstractions;
 
@@ -27,6 +28,12 @@ public static class MultipartBodyReader
         if (request.ContentLength > maxBytes)
         {
             return Refuse(GatewayError.BodyTooLarge(maxBytes));
+        }
+
+        // The server's own limit (1 MB before a route raises it) gives way to the gateway's; this reader enforces it.
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } serverLimit)
+        {
+            serverLimit.MaxRequestBodySize = maxBytes;
         }
 
         var spool = new SpooledBody();
