@@ -11,6 +11,12 @@ public enum OpenAiEndpoint
     Embeddings,
     Moderations,
 
+    /// <summary>Anthropic's <c>/v1/messages</c>, sent only to deployments that serve it natively.</summary>
+    AnthropicMessages,
+
+    /// <summary>Anthropic's <c>/v1/messages/count_tokens</c>.</summary>
+    AnthropicCountTokens,
+
     /// <summary>Cohere/Jina-shaped rerank (/rerank, /v1/rerank, /v2/rerank), sent to {api_base}/rerank as LiteLLM does.</summary>
     Rerank,
 

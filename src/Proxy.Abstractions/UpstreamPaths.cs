@@ -1,16 +1,14 @@
 namespace Proxy.Abstractions;
 
 /// <summary>
-/// Where each operation goes on a deployment. OpenAI's operations (and rerank, as LiteLLM's hosted_vllm rerank config
+/// Where each operation goes on an OpenAI-compatible deployment (Anthropic's and Azure's are the providers' own, see
+/// the host's ProviderEndpoints). OpenAI's operations (and rerank, as LiteLLM's hosted_vllm rerank config
 /// builds it) are relative to api_base, which for vLLM ends in /v1; vLLM serves its pooling and tokenizer endpoints at
 /// the server root, api_base without its /v1.
 /// </summary>
 public static class UpstreamPaths
 {
-    /// <summary>The size of a per-endpoint table (index = (int)OpenAiEndpoint); endpoints without a fixed path have no entry.</summary>
-    public static int Count { get; } = Enum.GetValues<OpenAiEndpoint>().Length;
-
-    /// <summary>The upstream path of <paramref name="endpoint"/> and whether it hangs off the server root; null for the pass-through.</summary>
+    /// <summary>The upstream path of <paramref name="endpoint"/> and whether it hangs off the server root; null for the pass-through and Anthropic's.</summary>
     public static (string Suffix, bool AtRoot)? Of(OpenAiEndpoint endpoint) => endpoint switch
     {
         OpenAiEndpoint.ChatCompletions => ("chat/completions", false),
@@ -48,6 +46,7 @@ public static class UpstreamPaths
         OpenAiEndpoint.Rerank => "arerank",
         OpenAiEndpoint.AudioTranscriptions => "atranscription",
         OpenAiEndpoint.AudioTranslations => "atranscription",
+        OpenAiEndpoint.AnthropicMessages or OpenAiEndpoint.AnthropicCountTokens => "anthropic_messages",
         OpenAiEndpoint.VllmPassThrough => "pass_through_endpoint",
         // vLLM's own endpoints reach LiteLLM only through its /vllm pass-through.
         _ => "pass_through_endpoint",

@@ -159,6 +159,25 @@ internal sealed partial class FakeHandler(FakeUpstreamServer server)
             return;
         }
 
+        if (path is MessagesPath or CountTokensPath)
+        {
+            // Anthropic's Messages API (anthropic/ deployments, and vLLM 0.12+ which serves it too), with its own error shape.
+            await MessagesAsync(context, path, root, settings, cancellationToken);
+            return;
+        }
+
+        if (path.StartsWith("/openai/", StringComparison.Ordinal))
+        {
+            // Azure OpenAI: /openai/deployments/{deployment}/{operation}?api-version=..., the api-key header.
+            var mapped = await AzurePathAsync(context, path, root, cancellationToken);
+            if (mapped is null)
+            {
+                return;
+            }
+
+            path = mapped;
+        }
+
         var status = settings.Status is >= 400 ? settings.Status : RandomFailure(options);
         if (status is int failure)
         {
@@ -264,6 +283,11 @@ internal sealed partial class FakeHandler(FakeUpstreamServer server)
         var promptTokens = PromptTokens(promptChars, options);
         var (ok, maxTokens) = await CheckLimitsAsync(context, request, promptTokens, cancellationToken);
         if (!ok)
+        {
+            return;
+        }
+
+        if (await TryToolsOrReasoningAsync(context, request, messages, settings, promptTokens, maxTokens, cancellationToken))
         {
             return;
         }

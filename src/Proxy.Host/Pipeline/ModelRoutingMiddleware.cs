@@ -6,6 +6,7 @@ using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
 using Proxy.Transforms.Multipart;
+using Proxy.Transforms.Protocols;
 using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -17,7 +18,8 @@ namespace Proxy.Host.Pipeline;
 /// router then sends the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
 /// </summary>
 internal sealed partial class ModelRoutingMiddleware(
-    RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors, IEnumerable<IGatewayRequestStage> stages)
+    RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors, IEnumerable<IGatewayRequestStage> stages,
+    InboundProtocols protocols)
 {
     // Keys, guardrails, cache: in their declared order, fixed at start-up.
     private readonly IGatewayRequestStage[] _stages = [.. stages.OrderBy(stage => stage.Order)];
@@ -115,16 +117,91 @@ internal sealed partial class ModelRoutingMiddleware(
             return;
         }
 
+        var found = new Resolved(group, wildcard, multipart);
+        if (protocols.For(request.Protocol) is { } protocol)
+        {
+            await RouteTranslatedAsync(context, request, snapshot, found, model, body, scan, protocol);
+            return;
+        }
+
+        await RunAsync(context, request, snapshot, found, model, body, scan, default, default);
+    }
+
+    /// <summary>The group a request resolved to, with what a wildcard pattern matched and the spooled multipart body.</summary>
+    private readonly record struct Resolved(ModelGroup Group, string[]? Wildcard, MultipartBody? Multipart);
+
+    /// <summary>
+    /// A client of another protocol: its body becomes the chat body the pipeline works on, and a translating response
+    /// body turns the chat answer (or stream) back into its protocol, whoever writes it.
+    /// </summary>
+    private async Task RouteTranslatedAsync(
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, Resolved found, string model, PooledBuffer body,
+        RequestScan clientScan, IInboundProtocol protocol)
+    {
+        var chat = new Transforms.Streaming.ArrayPoolBufferWriter();
+        PooledBuffer chatBody;
+        try
+        {
+            if (protocol.TranslateRequest(body.Span, request.Endpoint, chat) is { } invalid)
+            {
+                await errors.WriteAsync(context, invalid);
+                return;
+            }
+
+            chatBody = chat.Detach();
+        }
+        finally
+        {
+            chat.Dispose();
+        }
+
+        try
+        {
+            // The translator writes only valid JSON; scanning it gives the splicer its ranges and the stages their facts.
+            RequestScanner.Scan(chatBody.Span, out var chatScan);
+            if (request.Endpoint == OpenAiEndpoint.AnthropicMessages)
+            {
+                // In the pipeline a Messages call is a chat completion; the protocol is remembered on the request.
+                request.SetEndpoint(OpenAiEndpoint.ChatCompletions);
+            }
+
+            var translating = TranslatingResponseBody.Install(context, request, stream => protocol.CreateResponseTranslator(stream, request));
+            var completed = false;
+            try
+            {
+                await RunAsync(context, request, snapshot, found, model, chatBody, chatScan, body, clientScan);
+                completed = true;
+            }
+            finally
+            {
+                await translating.FinishAsync(completed, context.RequestAborted);
+            }
+        }
+        finally
+        {
+            chatBody.Dispose();
+        }
+    }
+
+    private async Task RunAsync(
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, Resolved found, string model, PooledBuffer body,
+        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan)
+    {
+        var (group, wildcard, multipart) = found;
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
         var inputTokens = multipart is not null ? 0
             : snapshot.Router.EnablePreCallChecks && group.HasContextLimits ? tokens.CountPromptTokens(body.Span)
             : body.Length / 4;
         request.Route(model, group.Name, multipart?.Stream ?? scan.Stream, scan.IncludeUsage, inputTokens);
-        var tags = TagRouting.Query(snapshot, request, body.Span, scan, context.Request.Headers);
+        // A translated request's tags are in the client's own body (the translation keeps only what the chat body needs).
+        var tags = clientBody.Length > 0
+            ? TagRouting.Query(snapshot, request, clientBody.Span, clientScan, context.Request.Headers)
+            : TagRouting.Query(snapshot, request, body.Span, scan, context.Request.Headers);
         context.Features.Set(new ProxyRequestState
         {
             Snapshot = snapshot, Group = group, Body = body, Scan = scan, Multipart = multipart, WildcardSegments = wildcard, Tags = tags,
             ClientMayMock = ClientMayMock(snapshot, request),
+            ClientBody = clientBody, ClientScan = clientScan,
         });
         foreach (var stage in _stages)
         {

@@ -1,20 +1,33 @@
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
+using Proxy.Transforms.Protocols.Anthropic;
+using Proxy.Transforms.Providers;
+using Proxy.Transforms.Streaming;
 
 namespace Proxy.Host.Pipeline;
 
 /// <summary>
-/// The body one attempt sends to its deployment, as the request's <c>Body</c> (YARP refuses a transformer that swaps
-/// the outgoing content): a JSON body spliced for the deployment's model (LiteLLM-only members removed); a
-/// pass-through body with only its model replaced; a multipart upload read again from its spool with only its model
-/// field replaced. A wildcard group's deployment gets the model its pattern made of the requested one.
+/// The body one attempt sends to its deployment, set as the request's <c>Body</c> (YARP refuses a transformer that
+/// swaps the outgoing content): the chat body spliced for an OpenAI-compatible upstream (model, include_usage,
+/// LiteLLM-only fields removed), translated for an Anthropic upstream, or the client's own body (model rewritten,
+/// LiteLLM-only fields removed) for a deployment that speaks the client's protocol natively; a /vllm pass-through body
+/// with only its model replaced; a multipart upload read again from its spool with only its model field replaced. A
+/// wildcard group's deployment gets the model its pattern made of the requested one.
 /// </summary>
 internal static class UpstreamBody
 {
-    /// <param name="spliced">Set when a buffer was rented for the attempt; the caller disposes it when the attempt ends.</param>
-    public static void Set(HttpContext context, GatewayRequestContext request, ProxyRequestState state, Deployment deployment, ref PooledBuffer spliced)
+    /// <returns>The error that ends this attempt when the deployment cannot serve the request; else null.</returns>
+    /// <param name="owned">A buffer the caller disposes after the attempt (default when the body is forwarded as it is).</param>
+    public static GatewayError? Set(HttpContext context, ProxyRequestState state, GatewayRequestContext request, Deployment deployment, out PooledBuffer owned)
     {
+        owned = default;
+        var endpoint = UpstreamAttempt.EndpointFor(request, deployment);
+        if (request.PassThroughPath is null && deployment.UriFor(endpoint) is null)
+        {
+            return Unsupported(deployment, endpoint);
+        }
+
         var model = state.WildcardSegments is { } segments
             ? WildcardGroups.Resolve(deployment.UpstreamModel, segments, request.RequestedModel ?? "")
             : deployment.UpstreamModel;
@@ -22,26 +35,94 @@ internal static class UpstreamBody
         {
             context.Request.Body = multipart.OpenFor(model, out var length);
             context.Request.ContentLength = length;
-            return;
+            return null;
         }
 
-        var body = state.Body;
-        var forwarded = body;
-        if (request.Endpoint == OpenAiEndpoint.VllmPassThrough)
+        if (Build(state, request, deployment, model, out owned, out var forwarded) is { } error)
         {
-            if (!ModelSplice.IsIdentity(state.Scan, model))
-            {
-                spliced = ModelSplice.Replace(body.Span, state.Scan, model);
-                forwarded = spliced;
-            }
-        }
-        else if (!BodySplicer.IsIdentity(state.Scan, body.Span, model, forceIncludeUsage: request.ForceStreamUsage))
-        {
-            spliced = BodySplicer.Splice(body.Span, state.Scan, model, forceIncludeUsage: request.ForceStreamUsage);
-            forwarded = spliced;
+            return error;
         }
 
         context.Request.Body = new MemoryStream(forwarded.Array, 0, forwarded.Length, writable: false);
         context.Request.ContentLength = forwarded.Length;
+        return null;
     }
+
+    private static GatewayError? Build(
+        ProxyRequestState state, GatewayRequestContext request, Deployment deployment, string model, out PooledBuffer owned, out PooledBuffer forwarded)
+    {
+        owned = default;
+        if (request.Endpoint == OpenAiEndpoint.VllmPassThrough)
+        {
+            // A pass-through changes the model and nothing else (LiteLLM's members stay, no stream_options is added).
+            if (!ModelSplice.IsIdentity(state.Scan, model))
+            {
+                owned = ModelSplice.Replace(state.Body.Span, state.Scan, model);
+                forwarded = owned;
+            }
+            else
+            {
+                forwarded = state.Body;
+            }
+
+            return null;
+        }
+
+        if (UpstreamAttempt.IsNativeMessages(request, deployment))
+        {
+            forwarded = Splice(state.ClientBody, in state.ClientScan, model, forceIncludeUsage: false, out owned);
+            return null;
+        }
+
+        if (UpstreamAttempt.TranslatesChat(request, deployment))
+        {
+            var translated = new ArrayPoolBufferWriter();
+            try
+            {
+                if (ChatRequestToMessagesTranslator.Translate(state.Body.Span, model, translated) is { } error)
+                {
+                    forwarded = default;
+                    return error;
+                }
+
+                owned = translated.Detach();
+                forwarded = owned;
+                return null;
+            }
+            finally
+            {
+                translated.Dispose();
+            }
+        }
+
+        forwarded = Splice(state.Body, in state.Scan, model, request.ForceStreamUsage, out owned);
+        return null;
+    }
+
+    private static PooledBuffer Splice(PooledBuffer body, in RequestScan scan, string model, bool forceIncludeUsage, out PooledBuffer owned)
+    {
+        owned = default;
+        if (BodySplicer.IsIdentity(in scan, body.Span, model, forceIncludeUsage))
+        {
+            return body;
+        }
+
+        owned = BodySplicer.Splice(body.Span, in scan, model, forceIncludeUsage);
+        return owned;
+    }
+
+    private static GatewayError Unsupported(Deployment deployment, OpenAiEndpoint endpoint) => new(400, "invalid_request_error",
+        $"litellm.BadRequestError: {deployment.ProviderLabel}Exception - deployment {deployment.Id} of model group {deployment.ModelGroup} "
+        + $"({deployment.Provider}/) does not serve {Describe(endpoint)}. Send this request to a model group whose deployments do.");
+
+    private static string Describe(OpenAiEndpoint endpoint) => endpoint switch
+    {
+        OpenAiEndpoint.ChatCompletions => "/v1/chat/completions",
+        OpenAiEndpoint.Completions => "/v1/completions",
+        OpenAiEndpoint.Embeddings => "/v1/embeddings",
+        OpenAiEndpoint.Moderations => "/v1/moderations",
+        OpenAiEndpoint.AnthropicCountTokens => "/v1/messages/count_tokens",
+        OpenAiEndpoint.AnthropicMessages => "/v1/messages",
+        _ => UpstreamPaths.Of(endpoint) is var (suffix, _) ? "/" + suffix : endpoint.ToString(),
+    };
 }

@@ -101,10 +101,15 @@ internal sealed class UpstreamForwardingMiddleware(
 
     private async Task ForwardAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, DeploymentRoute route)
     {
-        PooledBuffer spliced = default;
+        if (UpstreamBody.Set(context, state, request, route.Deployment, out var spliced) is { } unsupported)
+        {
+            // Another deployment of the group (or a fallback) may serve it; this one never will.
+            request.Attempt.Fail(UpstreamFailureKind.BadRequest, unsupported);
+            return;
+        }
+
         try
         {
-            UpstreamBody.Set(context, request, state, route.Deployment, ref spliced);
             var config = request.Stream ? route.StreamRequestConfig : route.RequestConfig;
             var proxy = context.GetReverseProxyFeature();
             var error = await forwarder.SendAsync(context, proxy.ProxiedDestination!.Model.Config.Address, proxy.Cluster.HttpClient, config, transformer);

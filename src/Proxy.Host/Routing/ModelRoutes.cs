@@ -23,6 +23,9 @@ internal static class ModelRoutes
         (OpenAiEndpoint.Completions, "completions", OpenAiPaths("completions"), Post),
         (OpenAiEndpoint.Embeddings, "embeddings", OpenAiPaths("embeddings"), Post),
         (OpenAiEndpoint.Moderations, "moderations", OpenAiPaths("moderations"), Post),
+        // Anthropic's Messages API, with and without /v1 as LiteLLM serves it (query strings such as ?beta=true do not matter).
+        (OpenAiEndpoint.AnthropicMessages, "messages", ["/v1/messages", "/messages"], Post),
+        (OpenAiEndpoint.AnthropicCountTokens, "messages/count_tokens", ["/v1/messages/count_tokens", "/messages/count_tokens"], Post),
         (OpenAiEndpoint.Rerank, "rerank", ["/rerank", "/v1/rerank", "/v2/rerank"], Post),
         // Multipart: the form's model field picks the group, so no Azure-style path (whose model would be the path's).
         (OpenAiEndpoint.AudioTranscriptions, "audio/transcriptions", ["/v1/audio/transcriptions", "/audio/transcriptions"], Post),

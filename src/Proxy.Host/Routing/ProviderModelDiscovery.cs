@@ -104,7 +104,7 @@ internal sealed partial class ProviderModelDiscovery(GatewayState state, IHttpCl
             using var request = new HttpRequestMessage(HttpMethod.Get, deployment.ApiBase + "/models");
             if (deployment.AuthorizationHeader is not null)
             {
-                request.Headers.TryAddWithoutValidation("Authorization", deployment.AuthorizationHeader);
+                request.Headers.TryAddWithoutValidation(deployment.AuthHeaderName, deployment.AuthorizationHeader);
             }
 
             using var response = await clients.CreateClient(Health.HealthEndpoints.ProbeClientName).SendAsync(request, timeout.Token);

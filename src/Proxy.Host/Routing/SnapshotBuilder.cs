@@ -154,18 +154,9 @@ internal static class SnapshotBuilder
             ?? config.LitellmSettings.RequestTimeout);
         var apiBase = p.ApiBase?.TrimEnd('/');
         var root = apiBase is null ? null : UpstreamPaths.RootOf(apiBase);
-        var uris = new Uri?[UpstreamPaths.Count];
-        if (apiBase is not null)
-        {
-            for (var i = 0; i < uris.Length; i++)
-            {
-                if (UpstreamPaths.Of((OpenAiEndpoint)i) is var (suffix, atRoot))
-                {
-                    uris[i] = new Uri((atRoot ? root : apiBase) + "/" + suffix, UriKind.Absolute);
-                }
-            }
-        }
-
+        var servesMessages = p.Provider == "anthropic" || p.DisableAnthropicTranslation;
+        var uris = ProviderEndpoints.Build(p.Provider, apiBase, p.UpstreamModel, p.ApiVersion, servesMessages);
+        var auth = ProviderEndpoints.Auth(p.Provider, apiBase, p.ApiKey);
         var deployment = new Deployment
         {
             Id = entry.Id,
@@ -174,7 +165,10 @@ internal static class SnapshotBuilder
             UpstreamModel = p.UpstreamModel,
             ApiBase = apiBase,
             ApiKey = p.ApiKey,
-            AuthorizationHeader = p.ApiKey is { IsEmpty: false } key ? "Bearer " + key.Value : null,
+            AuthorizationHeader = auth?.Value,
+            AuthHeaderName = auth?.Name ?? "Authorization",
+            Api = ProviderEndpoints.ApiOf(p.Provider),
+            ServesAnthropicMessages = servesMessages && apiBase is not null,
             MockResponse = p.MockResponse,
             ForwardClientHeaders = ForwardsClientHeaders(entry.ModelName, config),
             ClientKeyHeader = config.GeneralSettings.LitellmKeyHeaderName,

@@ -21,7 +21,8 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
     {
         var settings = source.Current;
         // Without guardrails (the common case) this stage costs one field read.
-        if (!settings.Any || request.Endpoint == OpenAiEndpoint.Moderations)
+        // count_tokens only counts: nothing is generated, so there is nothing to judge.
+        if (!settings.Any || request.Endpoint is OpenAiEndpoint.Moderations or OpenAiEndpoint.AnthropicCountTokens)
         {
             return ValueTask.FromResult(false);
         }
