@@ -47,6 +47,11 @@ public static class UpstreamPaths
         OpenAiEndpoint.AudioTranscriptions => "atranscription",
         OpenAiEndpoint.AudioTranslations => "atranscription",
         OpenAiEndpoint.AnthropicMessages or OpenAiEndpoint.AnthropicCountTokens => "anthropic_messages",
+        OpenAiEndpoint.Responses => "aresponses",
+        OpenAiEndpoint.ResponsesRetrieve => "aget_responses",
+        OpenAiEndpoint.ResponsesDelete => "adelete_responses",
+        OpenAiEndpoint.ResponsesCancel => "acancel_responses",
+        OpenAiEndpoint.ResponsesInputItems => "alist_input_items",
         OpenAiEndpoint.VllmPassThrough => "pass_through_endpoint",
         // vLLM's own endpoints reach LiteLLM only through its /vllm pass-through.
         _ => "pass_through_endpoint",

@@ -66,6 +66,12 @@ internal sealed partial class ModelRoutingMiddleware(
         var body = read.Body;
         try
         {
+            if (IsStoredResponseOperation(request.Endpoint))
+            {
+                await RouteStoredResponseAsync(context, request, snapshot, body);
+                return;
+            }
+
             await RouteAsync(context, request, snapshot, body);
         }
         finally
@@ -111,31 +117,33 @@ internal sealed partial class ModelRoutingMiddleware(
     private async Task RouteToGroupAsync(
         HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, string model, PooledBuffer body, RequestScan scan, MultipartBody? multipart)
     {
-        if (!snapshot.TryResolveGroup(model, out var group, out var wildcard))
+        if (!snapshot.TryResolveGroup(model, out var group, out _))
         {
             await errors.WriteAsync(context, GatewayError.UnknownModel(model, snapshot.AvailableGroupsText));
             return;
         }
 
-        var found = new Resolved(group, wildcard, multipart);
         if (protocols.For(request.Protocol) is { } protocol)
         {
-            await RouteTranslatedAsync(context, request, snapshot, found, model, body, scan, protocol);
+            await RouteTranslatedAsync(context, request, snapshot, group, model, body, scan, protocol);
             return;
         }
 
-        await RunAsync(context, request, snapshot, found, model, body, scan, default, default);
-    }
+        if (request.Endpoint == OpenAiEndpoint.Responses)
+        {
+            await RouteResponsesAsync(context, request, snapshot, group, model, body, scan);
+            return;
+        }
 
-    /// <summary>The group a request resolved to, with what a wildcard pattern matched and the spooled multipart body.</summary>
-    private readonly record struct Resolved(ModelGroup Group, string[]? Wildcard, MultipartBody? Multipart);
+        await RunAsync(context, request, snapshot, group, model, body, scan, default, default, multipart: multipart);
+    }
 
     /// <summary>
     /// A client of another protocol: its body becomes the chat body the pipeline works on, and a translating response
     /// body turns the chat answer (or stream) back into its protocol, whoever writes it.
     /// </summary>
     private async Task RouteTranslatedAsync(
-        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, Resolved found, string model, PooledBuffer body,
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
         RequestScan clientScan, IInboundProtocol protocol)
     {
         var chat = new Transforms.Streaming.ArrayPoolBufferWriter();
@@ -169,7 +177,7 @@ internal sealed partial class ModelRoutingMiddleware(
             var completed = false;
             try
             {
-                await RunAsync(context, request, snapshot, found, model, chatBody, chatScan, body, clientScan);
+                await RunAsync(context, request, snapshot, group, model, chatBody, chatScan, body, clientScan);
                 completed = true;
             }
             finally
@@ -184,10 +192,11 @@ internal sealed partial class ModelRoutingMiddleware(
     }
 
     private async Task RunAsync(
-        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, Resolved found, string model, PooledBuffer body,
-        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan)
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
+        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan, ResponsePin pin = default, MultipartBody? multipart = null)
     {
-        var (group, wildcard, multipart) = found;
+        // What the stars of a wildcard group matched fills its deployments' models (matched again: only wildcard requests pay).
+        var wildcard = WildcardGroups.IsPattern(group.Name) && snapshot.Wildcards.TryMatch(model, out _, out var segments) ? segments : null;
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
         var inputTokens = multipart is not null ? 0
             : snapshot.Router.EnablePreCallChecks && group.HasContextLimits ? tokens.CountPromptTokens(body.Span)
@@ -201,7 +210,7 @@ internal sealed partial class ModelRoutingMiddleware(
         {
             Snapshot = snapshot, Group = group, Body = body, Scan = scan, Multipart = multipart, WildcardSegments = wildcard, Tags = tags,
             ClientMayMock = ClientMayMock(snapshot, request),
-            ClientBody = clientBody, ClientScan = clientScan,
+            ClientBody = clientBody, ClientScan = clientScan, PinnedDeploymentId = pin.DeploymentId, UpstreamPreviousResponseId = pin.UpstreamId,
         });
         foreach (var stage in _stages)
         {

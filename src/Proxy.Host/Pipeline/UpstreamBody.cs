@@ -1,3 +1,4 @@
+using System.Buffers;
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
@@ -52,6 +53,7 @@ internal static class UpstreamBody
         ProxyRequestState state, GatewayRequestContext request, Deployment deployment, string model, out PooledBuffer owned, out PooledBuffer forwarded)
     {
         owned = default;
+        var endpoint = UpstreamAttempt.EndpointFor(request, deployment);
         if (request.Endpoint == OpenAiEndpoint.VllmPassThrough)
         {
             // A pass-through changes the model and nothing else (LiteLLM's members stay, no stream_options is added).
@@ -63,6 +65,25 @@ internal static class UpstreamBody
             else
             {
                 forwarded = state.Body;
+            }
+
+            return null;
+        }
+
+        if (endpoint is OpenAiEndpoint.ResponsesRetrieve or OpenAiEndpoint.ResponsesDelete or OpenAiEndpoint.ResponsesCancel or OpenAiEndpoint.ResponsesInputItems)
+        {
+            // An operation on a stored response: its (empty) body goes as sent; the path names the response.
+            forwarded = state.Body;
+            return null;
+        }
+
+        if (endpoint == OpenAiEndpoint.Responses)
+        {
+            // stream_options is chat's; a Responses stream reports usage in its last event anyway.
+            forwarded = Splice(state.Body, in state.Scan, model, forceIncludeUsage: false, out owned);
+            if (state.UpstreamPreviousResponseId is { } upstreamId)
+            {
+                forwarded = ReplacePreviousResponseId(forwarded, upstreamId, ref owned);
             }
 
             return null;
@@ -97,6 +118,36 @@ internal static class UpstreamBody
 
         forwarded = Splice(state.Body, in state.Scan, model, request.ForceStreamUsage, out owned);
         return null;
+    }
+
+    // The client's previous_response_id names our id; the deployment knows its own. Found again in the spliced body (its
+    // offsets moved with the model), so follow-ups alone pay for a second copy.
+    private static PooledBuffer ReplacePreviousResponseId(PooledBuffer body, string upstreamId, ref PooledBuffer owned)
+    {
+        if (RequestScanner.Scan(body.Span, out var scan) != ScanStatus.Ok || scan.PreviousResponseId is null)
+        {
+            return body;
+        }
+
+        var value = new ArrayPoolBufferWriter();
+        try
+        {
+            var span = body.Span;
+            value.Write(span[..scan.PreviousResponseIdValueStart]);
+            using (var json = new System.Text.Json.Utf8JsonWriter(value))
+            {
+                json.WriteStringValue(upstreamId);
+            }
+
+            value.Write(span[(scan.PreviousResponseIdValueStart + scan.PreviousResponseIdValueLength)..]);
+            owned.Dispose();
+            owned = value.Detach();
+            return owned;
+        }
+        finally
+        {
+            value.Dispose();
+        }
     }
 
     private static PooledBuffer Splice(PooledBuffer body, in RequestScan scan, string model, bool forceIncludeUsage, out PooledBuffer owned)

@@ -13,6 +13,8 @@ internal static class ModelRoutes
     public const string EndpointMetadataKey = "gateway.endpoint";
 
     private static readonly string[] Post = ["POST"];
+    private static readonly string[] Get = ["GET"];
+    private static readonly string[] Delete = ["DELETE"];
 
     // LiteLLM's /vllm/{endpoint:path} takes every method the upstream may serve.
     private static readonly string[] AnyMethod = ["GET", "POST", "PUT", "PATCH", "DELETE"];
@@ -26,6 +28,12 @@ internal static class ModelRoutes
         // Anthropic's Messages API, with and without /v1 as LiteLLM serves it (query strings such as ?beta=true do not matter).
         (OpenAiEndpoint.AnthropicMessages, "messages", ["/v1/messages", "/messages"], Post),
         (OpenAiEndpoint.AnthropicCountTokens, "messages/count_tokens", ["/v1/messages/count_tokens", "/messages/count_tokens"], Post),
+        // OpenAI's Responses API: create, and the operations on a stored response (its id names the deployment).
+        (OpenAiEndpoint.Responses, "responses", ["/v1/responses", "/responses"], Post),
+        (OpenAiEndpoint.ResponsesRetrieve, "responses/retrieve", ["/v1/responses/{response_id}", "/responses/{response_id}"], Get),
+        (OpenAiEndpoint.ResponsesDelete, "responses/delete", ["/v1/responses/{response_id}", "/responses/{response_id}"], Delete),
+        (OpenAiEndpoint.ResponsesCancel, "responses/cancel", ["/v1/responses/{response_id}/cancel", "/responses/{response_id}/cancel"], Post),
+        (OpenAiEndpoint.ResponsesInputItems, "responses/input_items", ["/v1/responses/{response_id}/input_items", "/responses/{response_id}/input_items"], Get),
         (OpenAiEndpoint.Rerank, "rerank", ["/rerank", "/v1/rerank", "/v2/rerank"], Post),
         // Multipart: the form's model field picks the group, so no Azure-style path (whose model would be the path's).
         (OpenAiEndpoint.AudioTranscriptions, "audio/transcriptions", ["/v1/audio/transcriptions", "/audio/transcriptions"], Post),

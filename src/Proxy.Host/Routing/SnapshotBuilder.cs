@@ -155,7 +155,10 @@ internal static class SnapshotBuilder
         var apiBase = p.ApiBase?.TrimEnd('/');
         var root = apiBase is null ? null : UpstreamPaths.RootOf(apiBase);
         var servesMessages = p.Provider == "anthropic" || p.DisableAnthropicTranslation;
-        var uris = ProviderEndpoints.Build(p.Provider, apiBase, p.UpstreamModel, p.ApiVersion, servesMessages);
+        // vLLM and OpenAI serve the Responses API; a deployment can say it does not (LiteLLM's model_info flag).
+        var servesResponses = p.Provider is "hosted_vllm" or "openai" or ""
+            && !(entry.ModelInfo.Extra.TryGetValue("supports_responses_api", out var supports) && supports.Equals("false", StringComparison.OrdinalIgnoreCase));
+        var uris = ProviderEndpoints.Build(p.Provider, apiBase, p.UpstreamModel, p.ApiVersion, servesMessages, servesResponses);
         var auth = ProviderEndpoints.Auth(p.Provider, apiBase, p.ApiKey);
         var deployment = new Deployment
         {
@@ -169,6 +172,7 @@ internal static class SnapshotBuilder
             AuthHeaderName = auth?.Name ?? "Authorization",
             Api = ProviderEndpoints.ApiOf(p.Provider),
             ServesAnthropicMessages = servesMessages && apiBase is not null,
+            ServesResponses = servesResponses && apiBase is not null,
             MockResponse = p.MockResponse,
             ForwardClientHeaders = ForwardsClientHeaders(entry.ModelName, config),
             ClientKeyHeader = config.GeneralSettings.LitellmKeyHeaderName,
