@@ -21,4 +21,7 @@ public sealed record CallerIdentity
 
     /// <summary>Guardrails the virtual key turns on for its requests (LiteLLM's key metadata.guardrails); null when none.</summary>
     public IReadOnlyList<string>? Guardrails { get; init; }
+
+    /// <summary>Routing tags the virtual key adds to every request (LiteLLM's key metadata.tags); null when none.</summary>
+    public IReadOnlyList<string>? Tags { get; init; }
 }

@@ -85,6 +85,27 @@ public sealed record Deployment
     /// <summary>Upstream URLs per endpoint, built once (index = (int)OpenAiEndpoint).</summary>
     public required IReadOnlyList<Uri?> EndpointUris { get; init; }
 
+    /// <summary>api_base without its /v1: where vLLM serves /health, /tokenize, /pooling and the /vllm pass-through.</summary>
+    public string? RootUrl { get; init; }
+
+    /// <summary>model_info.mode (chat, completion, embedding, rerank, audio_transcription); null when not set.</summary>
+    public string? Mode { get; init; }
+
+    /// <summary>litellm_params.tags: what tag routing matches a request's tags against ("default" serves untagged requests).</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>Rerank priced per search unit (LiteLLM's input_cost_per_query); 0 when not priced so.</summary>
+    public double InputCostPerQuery { get; init; }
+
+    /// <summary>Audio priced per second of input (LiteLLM's input_cost_per_second); 0 when not priced so.</summary>
+    public double InputCostPerSecond { get; init; }
+
+    /// <summary>
+    /// litellm_params.model has a '*' (LiteLLM's wildcard routing): <see cref="UpstreamModel"/> is a template whose
+    /// stars are filled with what the request's model matched.
+    /// </summary>
+    public bool IsWildcard => UpstreamModel.Contains('*', StringComparison.Ordinal);
+
     /// <summary>Exception prefix LiteLLM uses in messages for this provider ("Hosted_vllm", "OpenAI").</summary>
     public string ProviderLabel => Provider switch
     {
@@ -95,5 +116,8 @@ public sealed record Deployment
         _ => "OpenAI",
     };
 
-    public Uri? UriFor(OpenAiEndpoint endpoint) => EndpointUris[(int)endpoint];
+    public Uri? UriFor(OpenAiEndpoint endpoint) => (int)endpoint < EndpointUris.Count ? EndpointUris[(int)endpoint] : null;
+
+    /// <summary>The upstream URL of a pass-through path (already checked to stay under the root), with its query.</summary>
+    public Uri? UriForPath(string pathAndQuery) => RootUrl is null ? null : new Uri(RootUrl + pathAndQuery, UriKind.Absolute);
 }

@@ -47,6 +47,11 @@ public readonly record struct GatewayError(int Status, string Type, string Messa
         $"No deployments available for selected model, Try again in {retryAfterSeconds} seconds. Passed model={modelGroup}. pre-call-checks={(preCallChecks ? "True" : "False")}, cooldown_list=[{cooldownList}]",
         null, retryAfterSeconds);
 
+    // LiteLLM's RouterErrors.no_deployments_with_tag_routing, with its status (401) and Python's repr of the tag list.
+    public static GatewayError NoDeploymentsWithTags(string modelGroup, IReadOnlyList<string> tags) => new(401, "auth_error",
+        $"Not allowed to access model due to tags configuration. Passed model={modelGroup} and tags=[{string.Join(", ", tags.Select(t => "'" + t.Replace("'", "\\'", StringComparison.Ordinal) + "'"))}]. "
+        + "Send tags that a deployment of this group has (litellm_params.tags), or tag a deployment 'default'.");
+
     public static GatewayError ContextWindowPreCheck(string modelGroup, int inputTokens) => new(400, "invalid_request_error",
         $"litellm.ContextWindowExceededError: Context Window exceeded for given call. No models have context window large enough for this call. Passed model={modelGroup}, input tokens={inputTokens}. Shorten the prompt or use a model group with a larger context.");
 

@@ -50,6 +50,12 @@ public sealed class GatewayRequestContext
     /// </summary>
     public bool ForceStreamUsage { get; private set; }
 
+    /// <summary>For the /vllm pass-through: the upstream path below the server root, with the query ("/score?x=1").</summary>
+    public string? PassThroughPath { get; private set; }
+
+    /// <summary>The request's routing tags (body tags, metadata.tags, x-litellm-tags, the key's tags); null when tag filtering is off or none were sent.</summary>
+    public IReadOnlyList<string>? Tags { get; private set; }
+
     /// <summary>The upstream call in progress (or the last one made); one object per request, reset for each attempt.</summary>
     public AttemptContext Attempt { get; } = new();
 
@@ -97,8 +103,17 @@ public sealed class GatewayRequestContext
     /// <summary>The request addresses an object the upstream stores; see <see cref="UpstreamPathSuffix"/>.</summary>
     public void TargetStoredObject(string upstreamPathSuffix) => UpstreamPathSuffix = upstreamPathSuffix;
 
-    /// <summary>Ask the forwarder for the upstream's usage chunk on streams (see <see cref="ForceStreamUsage"/>).</summary>
-    public void RequireStreamUsage() => ForceStreamUsage = true;
+    /// <summary>
+    /// Ask the forwarder for the upstream's usage chunk on streams (see <see cref="ForceStreamUsage"/>). Only chat and
+    /// text completions take stream_options; a pass-through body is forwarded as it came.
+    /// </summary>
+    public void RequireStreamUsage() => ForceStreamUsage = Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions;
+
+    /// <summary>The checked pass-through path (see <see cref="PassThroughPath"/>); set once, before routing.</summary>
+    public void SetPassThroughPath(string pathAndQuery) => PassThroughPath = pathAndQuery;
+
+    /// <summary>The routing tags found for the request (see <see cref="Tags"/>); set once, when it is routed.</summary>
+    public void SetTags(IReadOnlyList<string>? tags) => Tags = tags;
 
     public void AddResponseTap(IResponseTap tap) => (_responseTaps ??= []).Add(tap);
 }

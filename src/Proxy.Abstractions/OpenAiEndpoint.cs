@@ -1,6 +1,9 @@
 namespace Proxy.Abstractions;
 
-/// <summary>The operations the gateway proxies; each maps to one upstream path under api_base.</summary>
+/// <summary>
+/// The operations the gateway proxies to model groups; each maps to one upstream path of a deployment (see
+/// <see cref="UpstreamPaths"/>). The body's (or form's) <c>model</c> picks the group for every one of them.
+/// </summary>
 public enum OpenAiEndpoint
 {
     ChatCompletions,
@@ -28,4 +31,31 @@ public enum OpenAiEndpoint
 
     /// <summary><c>GET /v1/responses/{id}/input_items</c>.</summary>
     ResponsesInputItems,
+
+    /// <summary>Cohere/Jina-shaped rerank (/rerank, /v1/rerank, /v2/rerank), sent to {api_base}/rerank as LiteLLM does.</summary>
+    Rerank,
+
+    /// <summary>OpenAI's multipart /v1/audio/transcriptions.</summary>
+    AudioTranscriptions,
+
+    /// <summary>OpenAI's multipart /v1/audio/translations.</summary>
+    AudioTranslations,
+
+    /// <summary>vLLM's /score (text_1 against text_2), at the server root.</summary>
+    Score,
+
+    /// <summary>vLLM's /tokenize, at the server root.</summary>
+    Tokenize,
+
+    /// <summary>vLLM's /detokenize, at the server root.</summary>
+    Detokenize,
+
+    /// <summary>vLLM's /pooling, at the server root.</summary>
+    Pooling,
+
+    /// <summary>vLLM's /classify, at the server root.</summary>
+    Classify,
+
+    /// <summary>LiteLLM's model-routed /vllm/{path}: the path goes to the deployment's server root as it came.</summary>
+    VllmPassThrough,
 }

@@ -25,6 +25,12 @@ public sealed class RequestOutcome
 
     public int? CompletionTokens { get; private set; }
 
+    /// <summary>Rerank search units billed (Cohere's meta.billed_units.search_units, else 1 per request); null for other calls.</summary>
+    public int? SearchUnits { get; private set; }
+
+    /// <summary>Seconds of audio in a transcription or translation (the upstream's duration, else the WAV header's); null when unknown.</summary>
+    public double? AudioSeconds { get; private set; }
+
     /// <summary>Cost of the answer in USD from usage and the deployment's prices; 0 for cache hits; null when unknown.</summary>
     public double? ResponseCost { get; set; }
 
@@ -55,6 +61,13 @@ public sealed class RequestOutcome
     {
         PromptTokens = promptTokens;
         CompletionTokens = completionTokens;
+    }
+
+    /// <summary>What the answer is billed by besides tokens (rerank search units, audio seconds).</summary>
+    public void SetBilledUnits(int? searchUnits, double? audioSeconds)
+    {
+        SearchUnits = searchUnits;
+        AudioSeconds = audioSeconds;
     }
 
     public void CacheHitServed(int? promptTokens, int? completionTokens)

@@ -36,6 +36,8 @@ internal sealed partial class FakeHandler(FakeUpstreamServer server)
         var path = request.Path.Value ?? "/";
         try
         {
+            if (await TryHandlePoolingAsync(context, path)) { return; }
+
             var body = await ReadBodyAsync(request, context.RequestAborted);
             server.Record(new RecordedRequest(request.Method, path, CopyHeaders(request.Headers), body));
             foreach (var (name, value) in server.Options.ResponseHeaders)

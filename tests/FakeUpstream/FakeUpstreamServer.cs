@@ -172,6 +172,8 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(k =>
         {
             k.AddServerHeader = false;
+            // vLLM (uvicorn) has no body limit of its own; large audio uploads must get through.
+            k.Limits.MaxRequestBodySize = null;
             k.Listen(IPAddress.Loopback, port);
         });
 

@@ -31,7 +31,10 @@ internal static class KeyJson
     }
 
     /// <summary>metadata.guardrails of a key (LiteLLM keeps a key's guardrails there); empty when absent.</summary>
-    public static string[] ReadGuardrails(string? metadata)
+    public static string[] ReadGuardrails(string? metadata) => ReadStringList(metadata, "guardrails");
+
+    /// <summary>A list of strings under <paramref name="name"/> in a key's metadata (guardrails, tags); empty when absent.</summary>
+    public static string[] ReadStringList(string? metadata, string name)
     {
         if (string.IsNullOrWhiteSpace(metadata))
         {
@@ -40,9 +43,9 @@ internal static class KeyJson
 
         using var document = JsonDocument.Parse(metadata);
         return document.RootElement.ValueKind == JsonValueKind.Object
-            && document.RootElement.TryGetProperty("guardrails", out var guardrails)
-            && guardrails.ValueKind == JsonValueKind.Array
-            ? ReadStringArray(guardrails.GetRawText())
+            && document.RootElement.TryGetProperty(name, out var list)
+            && list.ValueKind == JsonValueKind.Array
+            ? ReadStringArray(list.GetRawText())
             : [];
     }
 

@@ -52,7 +52,10 @@ internal sealed record KeySettings
     public FrozenDictionary<string, long>? ModelTpmLimit { get; init; }
 
     /// <summary>Who a request with this key is; one instance per version of the settings, so admitting allocates nothing.</summary>
-    public CallerIdentity Caller => field ??= new CallerIdentity { KeyHash = Token, KeyAlias = KeyAlias, Guardrails = Guardrails };
+    /// <summary>Routing tags of this key (metadata.tags, as LiteLLM merges them into each request's tags); null when none.</summary>
+    public string[]? Tags { get; init; }
+
+    public CallerIdentity Caller => field ??= new CallerIdentity { KeyHash = Token, KeyAlias = KeyAlias, Guardrails = Guardrails, Tags = Tags };
 
     /// <summary>The row as stored (for the API); its spend is stale, the entry's live spend is the truth.</summary>
     public required KeyRow Row { get; init; }
@@ -75,6 +78,7 @@ internal sealed record KeySettings
             MaxParallelRequests = row.MaxParallelRequests,
             Blocked = row.Blocked != 0,
             Guardrails = KeyJson.ReadGuardrails(row.Metadata) is { Length: > 0 } guardrails ? guardrails : null,
+            Tags = KeyJson.ReadStringList(row.Metadata, "tags") is { Length: > 0 } tags ? tags : null,
             TeamId = string.IsNullOrEmpty(row.TeamId) ? null : row.TeamId,
             UserId = string.IsNullOrEmpty(row.UserId) ? null : row.UserId,
             OrganizationId = string.IsNullOrEmpty(row.OrganizationId) ? null : row.OrganizationId,

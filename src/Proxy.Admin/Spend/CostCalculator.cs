@@ -1,6 +1,10 @@
 namespace Proxy.Admin.Spend;
 
-/// <summary>LiteLLM's response_cost: prompt tokens × input price + completion tokens × output price; 0 for a cache hit.</summary>
+/// <summary>
+/// LiteLLM's response_cost: prompt tokens × input price + completion tokens × output price; 0 for a cache hit. Rerank
+/// priced per query costs input_cost_per_query × search units, and audio priced per second input_cost_per_second ×
+/// its seconds, as LiteLLM's rerank and transcription cost calculators do; otherwise tokens are what is billed.
+/// </summary>
 internal static class CostCalculator
 {
     /// <summary>Null when the price or the usage is unknown (no deployment answered, or no usage came back).</summary>
@@ -14,7 +18,22 @@ internal static class CostCalculator
             return 0;
         }
 
-        if (deployment is null || outcome.PromptTokens is not { } prompt)
+        if (deployment is null)
+        {
+            return null;
+        }
+
+        if (outcome.SearchUnits is { } units && deployment.InputCostPerQuery > 0)
+        {
+            return units * deployment.InputCostPerQuery;
+        }
+
+        if (outcome.AudioSeconds is { } seconds && deployment.InputCostPerSecond > 0)
+        {
+            return seconds * deployment.InputCostPerSecond;
+        }
+
+        if (outcome.PromptTokens is not { } prompt)
         {
             return null;
         }

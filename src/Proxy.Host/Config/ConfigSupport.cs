@@ -42,7 +42,8 @@ internal static class ConfigSupport
         if (normalisedPath.StartsWith("model_list[*].model_info.", StringComparison.Ordinal)
             || normalisedPath.StartsWith("guardrails[*].litellm_params.", StringComparison.Ordinal)
             || normalisedPath.StartsWith("guardrails[*].guardrail_info.", StringComparison.Ordinal)
-            || normalisedPath.StartsWith("environment_variables.", StringComparison.Ordinal))
+            || normalisedPath.StartsWith("environment_variables.", StringComparison.Ordinal)
+            || normalisedPath.StartsWith("general_settings.pass_through_endpoints[*].headers.", StringComparison.Ordinal))
         {
             return Table.TryGetValue(Parent(normalisedPath), out var parent) ? parent : P;
         }
@@ -125,9 +126,9 @@ internal static class ConfigSupport
         const string Params = Deployment + ".litellm_params";
         Add(Params, H, "model", "api_base", "api_key", "timeout", "stream_timeout", "mock_response", "rpm", "tpm", "weight",
             "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests", "api_version",
-            "disable_anthropic_translation");
-        Add(Params, P, "max_retries", "region_name", "drop_params", "tags",
-            "custom_llm_provider", "organization", "input_cost_per_second", "output_cost_per_second",
+            "disable_anthropic_translation", "tags", "input_cost_per_query", "input_cost_per_second");
+        Add(Params, P, "max_retries", "region_name", "drop_params",
+            "custom_llm_provider", "organization", "output_cost_per_second",
             "cache_read_input_token_cost", "cache_creation_input_token_cost", "extra_headers", "use_in_pass_through");
         foreach (var key in NonRoutingParams)
         {
@@ -135,17 +136,17 @@ internal static class ConfigSupport
         }
 
         const string Info = Deployment + ".model_info";
-        Add(Info, H, "id", "max_input_tokens", "input_cost_per_token", "output_cost_per_token");
-        Add(Info, P, "mode", "max_tokens", "max_output_tokens", "base_model");
+        Add(Info, H, "id", "max_input_tokens", "input_cost_per_token", "output_cost_per_token", "mode", "input_cost_per_query",
+            "input_cost_per_second");
+        Add(Info, P, "max_tokens", "max_output_tokens", "base_model");
 
         const string Router = "router_settings";
         Add(Router, H, "timeout", "stream_timeout", "routing_strategy", "num_retries", "retry_after", "allowed_fails",
             "cooldown_time", "disable_cooldowns", "allowed_fails_policy", "retry_policy", "fallbacks", "default_fallbacks",
             "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "enable_pre_call_checks",
-            "routing_strategy_args", "model_group_alias", "health_check_interval");
+            "routing_strategy_args", "model_group_alias", "health_check_interval", "enable_tag_filtering", "tag_filtering_match_any");
         Add(Router, P, "optional_pre_call_checks", "redis_host", "redis_port", "redis_password", "redis_url", "redis_db",
-            "enable_tag_filtering",
-            "tag_filtering_match_any", "provider_budget_config", "cache_responses", "set_verbose", "debug_level");
+            "provider_budget_config", "cache_responses", "set_verbose", "debug_level");
         Add(Router + ".allowed_fails_policy", H, "BadRequestErrorAllowedFails", "AuthenticationErrorAllowedFails",
             "TimeoutErrorAllowedFails", "RateLimitErrorAllowedFails", "ContentPolicyViolationErrorAllowedFails",
             "InternalServerErrorAllowedFails");
@@ -157,7 +158,7 @@ internal static class ConfigSupport
         const string Litellm = "litellm_settings";
         Add(Litellm, H, "request_timeout", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "allowed_fails", "cooldown_time");
-        Add(Litellm, H, "json_logs", "cache", "cache_params", "require_auth_for_metrics_endpoint");
+        Add(Litellm, H, "json_logs", "cache", "cache_params", "check_provider_endpoint", "require_auth_for_metrics_endpoint");
         Add(Litellm, H, "max_budget", "budget_duration", "max_end_user_budget", "max_end_user_budget_id", "disable_end_user_cost_tracking",
             "max_internal_user_budget", "internal_user_budget_duration", "prometheus_end_user_label");
         Add(Litellm, P, "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks", "service_callbacks",
@@ -178,7 +179,8 @@ internal static class ConfigSupport
         Add(Litellm, H, "model_group_settings");
         Add(Litellm + ".model_group_settings", H, "forward_client_headers_to_llm_api");
         Add(General, H, "stored_model_env_allowlist", "stored_model_allow_private_api_base");
-        Add(General, H, "background_health_checks", "health_check_interval");
+        Add(General, H, "background_health_checks", "health_check_interval", "pass_through_endpoints");
+        Add(General + ".pass_through_endpoints[*]", H, "path", "target", "headers", "forward_headers", "include_subpath", "methods", "auth");
         Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl",
             "maximum_spend_logs_retention_period", "maximum_spend_logs_retention_interval");
         Add(General, H, "enforce_user_param", "alerting_webhook_url");

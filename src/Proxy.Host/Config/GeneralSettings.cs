@@ -64,6 +64,9 @@ internal sealed record GeneralSettings
 
     public IReadOnlyList<string> Alerting { get; init; } = [];
 
+    /// <summary>pass_through_endpoints: generic routes forwarded to fixed targets, outside the model pipeline.</summary>
+    public IReadOnlyList<PassThroughEndpointConfig> PassThroughEndpoints { get; init; } = [];
+
     public bool EnforceUserParam { get; init; }
 
     /// <summary>Where soft_budget alerts are POSTed (may hold a token: never logged).</summary>

@@ -36,6 +36,12 @@ internal sealed record LitellmParams
 
     public double? OutputCostPerToken { get; init; }
 
+    /// <summary>Rerank price per search unit (LiteLLM's input_cost_per_query).</summary>
+    public double? InputCostPerQuery { get; init; }
+
+    /// <summary>Audio price per second of input (LiteLLM's input_cost_per_second).</summary>
+    public double? InputCostPerSecond { get; init; }
+
     public string? MockResponse { get; init; }
 
     public int? MaxParallelRequests { get; init; }

@@ -48,6 +48,9 @@ internal sealed record LitellmSettings
 
     public string? LlamaguardModelName { get; init; }
 
+    /// <summary>check_provider_endpoint: /v1/models lists what the upstreams of wildcard groups serve (their own /v1/models).</summary>
+    public bool CheckProviderEndpoint { get; init; }
+
     public double? MaxEndUserBudget { get; init; }
 
     public string? MaxEndUserBudgetId { get; init; }

@@ -17,6 +17,10 @@ internal sealed record ModelInfoConfig
 
     public double? OutputCostPerToken { get; init; }
 
+    public double? InputCostPerQuery { get; init; }
+
+    public double? InputCostPerSecond { get; init; }
+
     public string? BaseModel { get; init; }
 
     /// <summary>Other keys: scalar text, or compact JSON for lists and maps.</summary>

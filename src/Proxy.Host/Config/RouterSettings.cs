@@ -57,4 +57,7 @@ internal sealed record RouterSettings
     public double? HealthCheckInterval { get; init; }
 
     public bool EnableTagFiltering { get; init; }
+
+    /// <summary>tag_filtering_match_any: a deployment matches when it has any of the request's tags (true, LiteLLM's default) or all of them.</summary>
+    public bool TagFilteringMatchAny { get; init; } = true;
 }

@@ -12,8 +12,9 @@ internal static class GatewayEndpoints
     {
         endpoints.MapGet("/v1/models", WriteModels);
         endpoints.MapGet("/models", WriteModels);
-        endpoints.MapGet("/v1/models/{model}", WriteModel);
-        endpoints.MapGet("/models/{model}", WriteModel);
+        // Catch-all: model names have slashes (hosted_vllm/Qwen/Qwen3-8B through a wildcard group).
+        endpoints.MapGet("/v1/models/{**model}", WriteModel);
+        endpoints.MapGet("/models/{**model}", WriteModel);
 
         endpoints.MapGet("/health/liveliness", WriteAlive).AllowAnonymous();
         endpoints.MapGet("/health/liveness", WriteAlive).AllowAnonymous();
@@ -21,40 +22,64 @@ internal static class GatewayEndpoints
         return endpoints;
     }
 
-    private static Task WriteModels(HttpContext context, GatewayState state, IVirtualKeyAuthenticator keys)
+    private static Task WriteModels(HttpContext context, GatewayState state, IVirtualKeyAuthenticator keys, ProviderModelDiscovery discovery, bool? return_wildcard_routes)
     {
         var snapshot = state.Current;
         context.Response.ContentType = "application/json";
-        if (GatewayRequestContext.Get(context) is { Caller.KeyHash: not null } request)
+        var request = GatewayRequestContext.Get(context);
+        var perKey = request is { Caller.KeyHash: not null };
+        if (!perKey && !snapshot.Wildcards.Any)
         {
-            // A virtual key sees the groups (and aliases) it may use, as LiteLLM lists them per key.
-            using var json = new Utf8JsonWriter(context.Response.BodyWriter);
-            json.WriteStartObject();
-            json.WriteString("object"u8, "list"u8);
-            json.WriteStartArray("data"u8);
-            foreach (var name in snapshot.VisibleGroupNames)
+            var all = snapshot.ModelsListJson;
+            context.Response.ContentLength = all.Length;
+            return context.Response.Body.WriteAsync(all, context.RequestAborted).AsTask();
+        }
+
+        // A virtual key sees the groups (and aliases) it may use, as LiteLLM lists them per key. A wildcard group is
+        // listed by the models its upstreams serve (check_provider_endpoint), its pattern only on request
+        // (LiteLLM's return_wildcard_routes).
+        using var json = new Utf8JsonWriter(context.Response.BodyWriter);
+        json.WriteStartObject();
+        json.WriteString("object"u8, "list"u8);
+        json.WriteStartArray("data"u8);
+        foreach (var name in snapshot.VisibleGroupNames)
+        {
+            if ((return_wildcard_routes == true || !WildcardGroups.IsPattern(name)) && snapshot.Groups.TryGetValue(name, out var group)
+                && (!perKey || keys.AllowsModel(request!, name, group.Name)))
             {
-                if (snapshot.Groups.TryGetValue(name, out var group) && keys.AllowsModel(request, name, group.Name))
+                SnapshotBuilder.WriteModelEntry(json, name);
+            }
+        }
+
+        var discovered = discovery.Models;
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var group in snapshot.Wildcards.Groups)
+        {
+            if (!discovered.TryGetValue(group.Name, out var ids))
+            {
+                continue;
+            }
+
+            foreach (var id in ids)
+            {
+                if (WildcardGroups.ListedName(group.Name, id) is { } name && !snapshot.Groups.ContainsKey(name)
+                    && (!perKey || keys.AllowsModel(request!, name, group.Name)) && listed.Add(name))
                 {
                     SnapshotBuilder.WriteModelEntry(json, name);
                 }
             }
-
-            json.WriteEndArray();
-            json.WriteEndObject();
-            json.Flush();
-            return Task.CompletedTask;
         }
 
-        var all = snapshot.ModelsListJson;
-        context.Response.ContentLength = all.Length;
-        return context.Response.Body.WriteAsync(all, context.RequestAborted).AsTask();
+        json.WriteEndArray();
+        json.WriteEndObject();
+        json.Flush();
+        return Task.CompletedTask;
     }
 
     private static Task WriteModel(HttpContext context, string model, GatewayState state, IOpenAiErrorWriter errors)
     {
         var snapshot = state.Current;
-        if (!snapshot.Groups.ContainsKey(model))
+        if (!snapshot.TryResolveGroup(model, out _, out _))
         {
             return errors.WriteAsync(context, new GatewayError(404, "invalid_request_error",
                 $"The model '{model}' does not exist on this gateway; GET /v1/models lists the available ones.", "model"));

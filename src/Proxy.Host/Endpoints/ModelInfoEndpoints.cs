@@ -62,7 +62,8 @@ internal static class ModelInfoEndpoints
                 json.WriteStartObject("model_info"u8);
                 json.WriteString("id"u8, d.Id);
                 json.WriteBoolean("db_model"u8, fromDatabase.Contains(d.Id));
-                json.WriteString("mode"u8, "chat"u8);
+                // model_info.mode as configured; LiteLLM's default is chat.
+                json.WriteString("mode"u8, d.Mode ?? "chat");
                 WriteOptional(json, "max_input_tokens", d.MaxInputTokens);
                 json.WriteNumber("input_cost_per_token"u8, d.InputCostPerToken);
                 json.WriteNumber("output_cost_per_token"u8, d.OutputCostPerToken);

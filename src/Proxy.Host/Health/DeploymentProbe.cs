@@ -3,9 +3,9 @@ using Proxy.Abstractions;
 namespace Proxy.Host.Health;
 
 /// <summary>
-/// Where and how to probe a deployment: vLLM serves <c>GET /health</c> at the server root (api_base without its /v1);
-/// other OpenAI-compatible servers are probed with <c>GET {api_base}/models</c>, which they all serve, with the
-/// deployment's key.
+/// Where and how to probe a deployment: with a model_info.mode, the smallest call of that mode (<see cref="ModeProbe"/>);
+/// otherwise vLLM's <c>GET /health</c> at the server root (api_base without its /v1), and for other OpenAI-compatible
+/// servers <c>GET {api_base}/models</c>, which they all serve. Always with the deployment's key.
 /// </summary>
 internal static class DeploymentProbe
 {
@@ -14,6 +14,11 @@ internal static class DeploymentProbe
         if (deployment.ApiBase is null)
         {
             return null;
+        }
+
+        if (ModeProbe.EndpointFor(deployment) is { } endpoint)
+        {
+            return deployment.UriFor(endpoint);
         }
 
         if (deployment.Provider == "hosted_vllm")
@@ -40,6 +45,12 @@ internal static class DeploymentProbe
     public static HttpRequestMessage CreateRequest(Deployment deployment, Uri uri)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = System.Net.HttpVersion.Version11 };
+        if (ModeProbe.EndpointFor(deployment) is { } endpoint)
+        {
+            request.Method = HttpMethod.Post;
+            request.Content = ModeProbe.Body(deployment, endpoint);
+        }
+
         if (deployment.AuthorizationHeader is not null)
         {
             request.Headers.TryAddWithoutValidation(deployment.AuthHeaderName, deployment.AuthorizationHeader);

@@ -11,6 +11,7 @@ using Proxy.Host.Errors;
 using Proxy.Host.Guardrails;
 using Proxy.Host.Health;
 using Proxy.Host.Observability;
+using Proxy.Host.PassThrough;
 using Prometheus;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
@@ -73,9 +74,12 @@ internal static partial class GatewayHost
         services.AddSingleton<AuthFailureThrottle>();
         services.AddSingleton<IGatewayRequestStage, CountTokensStage>();
         services.AddSingleton<OpenAiCompatibleTransformer>();
+        services.AddSingleton<PassThroughClient>();
         services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService<ConfigWatcher>();
+        services.AddSingleton<ProviderModelDiscovery>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProviderModelDiscovery>());
         services.AddSingleton<IRouterOptionsSource>(state);
         services.AddHttpClient();
         // Stored models' clusters and the /health probes connect through the internal-address guard.
@@ -88,6 +92,7 @@ internal static partial class GatewayHost
         services.AddReverseProxy().AddGatewayLoadBalancing();
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
         services.AddGatewayCache(getEnv);
+        services.AddBilledUnits();
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
         services.AddSingleton<IModelGroupPrices, SnapshotModelGroupPrices>();
@@ -155,6 +160,7 @@ internal static partial class GatewayHost
         }
 
         app.UseMiddleware<GatewayContextMiddleware>();
+        app.UseMiddleware<DotSegmentGuard>();
         app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<MetricsAuthMiddleware>();
         app.UseRouting();
@@ -172,6 +178,7 @@ internal static partial class GatewayHost
         app.MapGatewayUi();
         app.MapReverseProxy(proxy =>
         {
+            proxy.UseMiddleware<PassThroughEndpointMiddleware>();
             proxy.UseGuardrailModerations();
             proxy.UseMiddleware<ModelRoutingMiddleware>();
             proxy.UseMiddleware<RetryAndFallbackMiddleware>();

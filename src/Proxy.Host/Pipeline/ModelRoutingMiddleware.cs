@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
+using Proxy.Transforms.Multipart;
 using Proxy.Transforms.Protocols;
 using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy;
@@ -28,6 +29,22 @@ internal sealed partial class ModelRoutingMiddleware(
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
         var snapshot = state.Current;
         request.SetEndpoint(EndpointOf(context));
+        if (request.Endpoint == OpenAiEndpoint.VllmPassThrough)
+        {
+            if (!VllmPassThroughPath.TryBuild(context.Request.Path, context.Request.QueryString, out var upstreamPath, out var pathError))
+            {
+                await errors.WriteAsync(context, pathError);
+                return;
+            }
+
+            request.SetPassThroughPath(upstreamPath);
+        }
+
+        if (IsMultipart(context, request.Endpoint))
+        {
+            await RouteMultipartAsync(context, request, snapshot);
+            return;
+        }
 
         BodyReadResult read;
         try
@@ -36,8 +53,7 @@ internal sealed partial class ModelRoutingMiddleware(
         }
         catch (BadHttpRequestException ex)
         {
-            await errors.WriteAsync(context, new GatewayError(ex.StatusCode == 413 ? 413 : 400, "invalid_request_error",
-                "The request body could not be read: " + ex.Message));
+            await errors.WriteAsync(context, Unreadable(ex));
             return;
         }
 
@@ -94,7 +110,14 @@ internal sealed partial class ModelRoutingMiddleware(
             return;
         }
 
-        if (!snapshot.Groups.TryGetValue(model, out var group))
+        await RouteToGroupAsync(context, request, snapshot, model, body, scan, multipart: null);
+    }
+
+    /// <summary>The model is known: find its group (by name, alias or wildcard), fix the request's facts, run the stages, route.</summary>
+    private async Task RouteToGroupAsync(
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, string model, PooledBuffer body, RequestScan scan, MultipartBody? multipart)
+    {
+        if (!snapshot.TryResolveGroup(model, out var group, out _))
         {
             await errors.WriteAsync(context, GatewayError.UnknownModel(model, snapshot.AvailableGroupsText));
             return;
@@ -112,7 +135,7 @@ internal sealed partial class ModelRoutingMiddleware(
             return;
         }
 
-        await RunAsync(context, request, snapshot, group, model, body, scan, default, default);
+        await RunAsync(context, request, snapshot, group, model, body, scan, default, default, multipart: multipart);
     }
 
     /// <summary>
@@ -170,16 +193,23 @@ internal sealed partial class ModelRoutingMiddleware(
 
     private async Task RunAsync(
         HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
-        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan, ResponsePin pin = default)
+        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan, ResponsePin pin = default, MultipartBody? multipart = null)
     {
+        // What the stars of a wildcard group matched fills its deployments' models (matched again: only wildcard requests pay).
+        var wildcard = WildcardGroups.IsPattern(group.Name) && snapshot.Wildcards.TryMatch(model, out _, out var segments) ? segments : null;
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
-        var inputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
-            ? tokens.CountPromptTokens(body.Span)
+        var inputTokens = multipart is not null ? 0
+            : snapshot.Router.EnablePreCallChecks && group.HasContextLimits ? tokens.CountPromptTokens(body.Span)
             : body.Length / 4;
-        request.Route(model, group.Name, scan.Stream, scan.IncludeUsage, inputTokens);
+        request.Route(model, group.Name, multipart?.Stream ?? scan.Stream, scan.IncludeUsage, inputTokens);
+        // A translated request's tags are in the client's own body (the translation keeps only what the chat body needs).
+        var tags = clientBody.Length > 0
+            ? TagRouting.Query(snapshot, request, clientBody.Span, clientScan, context.Request.Headers)
+            : TagRouting.Query(snapshot, request, body.Span, scan, context.Request.Headers);
         context.Features.Set(new ProxyRequestState
         {
-            Snapshot = snapshot, Group = group, Body = body, Scan = scan, ClientMayMock = ClientMayMock(snapshot, request),
+            Snapshot = snapshot, Group = group, Body = body, Scan = scan, Multipart = multipart, WildcardSegments = wildcard, Tags = tags,
+            ClientMayMock = ClientMayMock(snapshot, request),
             ClientBody = clientBody, ClientScan = clientScan, PinnedDeploymentId = pin.DeploymentId, UpstreamPreviousResponseId = pin.UpstreamId,
         });
         foreach (var stage in _stages)
@@ -201,6 +231,9 @@ internal sealed partial class ModelRoutingMiddleware(
         return !general.DisableMockTestingFlags && (request.IsMasterKey || !snapshot.MasterKey.IsConfigured || general.AllowClientMockResponse);
     }
 
+    private static GatewayError Unreadable(BadHttpRequestException ex) =>
+        new(ex.StatusCode == 413 ? 413 : 400, "invalid_request_error", "The request body could not be read: " + ex.Message);
+
     private static int FirstInvalidUtf8(ReadOnlySpan<byte> body)
     {
         var offset = 0;
@@ -218,5 +251,5 @@ internal sealed partial class ModelRoutingMiddleware(
     }
 
     private static OpenAiEndpoint EndpointOf(HttpContext context) =>
-        SnapshotBuilder.EndpointByRouteId.TryGetValue(context.GetRouteModel().Config.RouteId, out var endpoint) ? endpoint : OpenAiEndpoint.ChatCompletions;
+        ModelRoutes.EndpointByRouteId.TryGetValue(context.GetRouteModel().Config.RouteId, out var endpoint) ? endpoint : OpenAiEndpoint.ChatCompletions;
 }

@@ -1,5 +1,7 @@
 using Proxy.Host.Routing;
+using Proxy.LoadBalancing.Eligibility;
 using Proxy.Transforms.Body;
+using Proxy.Transforms.Multipart;
 using Yarp.ReverseProxy.Model;
 
 namespace Proxy.Host.Pipeline;
@@ -14,6 +16,15 @@ internal sealed class ProxyRequestState
     public required PooledBuffer Body { get; init; }
 
     public RequestScan Scan;
+
+    /// <summary>A multipart body (audio upload), spooled; null for JSON bodies, which are in <see cref="Body"/>.</summary>
+    public MultipartBody? Multipart { get; init; }
+
+    /// <summary>What the stars of a wildcard group matched in the requested model; null for a group found by name.</summary>
+    public string[]? WildcardSegments { get; init; }
+
+    /// <summary>The request's tags when tag filtering is on; null otherwise.</summary>
+    public TagQuery? Tags { get; init; }
 
     /// <summary>
     /// For a client of another protocol (Anthropic Messages): its own body and scan, sent as they are (model rewritten)

@@ -126,7 +126,7 @@ internal sealed partial class RetryAndFallbackMiddleware(
                 attempt.Begin(group.Name);
             }
 
-            var query = new EligibilityQuery(request.EstimatedInputTokens, options.EnablePreCallChecks, DeploymentStats.MinuteOf(time));
+            var query = new EligibilityQuery(request.EstimatedInputTokens, options.EnablePreCallChecks, DeploymentStats.MinuteOf(time), state.Tags);
             var available = cluster.DestinationsState.AvailableDestinations;
             if (state.PinnedDeploymentId is { } pinned && Pinned(available, cluster.DestinationsState.AllDestinations, pinned, group, options) is var (only, pinError))
             {
@@ -142,8 +142,13 @@ internal sealed partial class RetryAndFallbackMiddleware(
             var candidates = DeploymentEligibility.Select(available, state.Tried, query, ref state.Eligible, out var verdict);
             if (verdict != EligibilityVerdict.Eligible)
             {
-                attempt.Fail(verdict == EligibilityVerdict.ContextWindowExceeded ? UpstreamFailureKind.ContextWindowExceeded : UpstreamFailureKind.RateLimit,
-                    IneligibleError(verdict, group, options, request, cluster.DestinationsState.AllDestinations));
+                var error = IneligibleError(verdict, group, options, request, state, cluster.DestinationsState.AllDestinations);
+                attempt.Fail(verdict switch
+                {
+                    EligibilityVerdict.ContextWindowExceeded => UpstreamFailureKind.ContextWindowExceeded,
+                    _ when error.Status == 401 => UpstreamFailureKind.Authentication,
+                    _ => UpstreamFailureKind.RateLimit,
+                }, error);
                 return false;
             }
 
@@ -221,8 +226,9 @@ internal sealed partial class RetryAndFallbackMiddleware(
     }
 
     private GatewayError IneligibleError(
-        EligibilityVerdict verdict, ModelGroup group, RouterOptions options, GatewayRequestContext request, IReadOnlyList<DestinationState> all) => verdict switch
+        EligibilityVerdict verdict, ModelGroup group, RouterOptions options, GatewayRequestContext request, ProxyRequestState state, IReadOnlyList<DestinationState> all) => verdict switch
     {
+        EligibilityVerdict.TagsNotMatched => TagRouting.NotMatched(group.Name, request, state.Tags, all, () => NoDeploymentsError(group, options, all)),
         EligibilityVerdict.ContextWindowExceeded => GatewayError.ContextWindowPreCheck(group.Name, request.EstimatedInputTokens),
         // Over rpm/tpm/parallel: the per-minute windows start over at the next minute, so that is when to come back.
         EligibilityVerdict.OverLimits => GatewayError.NoDeployments(group.Name, DeploymentEligibility.SecondsToNextMinute(time), options.EnablePreCallChecks, ""),

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Proxy.Abstractions;
+using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
 using Proxy.Transforms.Protocols.Anthropic;
 using Proxy.Transforms.Providers;
@@ -8,23 +9,65 @@ using Proxy.Transforms.Streaming;
 namespace Proxy.Host.Pipeline;
 
 /// <summary>
-/// The body one attempt sends to its deployment: the chat body spliced for an OpenAI-compatible upstream (model,
-/// include_usage, LiteLLM-only fields removed), translated for an Anthropic upstream, or the client's own body (model
-/// rewritten, LiteLLM-only fields removed) for a deployment that speaks the client's protocol natively.
+/// The body one attempt sends to its deployment, set as the request's <c>Body</c> (YARP refuses a transformer that
+/// swaps the outgoing content): the chat body spliced for an OpenAI-compatible upstream (model, include_usage,
+/// LiteLLM-only fields removed), translated for an Anthropic upstream, or the client's own body (model rewritten,
+/// LiteLLM-only fields removed) for a deployment that speaks the client's protocol natively; a /vllm pass-through body
+/// with only its model replaced; a multipart upload read again from its spool with only its model field replaced. A
+/// wildcard group's deployment gets the model its pattern made of the requested one.
 /// </summary>
 internal static class UpstreamBody
 {
     /// <returns>The error that ends this attempt when the deployment cannot serve the request; else null.</returns>
     /// <param name="owned">A buffer the caller disposes after the attempt (default when the body is forwarded as it is).</param>
-    /// <param name="forwarded">What to send.</param>
-    public static GatewayError? Build(ProxyRequestState state, GatewayRequestContext request, Deployment deployment, out PooledBuffer owned, out PooledBuffer forwarded)
+    public static GatewayError? Set(HttpContext context, ProxyRequestState state, GatewayRequestContext request, Deployment deployment, out PooledBuffer owned)
     {
         owned = default;
-        forwarded = default;
         var endpoint = UpstreamAttempt.EndpointFor(request, deployment);
-        if (deployment.UriFor(endpoint) is null)
+        if (request.PassThroughPath is null && deployment.UriFor(endpoint) is null)
         {
             return Unsupported(deployment, endpoint);
+        }
+
+        var model = state.WildcardSegments is { } segments
+            ? WildcardGroups.Resolve(deployment.UpstreamModel, segments, request.RequestedModel ?? "")
+            : deployment.UpstreamModel;
+        if (state.Multipart is { } multipart)
+        {
+            context.Request.Body = multipart.OpenFor(model, out var length);
+            context.Request.ContentLength = length;
+            return null;
+        }
+
+        if (Build(state, request, deployment, model, out owned, out var forwarded) is { } error)
+        {
+            return error;
+        }
+
+        context.Request.Body = new MemoryStream(forwarded.Array, 0, forwarded.Length, writable: false);
+        context.Request.ContentLength = forwarded.Length;
+        return null;
+    }
+
+    private static GatewayError? Build(
+        ProxyRequestState state, GatewayRequestContext request, Deployment deployment, string model, out PooledBuffer owned, out PooledBuffer forwarded)
+    {
+        owned = default;
+        var endpoint = UpstreamAttempt.EndpointFor(request, deployment);
+        if (request.Endpoint == OpenAiEndpoint.VllmPassThrough)
+        {
+            // A pass-through changes the model and nothing else (LiteLLM's members stay, no stream_options is added).
+            if (!ModelSplice.IsIdentity(state.Scan, model))
+            {
+                owned = ModelSplice.Replace(state.Body.Span, state.Scan, model);
+                forwarded = owned;
+            }
+            else
+            {
+                forwarded = state.Body;
+            }
+
+            return null;
         }
 
         if (endpoint is OpenAiEndpoint.ResponsesRetrieve or OpenAiEndpoint.ResponsesDelete or OpenAiEndpoint.ResponsesCancel or OpenAiEndpoint.ResponsesInputItems)
@@ -37,7 +80,7 @@ internal static class UpstreamBody
         if (endpoint == OpenAiEndpoint.Responses)
         {
             // stream_options is chat's; a Responses stream reports usage in its last event anyway.
-            forwarded = Splice(state.Body, in state.Scan, deployment.UpstreamModel, forceIncludeUsage: false, out owned);
+            forwarded = Splice(state.Body, in state.Scan, model, forceIncludeUsage: false, out owned);
             if (state.UpstreamPreviousResponseId is { } upstreamId)
             {
                 forwarded = ReplacePreviousResponseId(forwarded, upstreamId, ref owned);
@@ -48,7 +91,7 @@ internal static class UpstreamBody
 
         if (UpstreamAttempt.IsNativeMessages(request, deployment))
         {
-            forwarded = Splice(state.ClientBody, in state.ClientScan, deployment.UpstreamModel, forceIncludeUsage: false, out owned);
+            forwarded = Splice(state.ClientBody, in state.ClientScan, model, forceIncludeUsage: false, out owned);
             return null;
         }
 
@@ -57,8 +100,9 @@ internal static class UpstreamBody
             var translated = new ArrayPoolBufferWriter();
             try
             {
-                if (ChatRequestToMessagesTranslator.Translate(state.Body.Span, deployment.UpstreamModel, translated) is { } error)
+                if (ChatRequestToMessagesTranslator.Translate(state.Body.Span, model, translated) is { } error)
                 {
+                    forwarded = default;
                     return error;
                 }
 
@@ -72,7 +116,7 @@ internal static class UpstreamBody
             }
         }
 
-        forwarded = Splice(state.Body, in state.Scan, deployment.UpstreamModel, request.ForceStreamUsage, out owned);
+        forwarded = Splice(state.Body, in state.Scan, model, request.ForceStreamUsage, out owned);
         return null;
     }
 
@@ -129,6 +173,7 @@ internal static class UpstreamBody
         OpenAiEndpoint.Embeddings => "/v1/embeddings",
         OpenAiEndpoint.Moderations => "/v1/moderations",
         OpenAiEndpoint.AnthropicCountTokens => "/v1/messages/count_tokens",
-        _ => "/v1/messages",
+        OpenAiEndpoint.AnthropicMessages => "/v1/messages",
+        _ => UpstreamPaths.Of(endpoint) is var (suffix, _) ? "/" + suffix : endpoint.ToString(),
     };
 }

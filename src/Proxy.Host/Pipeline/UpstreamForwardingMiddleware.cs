@@ -101,8 +101,7 @@ internal sealed class UpstreamForwardingMiddleware(
 
     private async Task ForwardAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, DeploymentRoute route)
     {
-        var deployment = route.Deployment;
-        if (UpstreamBody.Build(state, request, deployment, out var spliced, out var forwarded) is { } unsupported)
+        if (UpstreamBody.Set(context, state, request, route.Deployment, out var spliced) is { } unsupported)
         {
             // Another deployment of the group (or a fallback) may serve it; this one never will.
             request.Attempt.Fail(UpstreamFailureKind.BadRequest, unsupported);
@@ -111,8 +110,6 @@ internal sealed class UpstreamForwardingMiddleware(
 
         try
         {
-            context.Request.Body = new MemoryStream(forwarded.Array, 0, forwarded.Length, writable: false);
-            context.Request.ContentLength = forwarded.Length;
             var config = request.Stream ? route.StreamRequestConfig : route.RequestConfig;
             var proxy = context.GetReverseProxyFeature();
             var error = await forwarder.SendAsync(context, proxy.ProxiedDestination!.Model.Config.Address, proxy.Cluster.HttpClient, config, transformer);

@@ -39,6 +39,9 @@ internal sealed class GatewaySnapshot : IProxyConfig
 
     public required IReadOnlyList<string> VisibleGroupNames { get; init; }
 
+    /// <summary>Groups named with '*', tried (most specific first) when no group has the requested name.</summary>
+    public WildcardGroups Wildcards { get; init; } = WildcardGroups.Empty;
+
     public required MasterKey MasterKey { get; init; }
 
     public required RouterOptions Router { get; init; }
@@ -53,6 +56,24 @@ internal sealed class GatewaySnapshot : IProxyConfig
     public FrozenSet<string> ConfigFileUpstreams { get; init; } = FrozenSet<string>.Empty;
 
     public IChangeToken ChangeToken { get; }
+
+    /// <summary>The group serving <paramref name="model"/>: by name or alias, else by wildcard pattern (with what its stars matched).</summary>
+    public bool TryResolveGroup(string model, out ModelGroup group, out string[]? wildcardSegments)
+    {
+        wildcardSegments = null;
+        if (Groups.TryGetValue(model, out group!) && !WildcardGroups.IsPattern(group.Name))
+        {
+            return true;
+        }
+
+        if (Wildcards.Any && Wildcards.TryMatch(model, out group, out var segments))
+        {
+            wildcardSegments = segments;
+            return true;
+        }
+
+        return false;
+    }
 
     /// <summary>Tells YARP to read the new snapshot; requests in flight are not affected.</summary>
     public void SignalChanged() => _changed.Cancel();

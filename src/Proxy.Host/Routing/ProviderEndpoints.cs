@@ -44,11 +44,19 @@ internal static class ProviderEndpoints
                     uris[(int)endpoint] = Absolute(AzureUrl(apiBase, upstreamModel, apiVersion, suffix));
                 }
 
+                // Azure serves Whisper deployments on the same path scheme.
+                uris[(int)OpenAiEndpoint.AudioTranscriptions] = Absolute(AzureUrl(apiBase, upstreamModel, apiVersion, "audio/transcriptions"));
+                uris[(int)OpenAiEndpoint.AudioTranslations] = Absolute(AzureUrl(apiBase, upstreamModel, apiVersion, "audio/translations"));
                 return uris;
             default:
-                foreach (var (endpoint, suffix) in OpenAiPaths)
+                // OpenAI's operations and rerank under api_base, vLLM's pooling and tokenizer endpoints at its root.
+                var serverRoot = UpstreamPaths.RootOf(apiBase);
+                for (var i = 0; i < uris.Length; i++)
                 {
-                    uris[(int)endpoint] = Absolute(apiBase + "/" + suffix);
+                    if (UpstreamPaths.Of((OpenAiEndpoint)i) is var (suffix, atRoot))
+                    {
+                        uris[i] = Absolute((atRoot ? serverRoot : apiBase) + "/" + suffix);
+                    }
                 }
 
                 if (servesResponses)

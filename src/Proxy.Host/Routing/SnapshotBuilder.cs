@@ -19,41 +19,10 @@ internal static class SnapshotBuilder
     /// <summary>Routes point here; the gateway middleware reassigns each request to its model group's cluster.</summary>
     public const string UnroutedClusterId = "__gateway_unrouted";
 
-    public const string EndpointMetadataKey = "gateway.endpoint";
-
     public const long DefaultMaxRequestBodyBytes = 32L * 1024 * 1024;
 
     // A mock-only deployment has no upstream, but YARP wants an absolute address for every destination.
     private const string MockAddress = "http://mock.invalid/";
-
-    private static readonly (OpenAiEndpoint Endpoint, string Suffix)[] Paths =
-    [
-        (OpenAiEndpoint.ChatCompletions, "chat/completions"),
-        (OpenAiEndpoint.Completions, "completions"),
-        (OpenAiEndpoint.Embeddings, "embeddings"),
-        (OpenAiEndpoint.Moderations, "moderations"),
-    ];
-
-    private static readonly (OpenAiEndpoint Endpoint, string Method, string Path)[] ResponsesPaths =
-    [
-        (OpenAiEndpoint.Responses, "POST", "/responses"),
-        (OpenAiEndpoint.ResponsesRetrieve, "GET", "/responses/{response_id}"),
-        (OpenAiEndpoint.ResponsesDelete, "DELETE", "/responses/{response_id}"),
-        (OpenAiEndpoint.ResponsesCancel, "POST", "/responses/{response_id}/cancel"),
-        (OpenAiEndpoint.ResponsesInputItems, "GET", "/responses/{response_id}/input_items"),
-    ];
-
-    private static readonly (OpenAiEndpoint Endpoint, string Path)[] AnthropicPaths =
-    [
-        (OpenAiEndpoint.AnthropicMessages, "/v1/messages"),
-        (OpenAiEndpoint.AnthropicMessages, "/messages"),
-        (OpenAiEndpoint.AnthropicCountTokens, "/v1/messages/count_tokens"),
-        (OpenAiEndpoint.AnthropicCountTokens, "/messages/count_tokens"),
-    ];
-
-    /// <summary>The routes never change with the config, so their endpoint kinds are computed once.</summary>
-    public static FrozenDictionary<string, OpenAiEndpoint> EndpointByRouteId { get; } =
-        BuildRoutes().ToFrozenDictionary(r => r.RouteId, r => Enum.Parse<OpenAiEndpoint>(r.Metadata![EndpointMetadataKey]), StringComparer.Ordinal);
 
     /// <summary>Checks what only translation can see (URLs YARP and HttpClient will accept); every problem is reported.</summary>
     public static IReadOnlyList<string> Validate(GatewayConfig config)
@@ -153,6 +122,10 @@ internal static class SnapshotBuilder
         }
 
         var maxMb = config.GeneralSettings.MaxRequestSizeMb;
+        var routes = ModelRoutes.Build();
+        routes.AddRange(PassThroughRoutes.Build(config.GeneralSettings.PassThroughEndpoints));
+        // LiteLLM lists a wildcard group by what it serves (model discovery), not by its pattern.
+        var listed = visible.Where(name => !WildcardGroups.IsPattern(name)).ToList();
         return new GatewaySnapshot
         {
             Version = version,
@@ -160,13 +133,14 @@ internal static class SnapshotBuilder
             Config = config,
             Groups = modelGroups.ToFrozenDictionary(StringComparer.Ordinal),
             Deployments = deployments.ToFrozenDictionary(StringComparer.Ordinal),
-            ModelsListJson = BuildModelsList(visible),
+            ModelsListJson = BuildModelsList(listed),
+            Wildcards = WildcardGroups.Build(groupOrder.Select(name => modelGroups[name])),
             VisibleGroupNames = visible,
             AvailableGroupsText = visible.Count == 0 ? "(none configured)" : string.Join(", ", visible.Take(50)),
             MasterKey = MasterKey.From(masterKeyOverride ?? config.GeneralSettings.MasterKey),
             Router = router,
             MaxRequestBodyBytes = maxMb > 0 ? (long)(maxMb * 1024 * 1024) : DefaultMaxRequestBodyBytes,
-            Routes = BuildRoutes(),
+            Routes = routes,
             Clusters = clusters,
             ConfigFileUpstreams = configFileUpstreams.ToFrozenSet(StringComparer.Ordinal),
         };
@@ -179,6 +153,7 @@ internal static class SnapshotBuilder
         var streamTimeout = Seconds(p.StreamTimeout ?? config.RouterSettings.StreamTimeout ?? p.Timeout ?? config.RouterSettings.Timeout
             ?? config.LitellmSettings.RequestTimeout);
         var apiBase = p.ApiBase?.TrimEnd('/');
+        var root = apiBase is null ? null : UpstreamPaths.RootOf(apiBase);
         var servesMessages = p.Provider == "anthropic" || p.DisableAnthropicTranslation;
         // vLLM and OpenAI serve the Responses API; a deployment can say it does not (LiteLLM's model_info flag).
         var servesResponses = p.Provider is "hosted_vllm" or "openai" or ""
@@ -214,6 +189,11 @@ internal static class SnapshotBuilder
             RegionName = p.RegionName,
             CooldownTime = p.CooldownTime,
             EndpointUris = uris,
+            RootUrl = root,
+            Mode = entry.ModelInfo.Mode,
+            Tags = p.Tags,
+            InputCostPerQuery = p.InputCostPerQuery ?? entry.ModelInfo.InputCostPerQuery ?? 0,
+            InputCostPerSecond = p.InputCostPerSecond ?? entry.ModelInfo.InputCostPerSecond ?? 0,
             // Counters survive a reload, so routing does not forget load and latency when the file changes.
             Stats = previous is not null && previous.Deployments.TryGetValue(entry.Id, out var old) ? old.Deployment.Stats : new DeploymentStats(),
         };
@@ -313,54 +293,6 @@ internal static class SnapshotBuilder
             Timeout = TimeSpan.FromSeconds(10),
             Policy = Yarp.ReverseProxy.Health.HealthCheckConstants.ActivePolicy.ConsecutiveFailures,
         };
-    }
-
-    private static List<RouteConfig> BuildRoutes()
-    {
-        var routes = new List<RouteConfig>();
-        foreach (var (endpoint, suffix) in Paths)
-        {
-            string[] patterns = ["/v1/" + suffix, "/" + suffix, "/engines/{model}/" + suffix, "/openai/deployments/{model}/" + suffix];
-            for (var i = 0; i < patterns.Length; i++)
-            {
-                routes.Add(new RouteConfig
-                {
-                    RouteId = $"{suffix}#{i}",
-                    ClusterId = UnroutedClusterId,
-                    Match = new RouteMatch { Path = patterns[i], Methods = ["POST"] },
-                    Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
-                });
-            }
-        }
-
-        // Anthropic's Messages API, with and without /v1 as LiteLLM serves it (query strings such as ?beta=true do not matter).
-        foreach (var (endpoint, path) in AnthropicPaths)
-        {
-            routes.Add(new RouteConfig
-            {
-                RouteId = path,
-                ClusterId = UnroutedClusterId,
-                Match = new RouteMatch { Path = path, Methods = ["POST"] },
-                Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
-            });
-        }
-
-        // OpenAI's Responses API: create, and the operations on a stored response (its id names the deployment).
-        foreach (var (endpoint, method, path) in ResponsesPaths)
-        {
-            foreach (var prefix in (string[])["/v1", ""])
-            {
-                routes.Add(new RouteConfig
-                {
-                    RouteId = $"{method} {prefix}{path}",
-                    ClusterId = UnroutedClusterId,
-                    Match = new RouteMatch { Path = prefix + path, Methods = [method] },
-                    Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
-                });
-            }
-        }
-
-        return routes;
     }
 
     /// <summary>One entry of /v1/models; LiteLLM reports this fixed timestamp and owner for every group.</summary>

@@ -23,8 +23,18 @@ public static class DeploymentEligibility
         IReadOnlyList<DestinationState> available, IReadOnlyList<DestinationState>? tried, in EligibilityQuery query,
         ref List<DestinationState>? scratch, out EligibilityVerdict verdict)
     {
+        // Tags narrow the group first, as LiteLLM filters its healthy deployments by tag before its other checks.
+        // With nothing healthy the verdict is the cooldown's, whatever the tags.
+        var tagMode = available.Count == 0 ? TagMode.All : query.Tags?.ModeFor(available) ?? TagMode.All;
+        if (tagMode == TagMode.None)
+        {
+            verdict = EligibilityVerdict.TagsNotMatched;
+            return [];
+        }
+
         // First pass: which deployments pass the checks that do not depend on the others, and the lowest order among
         // the untried ones and among all of them.
+        var excluded = 0;
         var passing = 0;
         var untried = 0;
         var tooSmall = 0;
@@ -35,7 +45,7 @@ public static class DeploymentEligibility
         for (var i = 0; i < available.Count; i++)
         {
             var destination = available[i];
-            if (!Passes(destination, query, ref tooSmall, out var order))
+            if (!Passes(destination, query, tagMode, ref tooSmall, ref excluded, out var order))
             {
                 continue;
             }
@@ -54,7 +64,7 @@ public static class DeploymentEligibility
         if (passing == 0)
         {
             verdict = available.Count == 0 ? EligibilityVerdict.NoneHealthy
-                : tooSmall > 0 && tooSmall == available.Count ? EligibilityVerdict.ContextWindowExceeded
+                : tooSmall > 0 && tooSmall == available.Count - excluded ? EligibilityVerdict.ContextWindowExceeded
                 : EligibilityVerdict.OverLimits;
             return [];
         }
@@ -75,7 +85,7 @@ public static class DeploymentEligibility
         for (var i = 0; i < available.Count; i++)
         {
             var destination = available[i];
-            if (Passes(destination, query, ref ignored, out var order) && order == tier
+            if (Passes(destination, query, tagMode, ref ignored, ref ignored, out var order) && order == tier
                 && (!onlyUntried || tried is null || !Contains(tried, destination)))
             {
                 result.Add(destination);
@@ -92,7 +102,7 @@ public static class DeploymentEligibility
         return (int)Math.Max(1, Math.Ceiling((60_000 - (now % 60_000)) / 1000.0));
     }
 
-    private static bool Passes(DestinationState destination, in EligibilityQuery query, ref int tooSmall, out int order)
+    private static bool Passes(DestinationState destination, in EligibilityQuery query, TagMode tagMode, ref int tooSmall, ref int excluded, out int order)
     {
         if (destination.Model.Config.Metadata is not DeploymentMetadata metadata)
         {
@@ -103,6 +113,12 @@ public static class DeploymentEligibility
 
         var deployment = metadata.Deployment;
         order = deployment.Order;
+        if (tagMode != TagMode.All && !query.Tags!.Admits(deployment, tagMode))
+        {
+            excluded++;
+            return false;
+        }
+
         if (query.CheckContextWindow && deployment.MaxInputTokens is { } max && query.InputTokens > max)
         {
             tooSmall++;

@@ -14,4 +14,7 @@ public enum EligibilityVerdict
 
     /// <summary>With pre-call checks on, no healthy deployment's context window holds the prompt.</summary>
     ContextWindowExceeded,
+
+    /// <summary>With tag filtering on, no healthy deployment matches the request's tags and none is tagged "default".</summary>
+    TagsNotMatched,
 }

@@ -18,6 +18,12 @@ internal enum MemberKind : byte
     NumRetries,
     DisableFallbacks,
 
+    /// <summary>LiteLLM's request tags: stripped, its value's position kept for tag routing.</summary>
+    Tags,
+
+    /// <summary>LiteLLM's metadata (metadata.tags routes too): stripped, its value's position kept.</summary>
+    Metadata,
+
     /// <summary><c>messages</c>, <c>prompt</c>, <c>input</c>: forwarded, but refused when sent twice (a guard and the upstream could read different copies).</summary>
     Messages,
     Prompt,

@@ -29,7 +29,7 @@ internal static class MemberNames
 
         return name.Length switch
         {
-            4 => name.SequenceEqual("tags"u8) ? MemberKind.Strip : MemberKind.Other,
+            4 => name.SequenceEqual("tags"u8) ? MemberKind.Tags : MemberKind.Other,
             5 => name.SequenceEqual("model"u8) ? MemberKind.Model
                 : name.SequenceEqual("input"u8) ? MemberKind.Input
                 : name.SequenceEqual("cache"u8) ? MemberKind.Strip : MemberKind.Other,
@@ -39,8 +39,8 @@ internal static class MemberNames
             7 => name.SequenceEqual("timeout"u8) ? MemberKind.Timeout
                 : name.SequenceEqual("caching"u8) || name.SequenceEqual("api_key"u8) ? MemberKind.Strip : MemberKind.Other,
             8 => name.SequenceEqual("messages"u8) ? MemberKind.Messages
-                : name.SequenceEqual("metadata"u8) || name.SequenceEqual("api_base"u8) || name.SequenceEqual("base_url"u8)
-                ? MemberKind.Strip : MemberKind.Other,
+                : name.SequenceEqual("metadata"u8) ? MemberKind.Metadata
+                : name.SequenceEqual("api_base"u8) || name.SequenceEqual("base_url"u8) ? MemberKind.Strip : MemberKind.Other,
             9 => name.SequenceEqual("fallbacks"u8) ? MemberKind.Strip : MemberKind.Other,
             10 => name.SequenceEqual("guardrails"u8) || name.SequenceEqual("model_list"u8) ? MemberKind.Strip : MemberKind.Other,
             11 => name.SequenceEqual("num_retries"u8) ? MemberKind.NumRetries

@@ -54,6 +54,16 @@ public struct RequestScan
 
     public bool DisableFallbacks;
 
+    /// <summary>Byte range of the first top-level <c>tags</c> value (length 0 when absent); read only by tag routing.</summary>
+    public int TagsValueStart;
+
+    public int TagsValueLength;
+
+    /// <summary>Byte range of the first top-level <c>metadata</c> value (length 0 when absent).</summary>
+    public int MetadataValueStart;
+
+    public int MetadataValueLength;
+
     /// <summary>Top-level <c>previous_response_id</c> when it is a string (Responses API); the first one wins.</summary>
     public string? PreviousResponseId;
 

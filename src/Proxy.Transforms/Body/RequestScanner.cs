@@ -174,6 +174,12 @@ public static class RequestScanner
                     }
 
                     break;
+                case MemberKind.Tags:
+                    RecordRange(ref reader, ref scan.TagsValueStart, ref scan.TagsValueLength);
+                    break;
+                case MemberKind.Metadata:
+                    RecordRange(ref reader, ref scan.MetadataValueStart, ref scan.MetadataValueLength);
+                    break;
                 default:
                     ReadLiteLlmField(ref reader, ref scan, kind);
                     break;
@@ -267,6 +273,18 @@ public static class RequestScanner
         }
 
         scan.ModelValueLength = (int)reader.BytesConsumed - scan.ModelValueStart;
+    }
+
+    // Only the position is kept: the value is read (rarely) by tag routing, never on the common path.
+    private static void RecordRange(ref Utf8JsonReader reader, ref int start, ref int length)
+    {
+        var at = (int)reader.TokenStartIndex;
+        reader.Skip();
+        if (length == 0)
+        {
+            start = at;
+            length = (int)reader.BytesConsumed - at;
+        }
     }
 
     private static void ReadStreamOptions(ref Utf8JsonReader reader, ref RequestScan scan)

@@ -218,8 +218,9 @@ public static class CacheKeyBuilder
         }
 
         var kind = MemberNames.Classify(name);
+        // Tags and metadata are LiteLLM's (stripped before the upstream), so they do not change the answer either.
         if (kind is MemberKind.Model or MemberKind.Stream or MemberKind.StreamOptions or MemberKind.Strip or MemberKind.Timeout
-            or MemberKind.NumRetries or MemberKind.DisableFallbacks)
+            or MemberKind.NumRetries or MemberKind.DisableFallbacks or MemberKind.Tags or MemberKind.Metadata)
         {
             reader.Read();
             reader.Skip();

@@ -40,7 +40,7 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
         var request = httpContext.Features.GetRequiredFeature<GatewayRequestContext>();
         var attempt = request.Attempt;
         var deployment = attempt.Deployment!;
-        proxyRequest.RequestUri = deployment.UriFor(UpstreamAttempt.EndpointFor(request, deployment));
+        proxyRequest.RequestUri = request.PassThroughPath is { } path ? deployment.UriForPath(path) : deployment.UriFor(UpstreamAttempt.EndpointFor(request, deployment));
         if (request.UpstreamPathSuffix is { } suffix && proxyRequest.RequestUri is { } operationBase)
         {
             // An operation on a stored object (a Responses API response): its upstream id and action follow the base.

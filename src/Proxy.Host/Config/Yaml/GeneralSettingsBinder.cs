@@ -44,6 +44,7 @@ internal static class GeneralSettingsBinder
             DatabaseConnectionPoolLimit = s.Int("database_connection_pool_limit", min: 1) ?? defaults.DatabaseConnectionPoolLimit,
             DatabaseConnectionTimeout = s.Double("database_connection_timeout", min: 0) ?? defaults.DatabaseConnectionTimeout,
             Alerting = s.StringList("alerting", allowScalar: true) ?? [],
+            PassThroughEndpoints = PassThroughEndpointsBinder.Bind(s),
             EnforceUserParam = s.Bool("enforce_user_param") ?? false,
             AlertingWebhookUrl = s.Secret("alerting_webhook_url") ?? FromEnv(reader, "WEBHOOK_URL"),
             StoredModelEnvAllowlist = s.StringList("stored_model_env_allowlist", allowScalar: true) ?? [],

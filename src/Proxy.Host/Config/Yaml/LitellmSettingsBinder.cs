@@ -40,6 +40,7 @@ internal static class LitellmSettingsBinder
             MaxBudget = s.Double("max_budget", min: 0),
             BudgetDuration = s.String("budget_duration"),
             LlamaguardModelName = s.String("llamaguard_model_name"),
+            CheckProviderEndpoint = s.Bool("check_provider_endpoint") ?? false,
             MaxEndUserBudget = s.Double("max_end_user_budget", min: 0),
             MaxEndUserBudgetId = s.String("max_end_user_budget_id"),
             DisableEndUserCostTracking = s.Bool("disable_end_user_cost_tracking") ?? false,

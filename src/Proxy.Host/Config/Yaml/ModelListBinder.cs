@@ -156,6 +156,8 @@ internal static class ModelListBinder
             Order = p.Int("order"),
             InputCostPerToken = p.Double("input_cost_per_token", min: 0),
             OutputCostPerToken = p.Double("output_cost_per_token", min: 0),
+            InputCostPerQuery = p.Double("input_cost_per_query", min: 0),
+            InputCostPerSecond = p.Double("input_cost_per_second", min: 0),
             MockResponse = mockResponse,
             MaxParallelRequests = p.Int("max_parallel_requests", min: 1),
             MaxRetries = p.Int("max_retries", min: 0),
@@ -169,6 +171,23 @@ internal static class ModelListBinder
         return result;
     }
 
+    /// <summary>LiteLLM's model_info.mode values.</summary>
+    public static readonly FrozenSet<string> Modes = FrozenSet.Create(StringComparer.Ordinal,
+        "chat", "completion", "embedding", "rerank", "audio_transcription", "audio_speech", "image_generation", "moderation",
+        "batch", "realtime", "responses");
+
+    private static string? Mode(YamlSection info)
+    {
+        var mode = info.String("mode");
+        if (mode is not null && !Modes.Contains(mode))
+        {
+            info.Reader.Warning(info.LineOf("mode"), info.Child("mode"),
+                $"unknown mode \"{mode}\"; health checks probe it as a plain deployment. LiteLLM's modes: {string.Join(", ", Modes.Order(StringComparer.Ordinal))}");
+        }
+
+        return mode;
+    }
+
     private static Abstractions.Secret? EnvSecret(ConfigReader reader, string name) =>
         reader.GetEnv(name) is { Length: > 0 } value ? new Abstractions.Secret(value) : null;
 
@@ -177,12 +196,14 @@ internal static class ModelListBinder
     private static ModelInfoConfig BindModelInfo(YamlSection info) => new()
     {
         Id = info.String("id"),
-        Mode = info.String("mode"),
+        Mode = Mode(info),
         MaxTokens = info.Int("max_tokens", min: 1),
         MaxInputTokens = info.Int("max_input_tokens", min: 1),
         MaxOutputTokens = info.Int("max_output_tokens", min: 1),
         InputCostPerToken = info.Double("input_cost_per_token", min: 0),
         OutputCostPerToken = info.Double("output_cost_per_token", min: 0),
+        InputCostPerQuery = info.Double("input_cost_per_query", min: 0),
+        InputCostPerSecond = info.Double("input_cost_per_second", min: 0),
         BaseModel = info.String("base_model"),
         Extra = info.RemainingAsText(),
     };

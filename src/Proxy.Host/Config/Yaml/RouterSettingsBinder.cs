@@ -45,6 +45,7 @@ internal static class RouterSettingsBinder
             ModelGroupAlias = BindAliases(r.Section("model_group_alias")),
             HealthCheckInterval = r.Double("health_check_interval", min: 0),
             EnableTagFiltering = r.Bool("enable_tag_filtering") ?? false,
+            TagFilteringMatchAny = r.Bool("tag_filtering_match_any") ?? defaults.TagFilteringMatchAny,
         };
         r.ReportUnknownKeys();
         return settings;
