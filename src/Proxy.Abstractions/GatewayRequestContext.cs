@@ -81,6 +81,9 @@ public sealed class GatewayRequestContext
     /// <summary>The request was authenticated with the master key.</summary>
     public bool IsMasterKey { get; set; }
 
+    /// <summary>The gateway's own call (the semantic cache embedding a prompt): billed to no key, not judged by guardrails again.</summary>
+    public bool IsInternal { get; set; }
+
     /// <summary>Cost of the answer in USD from usage and the deployment's prices; 0 for cache hits; null when unknown.</summary>
     public double? ResponseCost { get; set; }
 

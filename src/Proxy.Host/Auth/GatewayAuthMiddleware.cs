@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Primitives;
 using Proxy.Abstractions;
 using Proxy.Admin.Ui;
+using Proxy.Host.Caching;
 using Proxy.Host.Routing;
 
 namespace Proxy.Host.Auth;
@@ -13,7 +14,7 @@ namespace Proxy.Host.Auth;
 /// key not seen yet.
 /// </summary>
 internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors, IVirtualKeyAuthenticator? keys = null,
-    IAdminSessionAuthenticator? uiSessions = null)
+    IAdminSessionAuthenticator? uiSessions = null, InternalCallToken? internalCalls = null)
 {
     private static readonly string[] KeyHeaders = ["Authorization", "api-key", "x-api-key", "x-litellm-api-key", "x-goog-api-key", "Ocp-Apim-Subscription-Key"];
 
@@ -27,12 +28,20 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
 
         var snapshot = state.Current;
         var masterKey = snapshot.MasterKey;
+        var presented = PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName);
+        if (internalCalls is not null && internalCalls.Matches(presented) && GatewayRequestContext.Get(context) is { } self)
+        {
+            // The gateway calling itself (semantic cache embeddings): the master key's rights, no key's bill.
+            self.IsInternal = true;
+            self.IsMasterKey = true;
+            return next(context);
+        }
+
         if (!masterKey.IsConfigured)
         {
             return next(context);
         }
 
-        var presented = PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName);
         if (presented.IsEmpty)
         {
             // The admin UI's session cookie stands in for the master key on management routes only.

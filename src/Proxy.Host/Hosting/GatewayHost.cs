@@ -72,7 +72,7 @@ internal static partial class GatewayHost
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
-        services.AddGatewayCache(getEnv);
+        services.AddGatewayCache(getEnv, commandLine.MetricsPort);
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
         services.AddGatewayAdmin(adminOptions);
@@ -92,6 +92,7 @@ internal static partial class GatewayHost
         {
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
+            services.AddSingleton<Proxy.Transforms.Caching.Semantic.ISemanticCacheMetrics, SemanticCacheMetrics>();
         }
 
         services.AddSingleton(new AccessLogFormat(jsonLogs));

@@ -46,10 +46,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
         if (entry is { } stored && CacheEntry.TryRead(stored, out var storedAt, out var response) && IsFresh(storedAt, maxAge)
             && await CachedResponseWriter.TryWriteAsync(context, request, response, key, cache.Time))
         {
-            request.CacheHit = true;
-            request.ResponseCost = 0;
-            request.RequestedModelGroup ??= request.ModelGroup;
-            RecordUsage(request, response.Span);
+            RecordHit(request, response.Span);
             cache.Stats.OnHit();
             return true;
         }
@@ -59,9 +56,15 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
         return false;
     }
 
-    // Spend logs and metrics show a hit's tokens (at cost 0), as LiteLLM logs them. The top-level usage follows the choices.
-    private static void RecordUsage(GatewayRequestContext request, ReadOnlySpan<byte> response)
+    /// <summary>
+    /// A request answered from a cache: no deployment was called, cost 0. Spend logs and metrics show the hit's tokens
+    /// (at cost 0), as LiteLLM logs them; the top-level usage follows the choices.
+    /// </summary>
+    internal static void RecordHit(GatewayRequestContext request, ReadOnlySpan<byte> response)
     {
+        request.CacheHit = true;
+        request.ResponseCost = 0;
+        request.RequestedModelGroup ??= request.ModelGroup;
         if (TryReadUsage(response, out var usage))
         {
             request.PromptTokens = usage.PromptTokens;
@@ -83,7 +86,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
     {
         if (!noStore)
         {
-            request.AddResponseTap(new CacheStoreTap(cache, active, key, ttl));
+            request.AddResponseTap(new CacheStoreTap(new ExactAnswerSink(cache, active, key, ttl)));
         }
     }
 }

@@ -17,8 +17,9 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
     public ValueTask<bool> InvokeAsync(HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> body)
     {
         var settings = source.Current;
-        // Without guardrails (the common case) this stage costs one field read.
-        if (!settings.Any || request.Endpoint == OpenAiEndpoint.Moderations)
+        // Without guardrails (the common case) this stage costs one field read. The gateway's own calls (the semantic
+        // cache's embeddings) carry text the caller's request was already judged on.
+        if (!settings.Any || request.Endpoint == OpenAiEndpoint.Moderations || request.IsInternal)
         {
             return ValueTask.FromResult(false);
         }

@@ -11,7 +11,7 @@ namespace Proxy.Transforms.Caching.Semantic.Index;
 /// answer, a removal, a rebuild from the backend, the expiry sweep) is a command for one writer loop, so the request
 /// path never pays for graph maintenance.
 /// </summary>
-internal sealed partial class SemanticIndex : IAsyncDisposable
+internal sealed partial class SemanticIndex : IDisposable
 {
     private const int QueueCapacity = 65_536;
     private static readonly TimeSpan SweepInterval = TimeSpan.FromSeconds(30);
@@ -96,22 +96,17 @@ internal sealed partial class SemanticIndex : IAsyncDisposable
     /// <summary>Runs the expiry sweep and compaction now (the timer does it every 30 s).</summary>
     public void Sweep() => Post(Command.Sweep);
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Stops the writer loop (it ends by itself; nothing waits for it).</summary>
+    public void Dispose()
     {
-        await _sweep.DisposeAsync();
+        _sweep.Dispose();
         _commands.Writer.TryComplete();
-        await _stopping.CancelAsync();
-        try
-        {
-            await _writer;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-
-        _stopping.Dispose();
+        // The loop still observes the token after this returns, so the source is cancelled, not disposed.
+        _stopping.Cancel();
     }
+
+    /// <summary>Completes when the writer loop has ended (after <see cref="Dispose"/>).</summary>
+    internal Task Completion => _writer;
 
     private void Post(Command command)
     {
@@ -129,18 +124,25 @@ internal sealed partial class SemanticIndex : IAsyncDisposable
 
     private async Task RunAsync(CancellationToken stopping)
     {
-        await foreach (var command in _commands.Reader.ReadAllAsync(stopping))
+        try
         {
-            try
+            await foreach (var command in _commands.Reader.ReadAllAsync(stopping))
             {
-                await ApplyAsync(command, stopping);
+                try
+                {
+                    await ApplyAsync(command, stopping);
+                }
+                catch (Exception ex) when (!stopping.IsCancellationRequested)
+                {
+                    // A failed rebuild (backend gone mid-scan) keeps the index as it was; the next (re)connect tries again.
+                    Log.CommandFailed(_logger, command.Kind.ToString(), ex.Message);
+                    command.Done?.TrySetException(ex);
+                }
             }
-            catch (Exception ex) when (ex is not OperationCanceledException || !stopping.IsCancellationRequested)
-            {
-                // A failed rebuild (backend gone mid-scan) keeps the index as it was; the next (re)connect tries again.
-                Log.CommandFailed(_logger, command.Kind.ToString(), ex.Message);
-                command.Done?.TrySetException(ex);
-            }
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // Disposed.
         }
     }
 
