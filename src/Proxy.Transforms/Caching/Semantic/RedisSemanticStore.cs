@@ -32,6 +32,7 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
     private const int ScopeLength = 64;
     private const int ScanBatch = 256;
     private static readonly TimeSpan AdminTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CatchUpRetry = TimeSpan.FromSeconds(1);
     private static readonly RedisValue[] IndexFields = [ScopeField, VectorField];
 
     private readonly SemanticCacheOptions _options;
@@ -48,6 +49,7 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
     private volatile bool _detected;
     private int _indexedDimensions;
     private Task _catchUp = Task.CompletedTask;
+    private int _catchingUp;
 
     public RedisSemanticStore(SemanticCacheOptions options, SemanticIndex index, TimeProvider time, ILogger logger)
     {
@@ -330,6 +332,7 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
 
             multiplexer.ConnectionFailed += (_, e) =>
             {
+                // Announcements sent while this replica is away are lost: it must read the entries again once back.
                 // Reconnect attempts fail again and again while Redis is down: log the first only.
                 if (e.ConnectionType == ConnectionType.Subscription && _synchronised)
                 {
@@ -337,14 +340,7 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
                     Log.ConnectionFailed(_logger, _options.Common.RedisEndpoint, e.FailureType.ToString());
                 }
             };
-            multiplexer.ConnectionRestored += (_, e) =>
-            {
-                if (e.ConnectionType == ConnectionType.Subscription && !_disposed.IsCancellationRequested)
-                {
-                    // Announcements sent while this replica was away are lost: read the entries again.
-                    Volatile.Write(ref _catchUp, SubscribeAndRebuildAsync());
-                }
-            };
+            multiplexer.ConnectionRestored += (_, _) => StartCatchUp();
             _multiplexer = multiplexer;
             if (!multiplexer.IsConnected)
             {
@@ -352,9 +348,8 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
                 return;
             }
 
-            var catchUp = SubscribeAndRebuildAsync();
-            Volatile.Write(ref _catchUp, catchUp);
-            await catchUp;
+            StartCatchUp();
+            await CatchUp;
         }
         catch (Exception ex) when (ex is RedisException or ArgumentException or InvalidOperationException)
         {
@@ -378,7 +373,46 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
         Log.Mode(_logger, _options.Common.RedisEndpoint, _vectorSearch ? "FT.SEARCH on the server" : "an in-process index kept in sync over pub/sub");
     }
 
-    private async Task SubscribeAndRebuildAsync()
+    // One catch-up at a time, whichever connection (interactive or subscription) came back last.
+    private void StartCatchUp()
+    {
+        if (_disposed.IsCancellationRequested || _synchronised || Interlocked.Exchange(ref _catchingUp, 1) == 1)
+        {
+            return;
+        }
+
+        Volatile.Write(ref _catchUp, CatchUpAsync());
+    }
+
+    // Subscribe, then read every entry; retried every second while Redis is only half back (its two connections
+    // reconnect separately) until it succeeds or the store is disposed.
+    private async Task CatchUpAsync()
+    {
+        try
+        {
+            var attempt = 0;
+            while (!_disposed.IsCancellationRequested && await SubscribeAndRebuildAsync() is { } failure)
+            {
+                if (attempt++ == 0)
+                {
+                    Log.RebuildFailed(_logger, _options.Common.RedisEndpoint, failure);
+                }
+
+                await Task.Delay(CatchUpRetry, _time, _disposed.Token);
+            }
+        }
+        catch (OperationCanceledException) when (_disposed.IsCancellationRequested)
+        {
+            // Disposed.
+        }
+        finally
+        {
+            Volatile.Write(ref _catchingUp, 0);
+        }
+    }
+
+    /// <returns>Null when done, else why it failed.</returns>
+    private async Task<string?> SubscribeAndRebuildAsync()
     {
         try
         {
@@ -391,7 +425,7 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
             if (_vectorSearch)
             {
                 _synchronised = true;
-                return;
+                return null;
             }
 
             var subscriber = Multiplexer().GetSubscriber();
@@ -400,11 +434,12 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
             await subscriber.SubscribeAsync(_channel, (_, value) => OnAnnouncement(((byte[]?)value).AsSpan()));
             await _index.RebuildAsync(ScanAsync, _disposed.Token);
             _synchronised = true;
+            return null;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException
+            || (ex is OperationCanceledException && !_disposed.IsCancellationRequested))
         {
-            // Not connected (any more): the restored connection tries again.
-            Log.RebuildFailed(_logger, _options.Common.RedisEndpoint, ex.Message);
+            return ex.Message;
         }
     }
 
@@ -470,9 +505,15 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
         var multiplexer = Multiplexer();
         foreach (var server in multiplexer.GetServers())
         {
-            if (server.IsReplica || !server.IsConnected)
+            if (server.IsReplica)
             {
                 continue;
+            }
+
+            if (!server.IsConnected)
+            {
+                // A scan of a server that is not back yet would read an empty index: fail, and the catch-up retries.
+                throw new RedisConnectionException(ConnectionFailureType.UnableToConnect, $"{server.EndPoint} is not connected");
             }
 
             await foreach (var key in server.KeysAsync(_options.Common.RedisDatabase, _options.IndexName + ":*", pageSize: 1000).WithCancellation(cancellationToken))
@@ -501,7 +542,7 @@ internal sealed partial class RedisSemanticStore : ISemanticCacheStore
         [LoggerMessage(2324, LogLevel.Information, "Semantic cache: Redis at {Endpoint}; vectors are searched with {Mode}")]
         public static partial void Mode(ILogger logger, string endpoint, string mode);
 
-        [LoggerMessage(2325, LogLevel.Warning, "Semantic cache: reading the index from Redis at {Endpoint} failed ({Reason}); it is read again on reconnect")]
+        [LoggerMessage(2325, LogLevel.Warning, "Semantic cache: reading the index from Redis at {Endpoint} failed ({Reason}); retrying every second until it works")]
         public static partial void RebuildFailed(ILogger logger, string endpoint, string reason);
     }
 }

@@ -146,6 +146,37 @@ public sealed class RedisSemanticCacheTests : SemanticCacheTestBase
         Assert.True(Stats.Errors >= 1);
     }
 
+    [Fact]
+    public async Task Tutorial_semantic_cache_config_answers_a_paraphrase_from_the_redis_it_already_starts()
+    {
+        var address = TestServices.Redis;
+        var colon = address.LastIndexOf(':');
+        var yaml = RepoFiles.Read("config/semantic-cache.yaml")
+            .Replace("http://127.0.0.1:8000/v1", Upstream.BaseUrl, StringComparison.Ordinal)
+            .Replace("http://127.0.0.1:8001/v1", Upstream.BaseUrl, StringComparison.Ordinal);
+        await using var gateway = await GatewayInstance.StartAsync(yaml, new Dictionary<string, string?>
+        {
+            ["REDIS_HOST"] = address[..colon],
+            ["REDIS_PORT"] = address[(colon + 1)..],
+        });
+        // The config uses LiteLLM's default index name: clear what an earlier run left in the test Redis.
+        using (var flush = gateway.Post("/cache/flushall", "{}", "sk-1234"))
+        {
+            (await gateway.Http.SendAsync(flush)).EnsureSuccessStatusCode();
+        }
+
+        var chatCalls = ChatCalls;
+        var first = await PostAsync(gateway, """{"model":"qwen3-8b","messages":[{"role":"user","content":"请介绍一下量子力学。"}]}""", "sk-1234");
+        await StoredAsync(gateway, 1);
+        var paraphrase = await PostAsync(gateway, """{"model":"qwen3-8b","messages":[{"role":"user","content":"请简单介绍一下量子力学"}]}""", "sk-1234");
+
+        Assert.False(first.Hit);
+        Assert.True(paraphrase.Hit, paraphrase.ToString());
+        Assert.InRange(paraphrase.SimilarityValue, 0.9, 1);
+        Assert.StartsWith("litellm_semantic_cache_index:", paraphrase.CacheKey, StringComparison.Ordinal);
+        Assert.Equal(chatCalls + 1, ChatCalls);
+    }
+
     private string Key(string entryId) => _indexName + ":" + entryId;
 
     private async Task<string> OnlyEntryIdAsync(ConnectionMultiplexer redis, string? except = null)

@@ -89,12 +89,16 @@ public abstract class SemanticCacheTestBase : IAsyncLifetime
         return new Answer(body, Header(response, "x-litellm-cache-key"), Header(response, SimilarityHeader), response.Content.Headers.ContentType?.MediaType);
     }
 
-    /// <summary>Waits until a miss's answer has been handed to the store (the tap runs as the last byte goes out).</summary>
+    /// <summary>
+    /// Waits until a miss's answer has been handed to the store (the tap runs as the last byte goes out) and, where this
+    /// replica indexes vectors itself, until the index has applied it (its writer loop runs off the request path).
+    /// </summary>
     protected static async Task StoredAsync(GatewayInstance gateway, long count)
     {
         var stats = StatsOf(gateway);
-        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(stats.Stores >= count), TimeSpan.FromSeconds(10)),
-            $"expected {count} stored answers, have {stats.Stores}");
+        var cache = gateway.Services.GetRequiredService<SemanticCache>();
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(stats.Stores >= count && (cache.IndexedEntries is not { } indexed || indexed < 0 || indexed >= count)),
+            TimeSpan.FromSeconds(10)), $"expected {count} stored answers, have {stats.Stores} ({cache.IndexedEntries} indexed)");
     }
 
     protected Task StoredAsync(long count) => StoredAsync(Gateway, count);
