@@ -27,7 +27,7 @@ internal sealed class ScopeIndex
     private const int M = 16;
     private const int BottomM = 2 * M;
     private const int EfConstruction = 64;
-    private const int EfSearch = 64;
+    private const int EfSearch = 32;
     private static readonly double LevelFactor = 1 / Math.Log(M);
 
     [ThreadStatic]
@@ -333,36 +333,36 @@ internal sealed class ScopeIndex
         return selected;
     }
 
-    // The reverse link; a full list drops its least similar link (the similarities are kept, so nothing is recomputed).
-    private static void AddBackLink(IndexRow row, int level, int id, float similarity, int max)
+    // The reverse link. A list that outgrows its bound by half is pruned back with the same heuristic as a new row's
+    // (hnswlib prunes with it too): keeping only the closest links would tie every row of a tight cluster to its own
+    // cluster and cut the graph into islands. Letting lists run over by half prunes a third as often.
+    private void AddBackLink(IndexRow row, int level, int id, float similarity, int max)
     {
         var ids = row.Neighbors[level];
         var similarities = row.Similarities[level];
-        if (ids.Length < max)
+        if (ids.Length < max + (max / 2))
         {
             row.Similarities[level] = [.. similarities, similarity];
             row.Neighbors[level] = [.. ids, id];
             return;
         }
 
-        var weakest = 0;
-        for (var i = 1; i < similarities.Length; i++)
+        var candidates = new List<(int Row, float Similarity)>(ids.Length + 1);
+        for (var i = 0; i < ids.Length; i++)
         {
-            if (similarities[i] < similarities[weakest])
-            {
-                weakest = i;
-            }
+            candidates.Add((ids[i], similarities[i]));
         }
 
-        if (similarities[weakest] >= similarity)
+        candidates.Add((id, similarity));
+        candidates.Sort(static (a, b) => b.Similarity.CompareTo(a.Similarity));
+        var selected = SelectNeighbors(candidates, max);
+        var nextIds = new int[selected.Count];
+        var nextSimilarities = new float[selected.Count];
+        for (var i = 0; i < selected.Count; i++)
         {
-            return;
+            (nextIds[i], nextSimilarities[i]) = selected[i];
         }
 
-        var nextIds = (int[])ids.Clone();
-        var nextSimilarities = (float[])similarities.Clone();
-        nextIds[weakest] = id;
-        nextSimilarities[weakest] = similarity;
         row.Similarities[level] = nextSimilarities;
         row.Neighbors[level] = nextIds;
     }
