@@ -26,7 +26,7 @@ public sealed class ScopeIndexTests
     public void Search_above_the_exact_limit_uses_the_graph_and_finds_near_duplicates()
     {
         // Above ScopeIndex.ExactLimit the graph answers; a slightly perturbed copy of a stored vector must find it.
-        var count = ScopeIndex.ExactLimit + 2000;
+        var count = ScopeIndex.ExactLimit + 1000;
         var vectors = TestVectors.Unit(count, 48, seed: 3);
         var index = Build(vectors);
         var noise = TestVectors.Unit(200, 48, seed: 4);
