@@ -15,6 +15,9 @@ public readonly record struct GatewayError(int Status, string Type, string Messa
     public static GatewayError InvalidJson(string detail) => new(400, "invalid_request_error",
         $"Request body is not valid JSON: {detail}. Send a JSON object such as {{\"model\": \"...\", \"messages\": [...]}}.");
 
+    public static GatewayError InvalidUtf8(int offset) => new(400, "invalid_request_error",
+        $"The request body is not valid UTF-8 (first invalid byte at offset {offset}); JSON text must be UTF-8 encoded.");
+
     public static GatewayError NotAnObject() => new(400, "invalid_request_error",
         "Request body must be a JSON object such as {\"model\": \"...\", \"messages\": [...]}.");
 

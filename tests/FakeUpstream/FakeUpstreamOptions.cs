@@ -9,6 +9,9 @@ public sealed class FakeUpstreamOptions
     /// <summary>What /v1/models lists; responses echo the request's model.</summary>
     public string ServedModel { get; set; } = "fake-model";
 
+    /// <summary>Headers added to every response (e.g. Set-Cookie or Server, to test what the gateway lets through).</summary>
+    public Dictionary<string, string> ResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Context check: prompt tokens + max_tokens above this gets vLLM's 400.</summary>
     public int MaxModelLen { get; set; } = 4096;
 

@@ -7,7 +7,7 @@ namespace Proxy.Admin.Keys;
 internal sealed class VirtualKeyAuthenticator(KeyCache cache, IKeyStore store, TimeProvider time) : IVirtualKeyAuthenticator
 {
     public bool AllowsModel(GatewayRequestContext request, string requested, string group) =>
-        request.KeyHash is not { } hash || !cache.TryGet(hash, out var key) || key.Settings.AllowsModel(requested, group);
+        request.Caller.KeyHash is not { } hash || !cache.TryGet(hash, out var key) || key.Settings.AllowsModel(requested, group);
 
     public VirtualKeyCheck Check(ReadOnlySpan<char> presented, GatewayRequestContext request, out GatewayError error)
     {
@@ -81,9 +81,7 @@ internal sealed class VirtualKeyAuthenticator(KeyCache cache, IKeyStore store, T
             }
         }
 
-        request.KeyHash = entry.Token;
-        request.KeyAlias = settings.KeyAlias;
-        request.KeyGuardrails = settings.Guardrails;
+        request.Authenticate(settings.Caller);
         error = default;
         return VirtualKeyCheck.Accepted;
     }

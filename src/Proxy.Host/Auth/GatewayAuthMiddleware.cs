@@ -32,8 +32,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
         if (internalCalls is not null && internalCalls.Matches(presented) && GatewayRequestContext.Get(context) is { } self)
         {
             // The gateway calling itself (semantic cache embeddings): the master key's rights, no key's bill.
-            self.IsInternal = true;
-            self.IsMasterKey = true;
+            self.Authenticate(CallerIdentity.Internal);
             return next(context);
         }
 
@@ -63,7 +62,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
         {
             if (request is not null)
             {
-                request.IsMasterKey = true;
+                request.Authenticate(CallerIdentity.MasterKey);
             }
 
             return next(context);

@@ -25,7 +25,7 @@ internal static class GatewayEndpoints
     {
         var snapshot = state.Current;
         context.Response.ContentType = "application/json";
-        if (GatewayRequestContext.Get(context) is { KeyHash: not null } request)
+        if (GatewayRequestContext.Get(context) is { Caller.KeyHash: not null } request)
         {
             // A virtual key sees the groups (and aliases) it may use, as LiteLLM lists them per key.
             using var json = new Utf8JsonWriter(context.Response.BodyWriter);

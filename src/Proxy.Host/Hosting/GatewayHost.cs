@@ -75,6 +75,7 @@ internal static partial class GatewayHost
         services.AddGatewayCache(getEnv, commandLine.MetricsPort);
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
+        services.AddSingleton<IModelGroupPrices, SnapshotModelGroupPrices>();
         services.AddGatewayAdmin(adminOptions);
         if (adminOptions.SharedLimits is { } sharedRedis && adminOptions.SharedLimitsFromRouter)
         {
@@ -86,10 +87,10 @@ internal static partial class GatewayHost
         }
 
         services.AddGatewayUi(UiSettings.From(getEnv, adminOptions.StoreModelInDb), sp => new SnapshotMasterKeyAccess(sp.GetRequiredService<GatewayState>()));
-        // After the admin services: completion observers run in registration order, and the spend tracker prices the
-        // request (ResponseCost, key spend) that metrics and the access log then report.
+        // Completion observers run in their ObserverOrder, not in registration order.
         if (!commandLine.MetricsDisabled)
         {
+            services.AddSingleton(new MetricsLabelOptions(initial.Snapshot.Config.LitellmSettings.PrometheusEndUserLabel));
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
             services.AddSingleton<Proxy.Transforms.Caching.Semantic.ISemanticCacheMetrics, SemanticCacheMetrics>();
@@ -222,6 +223,9 @@ internal static partial class GatewayHost
         var frameworkLevel = commandLine.DetailedDebug ? LogLevel.Information : LogLevel.Warning;
         logging.AddFilter("Microsoft", frameworkLevel);
         logging.AddFilter("Yarp", frameworkLevel);
+        // The forwarder logs every failed upstream call at Warning with its stack trace; the gateway logs one short line
+        // per failed attempt itself (RetryAndFallbackMiddleware), so YARP's copy is for debugging only.
+        logging.AddFilter("Yarp.ReverseProxy.Forwarder", commandLine.DetailedDebug ? LogLevel.Debug : LogLevel.None);
         logging.AddFilter("System.Net.Http", frameworkLevel);
         // With any level enabled for it, hosting opens a log scope per request; nothing here prints scopes.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", commandLine.DetailedDebug ? LogLevel.Information : LogLevel.None);

@@ -165,11 +165,14 @@ internal static class SnapshotBuilder
             ApiKey = p.ApiKey,
             AuthorizationHeader = p.ApiKey is { IsEmpty: false } key ? "Bearer " + key.Value : null,
             MockResponse = p.MockResponse,
+            ForwardClientHeaders = ForwardsClientHeaders(entry.ModelName, config),
+            ClientKeyHeader = config.GeneralSettings.LitellmKeyHeaderName,
             Timeout = timeout,
             StreamTimeout = streamTimeout,
             Weight = p.Weight,
             Rpm = p.Rpm,
             Tpm = p.Tpm,
+            MaxParallelRequests = p.MaxParallelRequests,
             Order = p.Order ?? 0,
             InputCostPerToken = p.InputCostPerToken ?? entry.ModelInfo.InputCostPerToken ?? 0,
             OutputCostPerToken = p.OutputCostPerToken ?? entry.ModelInfo.OutputCostPerToken ?? 0,
@@ -194,6 +197,27 @@ internal static class SnapshotBuilder
         RequestConfig = route.RequestConfig,
         StreamRequestConfig = route.StreamRequestConfig,
     };
+
+    private static bool ForwardsClientHeaders(string group, GatewayConfig config)
+    {
+        if (config.GeneralSettings.ForwardClientHeadersToLlmApi)
+        {
+            return true;
+        }
+
+        foreach (var pattern in config.LitellmSettings.ForwardClientHeadersGroups)
+        {
+            var matches = pattern.EndsWith('*')
+                ? group.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)
+                : string.Equals(pattern, group, StringComparison.Ordinal);
+            if (matches)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private static TimeSpan Seconds(double seconds) =>
         seconds > 0 && seconds < TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(6000);

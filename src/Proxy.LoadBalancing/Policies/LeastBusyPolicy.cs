@@ -6,7 +6,7 @@ using Yarp.ReverseProxy.Model;
 namespace Proxy.LoadBalancing.Policies;
 
 /// <summary>LiteLLM's least-busy: the deployment with the fewest requests in flight; ties go to the earliest.</summary>
-internal sealed class LeastBusyPolicy(TimeProvider time) : ILoadBalancingPolicy
+internal sealed class LeastBusyPolicy : ILoadBalancingPolicy
 {
     public string Name => PolicyNames.LeastBusy;
 
@@ -14,11 +14,11 @@ internal sealed class LeastBusyPolicy(TimeProvider time) : ILoadBalancingPolicy
     {
         if (available.Count <= 1)
         {
-            return available.Count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
+            return available.Count == 0 ? null : available[0];
         }
 
         var visitor = new FewestInFlight();
-        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        var anyDeployment = DeploymentFilter.Visit(available, ref visitor);
         return DeploymentFilter.Result(available, visitor.Best, anyDeployment);
     }
 
@@ -28,7 +28,6 @@ internal sealed class LeastBusyPolicy(TimeProvider time) : ILoadBalancingPolicy
 
         public int Best { get; private set; } = -1;
 
-        public void Restart() => Best = -1;
 
         public void Visit(int index, Deployment deployment)
         {

@@ -28,7 +28,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
             return ValueTask.FromResult(false);
         }
 
-        request.CacheKey = key;
+        request.Outcome.CacheKey = key;
         var ttl = control.Ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : active.Options.Ttl;
         if (control.NoCache)
         {
@@ -62,14 +62,8 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
     /// </summary>
     internal static void RecordHit(GatewayRequestContext request, ReadOnlySpan<byte> response)
     {
-        request.CacheHit = true;
-        request.ResponseCost = 0;
-        request.RequestedModelGroup ??= request.ModelGroup;
-        if (TryReadUsage(response, out var usage))
-        {
-            request.PromptTokens = usage.PromptTokens;
-            request.CompletionTokens = usage.CompletionTokens;
-        }
+        var known = TryReadUsage(response, out var usage);
+        request.Outcome.CacheHitServed(known ? usage.PromptTokens : null, known ? usage.CompletionTokens : null);
     }
 
     internal static bool TryReadUsage(ReadOnlySpan<byte> response, out TokenUsage usage)

@@ -19,7 +19,7 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         var settings = source.Current;
         // Without guardrails (the common case) this stage costs one field read. The gateway's own calls (the semantic
         // cache's embeddings) carry text the caller's request was already judged on.
-        if (!settings.Any || request.Endpoint == OpenAiEndpoint.Moderations || request.IsInternal)
+        if (!settings.Any || request.Endpoint == OpenAiEndpoint.Moderations || request.Caller.IsInternal)
         {
             return ValueTask.FromResult(false);
         }
@@ -44,7 +44,7 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions;
         foreach (var guardrail in settings.All)
         {
-            if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.KeyGuardrails))
+            if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.Caller.Guardrails))
             {
                 continue;
             }

@@ -44,9 +44,25 @@ internal static class LitellmSettingsBinder
             MaxBudget = s.Double("max_budget", min: 0),
             BudgetDuration = s.String("budget_duration"),
             LlamaguardModelName = s.String("llamaguard_model_name"),
+            MaxEndUserBudget = s.Double("max_end_user_budget", min: 0),
+            MaxEndUserBudgetId = s.String("max_end_user_budget_id"),
+            DisableEndUserCostTracking = s.Bool("disable_end_user_cost_tracking") ?? false,
+            MaxInternalUserBudget = s.Double("max_internal_user_budget", min: 0),
+            InternalUserBudgetDuration = s.String("internal_user_budget_duration"),
+            PrometheusEndUserLabel = s.Bool("prometheus_end_user_label") ?? false,
+
+            ForwardClientHeadersGroups = BindModelGroupSettings(s.Section("model_group_settings")),
         };
         s.ReportUnknownKeys();
         return settings;
+    }
+
+    // model_group_settings.forward_client_headers_to_llm_api: model group names or "prefix/*" patterns.
+    private static IReadOnlyList<string> BindModelGroupSettings(YamlSection s)
+    {
+        var groups = s.StringList("forward_client_headers_to_llm_api") ?? [];
+        s.ReportUnknownKeys();
+        return groups;
     }
 
     private static CacheParams BindCacheParams(YamlSection s)

@@ -57,7 +57,7 @@ internal sealed class SemanticCacheStage(SemanticCache cache) : IGatewayRequestS
         var scope = SemanticScope.Of(key, options.EmbeddingModel, SemanticScope.TenantOf(request));
         var entryId = SemanticScope.EntryId(scope, text);
         var entryKey = options.EntryKey(entryId);
-        request.CacheKey = entryKey;
+        request.Outcome.CacheKey = entryKey;
         var aborted = context.RequestAborted;
         if (!control.NoCache && await cache.TryGetExactAsync(active, entryId, aborted) is { } exact
             && await TryAnswerAsync(context, request, exact, entryKey, 1.0, control.MaxAge, exactText: true))
@@ -115,7 +115,7 @@ internal sealed class SemanticCacheStage(SemanticCache cache) : IGatewayRequestS
             return false;
         }
 
-        request.CacheKey = entryKey;
+        request.Outcome.CacheKey = entryKey;
         ResponseCacheStage.RecordHit(request, response.Span);
         cache.Stats.OnHit(exactText);
         return true;

@@ -18,7 +18,7 @@ internal static class SemanticScope
     /// (requests with the master key or on an open gateway share one tenant), so one key's cached answers never reach
     /// another key. This is the one input to extend when the cache scope becomes configurable (key, team, global).
     /// </summary>
-    public static string TenantOf(GatewayRequestContext request) => request.KeyHash is { } hash ? "key:" + hash : "master";
+    public static string TenantOf(GatewayRequestContext request) => request.Caller.KeyHash is { } hash ? "key:" + hash : "master";
 
     /// <summary>64 hex digits.</summary>
     public static string Of(string skeletonKey, string embeddingModel, string tenant) =>
