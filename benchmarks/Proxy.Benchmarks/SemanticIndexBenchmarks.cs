@@ -5,7 +5,7 @@ namespace Proxy.Benchmarks;
 
 /// <summary>
 /// The semantic cache's index lookup on the request path (one scope, 384-dimension unit vectors): exact SIMD scan at
-/// 4,096 entries (the bound), HNSW graph at 10,000 and 100,000. Clustered vectors (topics of 100 prompts); half the
+/// 1,024 entries (the bound), HNSW graph at 10,000 and 100,000. Clustered vectors (topics of 100 prompts); half the
 /// queries are paraphrases of stored prompts, half new prompts on a known topic. Per-lookup percentiles and recall: <c>-- semantic-lookup</c> (<see cref="SemanticLookupBenchmark"/>).
 /// </summary>
 [MemoryDiagnoser]
