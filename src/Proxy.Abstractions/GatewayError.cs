@@ -75,6 +75,10 @@ public readonly record struct GatewayError(int Status, string Type, string Messa
 
     public static GatewayError NotFound(string path) => new(404, "not_found_error", $"Route {path} does not exist on this gateway.");
 
+    // A guardrail and the upstream could read different copies (Python keeps the last, a streaming reader the first).
+    public static GatewayError DuplicatePrompt() => new(400, "invalid_request_error",
+        "The body has 'messages', 'prompt' or 'input' more than once; send each member once.");
+
     public static GatewayError Internal() => new(500, "internal_server_error",
         "The gateway failed while handling this request. It has been logged; retry, and report it if it repeats.");
 }

@@ -27,6 +27,9 @@ public sealed class GatewayRequestContext
     /// <summary>The OpenAI operation asked for (from the matched route); set before the body is read.</summary>
     public OpenAiEndpoint Endpoint { get; private set; }
 
+    /// <summary>The protocol the client speaks (from its path, before auth); errors and answers are written in it.</summary>
+    public ClientProtocol Protocol { get; init; }
+
     /// <summary>The model the client named, as named (an alias stays an alias): what key model access is checked against.</summary>
     public string? RequestedModel { get; private set; }
 
@@ -64,7 +67,10 @@ public sealed class GatewayRequestContext
     /// <summary>Authentication found the caller (the master key or a virtual key).</summary>
     public void Authenticate(CallerIdentity caller) => Caller = caller;
 
-    /// <summary>The matched route names the operation; known before the body is read.</summary>
+    /// <summary>
+    /// The matched route names the operation; known before the body is read. A translated protocol names it again once
+    /// translated (a Messages call is a chat completion in the pipeline).
+    /// </summary>
     public void SetEndpoint(OpenAiEndpoint endpoint) => Endpoint = endpoint;
 
     /// <summary>The body has been read and its model group found: the request's facts, fixed from here on.</summary>

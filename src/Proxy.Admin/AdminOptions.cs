@@ -71,4 +71,10 @@ public sealed record AdminOptions
     public string? AlertingWebhookUrl { get; init; }
 
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(DatabaseUrl);
+
+    /// <summary>LITELLM_SALT_KEY: the key that encrypts stored models' api_key (as LiteLLM); without it the master key's.</summary>
+    public Secret? SaltKey { get; init; }
+
+    /// <summary>The master key at start-up, from which stored secrets' key is derived when there is no salt key.</summary>
+    public Secret? MasterKey { get; init; }
 }

@@ -74,6 +74,7 @@ public static class AdminServiceCollectionExtensions
         services.AddSingleton<OrganizationApi>();
         services.AddSingleton<TenantSpendApi>();
         services.TryAddSingleton<StoredModelCatalog>();
+        services.AddSingleton<StoredModelSecrets>();
         services.AddSingleton<ModelApi>();
         services.AddHostedService<StoredModelSync>();
         return services;

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace FakeUpstream;
 
 /// <summary>Answers every request the way vLLM's OpenAI-compatible server would, with the faults the settings ask for.</summary>
-internal sealed class FakeHandler(FakeUpstreamServer server)
+internal sealed partial class FakeHandler(FakeUpstreamServer server)
 {
     /// <summary>The Responses API endpoints, with this server's own store.</summary>
     public FakeResponsesApi Responses { get; } = new(server);
@@ -157,6 +157,25 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
             return;
         }
 
+        if (path is MessagesPath or CountTokensPath)
+        {
+            // Anthropic's Messages API (anthropic/ deployments, and vLLM 0.12+ which serves it too), with its own error shape.
+            await MessagesAsync(context, path, root, settings, cancellationToken);
+            return;
+        }
+
+        if (path.StartsWith("/openai/", StringComparison.Ordinal))
+        {
+            // Azure OpenAI: /openai/deployments/{deployment}/{operation}?api-version=..., the api-key header.
+            var mapped = await AzurePathAsync(context, path, root, cancellationToken);
+            if (mapped is null)
+            {
+                return;
+            }
+
+            path = mapped;
+        }
+
         var status = settings.Status is >= 400 ? settings.Status : RandomFailure(options);
         if (status is int failure)
         {
@@ -266,11 +285,22 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
             return;
         }
 
+        if (await TryToolsOrReasoningAsync(context, request, messages, settings, promptTokens, maxTokens, cancellationToken))
+        {
+            return;
+        }
+
         var guardText = settings.Guard ? Judge(ConversationText(lastUser ?? string.Empty), options) : null;
         var generation = Generate(settings, options, maxTokens, guardText);
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = Now();
         var model = ModelOf(request, options);
+
+        if (!IsTrue(request, "stream") && options.RawChatResponse is { } raw)
+        {
+            await WriteJsonAsync(context, 200, Encoding.UTF8.GetBytes(raw), cancellationToken);
+            return;
+        }
 
         if (!IsTrue(request, "stream"))
         {

@@ -57,6 +57,9 @@ public sealed class FakeUpstreamOptions
     /// <summary>Content of every completion; null: deterministic words.</summary>
     public string? FixedContent { get; set; }
 
+    /// <summary>A non-streamed chat answer sent as it is (several choices, tool calls, reasoning); null: generated.</summary>
+    public string? RawChatResponse { get; set; }
+
     /// <summary>Length of every embedding vector.</summary>
     public int EmbeddingDimensions { get; set; } = 8;
 
@@ -71,6 +74,12 @@ public sealed class FakeUpstreamOptions
 
     /// <summary>The Llama Guard category of unsafe text (S1 ... S14).</summary>
     public string GuardCategory { get; set; } = "S1";
+
+    /// <summary>Play Anthropic itself on /v1/messages: x-api-key and anthropic-version are required (vLLM asks for neither).</summary>
+    public bool AnthropicHeadersRequired { get; set; }
+
+    /// <summary>Azure OpenAI: chat whose prompt matches <see cref="GuardPattern"/> gets Azure's content_filter 400.</summary>
+    public bool AzureContentFilter { get; set; }
 
     /// <summary>Guard mode answers nonsense: Llama Guard says neither safe nor unsafe, /v1/moderations has no results.</summary>
     public bool GuardMalformed { get; set; }

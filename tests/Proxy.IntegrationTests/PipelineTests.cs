@@ -182,6 +182,7 @@ public sealed class PipelineTests : IAsyncLifetime
         request.Headers.Add("x-stainless-os", "Linux");
         request.Headers.Add("x-api-key", "sk-tenant-own");
         request.Headers.Add("x-litellm-tags", "a,b");
+        request.Headers.Add("X-Forwarded-For", "10.1.2.3");
 
         using var response = await gateway.Http.SendAsync(request);
 
@@ -189,7 +190,7 @@ public sealed class PipelineTests : IAsyncLifetime
         var headers = _first.Requests.Single().Headers;
         Assert.Equal("trace-1", headers["x-trace-id"]);
         Assert.Equal("prompt-caching-2024-07-31", headers["anthropic-beta"]);
-        foreach (var name in new[] { "x-gateway-key", "x-stainless-os", "x-api-key", "x-litellm-tags" })
+        foreach (var name in new[] { "x-gateway-key", "x-stainless-os", "x-api-key", "x-litellm-tags", "X-Forwarded-For" })
         {
             Assert.False(headers.ContainsKey(name), $"{name} reached the upstream");
         }

@@ -9,6 +9,12 @@ internal interface IKeyLimitCounters
     /// <summary>Admits the request and counts it, or says which limit refuses it (nothing is counted then).</summary>
     LimitOutcome TryStart(IRateLimited key, DateTimeOffset now);
 
+    /// <summary>
+    /// Which of max_parallel_requests and rpm_limit would refuse one more request now, counting nothing (the check made
+    /// before a request's body is read; <see cref="TryStart"/> decides once the model is known).
+    /// </summary>
+    LimitOutcome Peek(IRateLimited key, DateTimeOffset now);
+
     /// <summary>The admitted request is over: it leaves the in-flight count and its tokens join this minute's.</summary>
     void Finish(IRateLimited key, DateTimeOffset now, long tokens);
 

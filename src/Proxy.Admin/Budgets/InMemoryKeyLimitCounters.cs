@@ -43,6 +43,32 @@ internal class InMemoryKeyLimitCounters : IKeyLimitCounters
         }
     }
 
+    public LimitOutcome Peek(IRateLimited key, DateTimeOffset now)
+    {
+        if (key.MaxParallelRequests is null && key.RpmLimit is null)
+        {
+            return default;
+        }
+
+        var minute = now.ToUnixTimeSeconds() / 60;
+        var window = key.Window;
+        lock (window.Gate)
+        {
+            var requests = (window.Minute == minute ? window.Requests : 0) + (window.OthersMinute == minute ? window.OthersRequests : 0);
+            if (key.MaxParallelRequests is { } parallel && window.InFlight + window.OthersInFlight >= parallel)
+            {
+                return new LimitOutcome(LimitKind.ParallelRequests, parallel, Remaining(key.RpmLimit, requests), -1, 1);
+            }
+
+            if (key.RpmLimit is { } rpm && requests >= rpm)
+            {
+                return new LimitOutcome(LimitKind.Requests, rpm, 0, -1, (int)(60 - (now.ToUnixTimeSeconds() % 60)));
+            }
+
+            return default;
+        }
+    }
+
     public void Finish(IRateLimited key, DateTimeOffset now, long tokens)
     {
         var minute = now.ToUnixTimeSeconds() / 60;

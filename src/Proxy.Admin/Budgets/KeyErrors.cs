@@ -17,6 +17,9 @@ internal static class KeyErrors
     public static GatewayError DatabaseDown() => new(503, "service_unavailable",
         "Authentication Error, the key could not be checked because the database is not available. Retry shortly.");
 
+    public static GatewayError LookupsBusy() => new(503, "service_unavailable",
+        "Authentication Error, too many keys are being checked against the database right now. Retry shortly.", null, 1);
+
     public static GatewayError ModelNotAllowed(string model, string[] allowed) => new(403, "key_model_access_denied",
         $"key not allowed to access model. This key can only access models=[{string.Join(", ", allowed)}]. Tried to access {model}", "model");
 

@@ -64,7 +64,8 @@ internal sealed class KeyLimitsStage(KeyCache cache, IKeyLimitCounters counters,
     private GatewayError? Admit(HttpContext context, GatewayRequestContext request, KeyEntry key, ReadOnlySpan<byte> body)
     {
         var settings = key.Settings;
-        if (!settings.AllowsModel(request.RequestedModel, request.ModelGroup))
+        // No model named (a /v1/moderations answered by a guardrail without "model"): nothing to check access on.
+        if (request.RequestedModel is not null && !settings.AllowsModel(request.RequestedModel, request.ModelGroup))
         {
             return KeyErrors.ModelNotAllowed(request.RequestedModel ?? request.ModelGroup ?? "", settings.Models);
         }

@@ -45,6 +45,7 @@ internal static class CacheOptionsFactory
             Backend = backend,
             OptIn = p.Mode == "default_off",
             Namespace = string.IsNullOrEmpty(p.Namespace) ? null : p.Namespace,
+            Scope = p.Scope switch { "key" => CacheScope.Key, "team" => CacheScope.Team, _ => CacheScope.Global },
             Ttl = ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Endpoints = EndpointsFor(p.SupportedCallTypes),
             OperationTimeout = operationTimeout,
@@ -67,7 +68,7 @@ internal static class CacheOptionsFactory
     public static string Fingerprint(CacheOptions options)
     {
         var text = new StringBuilder(options.StoreIdentity);
-        text.Append('|').Append(options.OptIn).Append('|').Append(options.Namespace).Append('|').Append(options.Ttl)
+        text.Append('|').Append(options.OptIn).Append('|').Append(options.Namespace).Append('|').Append(options.Scope).Append('|').Append(options.Ttl)
             .Append('|').Append(options.MaxItemBytes).Append('|');
         foreach (var endpoint in options.Endpoints.Order())
         {

@@ -124,8 +124,9 @@ internal static class ConfigSupport
         Add(Deployment, P, "model_info");
         const string Params = Deployment + ".litellm_params";
         Add(Params, H, "model", "api_base", "api_key", "timeout", "stream_timeout", "mock_response", "rpm", "tpm", "weight",
-            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests");
-        Add(Params, P, "api_version", "max_retries", "region_name", "drop_params", "tags",
+            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests", "api_version",
+            "disable_anthropic_translation");
+        Add(Params, P, "max_retries", "region_name", "drop_params", "tags",
             "custom_llm_provider", "organization", "input_cost_per_second", "output_cost_per_second",
             "cache_read_input_token_cost", "cache_creation_input_token_cost", "extra_headers", "use_in_pass_through");
         foreach (var key in NonRoutingParams)
@@ -156,13 +157,13 @@ internal static class ConfigSupport
         const string Litellm = "litellm_settings";
         Add(Litellm, H, "request_timeout", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "allowed_fails", "cooldown_time");
-        Add(Litellm, H, "json_logs", "cache", "cache_params");
+        Add(Litellm, H, "json_logs", "cache", "cache_params", "require_auth_for_metrics_endpoint");
         Add(Litellm, H, "max_budget", "budget_duration", "max_end_user_budget", "max_end_user_budget_id", "disable_end_user_cost_tracking",
             "max_internal_user_budget", "internal_user_budget_duration", "prometheus_end_user_label");
         Add(Litellm, P, "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks", "service_callbacks",
             "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");
-        Add(Litellm + ".cache_params", H, "type", "host", "port", "password", "redis_url", "namespace", "ttl",
+        Add(Litellm + ".cache_params", H, "type", "host", "port", "password", "redis_url", "namespace", "scope", "ttl",
             "supported_call_types", "mode", "default_in_memory_ttl", "default_in_redis_ttl", "db", "socket_timeout",
             "max_memory_kb", "max_item_kb", "similarity_threshold", "redis_semantic_cache_embedding_model",
             "redis_semantic_cache_index_name", "qdrant_semantic_cache_embedding_model", "qdrant_collection_name",
@@ -177,6 +178,7 @@ internal static class ConfigSupport
             "enforce_fallback_model_access", "allow_client_mock_response", "forward_client_headers_to_llm_api");
         Add(Litellm, H, "model_group_settings");
         Add(Litellm + ".model_group_settings", H, "forward_client_headers_to_llm_api");
+        Add(General, H, "stored_model_env_allowlist", "stored_model_allow_private_api_base");
         Add(General, H, "background_health_checks", "health_check_interval");
         Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl",
             "maximum_spend_logs_retention_period", "maximum_spend_logs_retention_interval");

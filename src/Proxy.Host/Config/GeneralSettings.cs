@@ -68,4 +68,13 @@ internal sealed record GeneralSettings
 
     /// <summary>Where soft_budget alerts are POSTed (may hold a token: never logged).</summary>
     public Secret? AlertingWebhookUrl { get; init; }
+
+    /// <summary>
+    /// Gateway extension: the only environment variables a model stored through the admin API may name, and only in
+    /// its litellm_params.api_key (as <c>os.environ/NAME</c>). Empty: stored models resolve no environment variable.
+    /// </summary>
+    public IReadOnlyList<string> StoredModelEnvAllowlist { get; init; } = [];
+
+    /// <summary>Gateway extension: let stored models' api_base name loopback, private, link-local and metadata addresses.</summary>
+    public bool StoredModelAllowPrivateApiBase { get; init; }
 }

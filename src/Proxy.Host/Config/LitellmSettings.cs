@@ -29,6 +29,9 @@ internal sealed record LitellmSettings
 
     public bool JsonLogs { get; init; }
 
+    /// <summary>LiteLLM's <c>require_auth_for_metrics_endpoint</c>: /metrics answers only the master key (LiteLLM: any key).</summary>
+    public bool RequireAuthForMetricsEndpoint { get; init; }
+
     public bool Cache { get; init; }
 
     public CacheParams CacheParams { get; init; } = new();

@@ -48,6 +48,8 @@ internal static class AdminSettings
             InternalUserBudgetDuration = config.LitellmSettings.InternalUserBudgetDuration,
             EnforceUserParam = general.EnforceUserParam,
             AlertingWebhookUrl = general.AlertingWebhookUrl is { IsEmpty: false } hook ? hook.Value : null,
+            SaltKey = getEnv("LITELLM_SALT_KEY") is { Length: > 0 } salt ? new Secret(salt) : null,
+            MasterKey = getEnv("LITELLM_MASTER_KEY") is { Length: > 0 } envKey ? new Secret(envKey) : general.MasterKey,
             SharedLimitsFromRouter = !string.IsNullOrWhiteSpace(config.RouterSettings.RedisHost) || config.RouterSettings.RedisUrl is { IsEmpty: false },
         };
     }

@@ -14,8 +14,12 @@ using Proxy.Host.Observability;
 using Prometheus;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
+using Proxy.Host.Security;
+using Yarp.ReverseProxy.Forwarder;
 using Proxy.LoadBalancing;
 using Proxy.Transforms.Guardrails;
+using Proxy.Transforms.Protocols;
+using Proxy.Transforms.Protocols.Anthropic;
 using Proxy.Transforms.Providers;
 using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy.Configuration;
@@ -47,8 +51,9 @@ internal static partial class GatewayHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // The gateway enforces its own, OpenAI-shaped body limit (general_settings.max_request_size_mb).
-            kestrel.Limits.MaxRequestBodySize = null;
+            // 1 MB for every route before authentication; model routes raise it to general_settings.max_request_size_mb
+            // for themselves (RequestBodyReader), /login lowers it to 16 KB.
+            kestrel.Limits.MaxRequestBodySize = BodyLimitMiddleware.GlobalMaxRequestBodyBytes;
             Listen(kestrel, commandLine.Host, commandLine.Port);
             if (commandLine.MetricsPort > 0)
             {
@@ -62,13 +67,23 @@ internal static partial class GatewayHost
         services.AddSingleton(state);
         services.AddSingleton<IProxyConfigProvider>(state);
         services.AddSingleton<IConfigChangeListener>(state);
+        services.AddSingleton<IInboundProtocol, AnthropicMessagesProtocol>();
+        services.AddSingleton<InboundProtocols>();
         services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
+        services.AddSingleton<AuthFailureThrottle>();
+        services.AddSingleton<IGatewayRequestStage, CountTokensStage>();
         services.AddSingleton<OpenAiCompatibleTransformer>();
         services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService<ConfigWatcher>();
         services.AddSingleton<IRouterOptionsSource>(state);
         services.AddHttpClient();
+        // Stored models' clusters and the /health probes connect through the internal-address guard.
+        services.AddSingleton<UpstreamConnectGuard>();
+        services.AddSingleton<HealthProbeRuns>();
+        services.AddSingleton<IForwarderHttpClientFactory, GuardedForwarderHttpClientFactory>();
+        services.AddHttpClient(HealthEndpoints.ProbeClientName).ConfigurePrimaryHttpMessageHandler(sp =>
+            new SocketsHttpHandler { ConnectCallback = sp.GetRequiredService<UpstreamConnectGuard>().ConnectAsync });
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
@@ -141,6 +156,8 @@ internal static partial class GatewayHost
         }
 
         app.UseMiddleware<GatewayContextMiddleware>();
+        app.UseMiddleware<BodyLimitMiddleware>();
+        app.UseMiddleware<MetricsAuthMiddleware>();
         app.UseRouting();
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();

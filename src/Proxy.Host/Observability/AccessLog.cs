@@ -120,10 +120,19 @@ internal sealed partial class AccessLog(ILoggerFactory loggers, TimeProvider tim
         buffers.Line.Write("\n"u8);
     }
 
-    private static void WriteMessage(ArrayBufferWriter<byte> output, in Line line)
+    private static void WriteMessage(ArrayBufferWriter<byte> output, in Line original)
     {
+        // The message is one line of text: a decoded path ("/x%0A2026-... info: forged") or an alias must not break it.
+        var line = original with
+        {
+            Path = LogText.Escape(original.Path),
+            KeyAlias = LogText.Escape(original.KeyAlias),
+            RequestedModel = LogText.Escape(original.RequestedModel),
+            ModelGroup = LogText.Escape(original.ModelGroup),
+            ModelId = LogText.Escape(original.ModelId),
+        };
         // Sized generously: ids and names come from the config and the call id is at most 128 characters.
-        var span = output.GetSpan(1024 + line.Path.Length * 3);
+        var span = output.GetSpan(1024 + (line.Path.Length + line.KeyAlias.Length + line.RequestedModel.Length + line.ModelGroup.Length + line.ModelId.Length) * 3);
         if (!Utf8.TryWrite(span, CultureInfo.InvariantCulture,
             $"{line.CallId} {line.Method} {line.Path} {line.Status} key={line.KeyAlias} requested_model={line.RequestedModel} model_group={line.ModelGroup} deployment={line.ModelId} prompt_tokens={line.PromptTokens} completion_tokens={line.CompletionTokens} cost={line.Cost} cache_hit={(line.CacheHit ? "True" : "False")} retries={line.Retries} fallbacks={line.Fallbacks} latency_ms={line.LatencyMs} error={line.ErrorType} team={line.Team} user={line.User}",
             out var written))

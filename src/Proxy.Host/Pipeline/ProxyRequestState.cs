@@ -16,6 +16,14 @@ internal sealed class ProxyRequestState
     public RequestScan Scan;
 
     /// <summary>
+    /// For a client of another protocol (Anthropic Messages): its own body and scan, sent as they are (model rewritten)
+    /// to a deployment that speaks the protocol natively. <see cref="Body"/> is then the translated chat body.
+    /// </summary>
+    public PooledBuffer ClientBody { get; init; }
+
+    public RequestScan ClientScan;
+
+    /// <summary>
     /// The body's mock_response and mock_testing_* fields may be honoured: the master key (or an open gateway) sent them,
     /// or general_settings.allow_client_mock_response lets every key; never with disable_mock_testing_flags.
     /// </summary>

@@ -13,6 +13,9 @@ namespace Proxy.Host.Routing;
 /// one destination per deployment, and one route per OpenAI path (the body's model picks the cluster).</summary>
 internal static class SnapshotBuilder
 {
+    private static readonly Dictionary<string, string> GuardedClusterMetadata =
+        new() { [Security.GuardedForwarderHttpClientFactory.GuardMetadataKey] = "true" };
+
     /// <summary>Routes point here; the gateway middleware reassigns each request to its model group's cluster.</summary>
     public const string UnroutedClusterId = "__gateway_unrouted";
 
@@ -29,6 +32,14 @@ internal static class SnapshotBuilder
         (OpenAiEndpoint.Completions, "completions"),
         (OpenAiEndpoint.Embeddings, "embeddings"),
         (OpenAiEndpoint.Moderations, "moderations"),
+    ];
+
+    private static readonly (OpenAiEndpoint Endpoint, string Path)[] AnthropicPaths =
+    [
+        (OpenAiEndpoint.AnthropicMessages, "/v1/messages"),
+        (OpenAiEndpoint.AnthropicMessages, "/messages"),
+        (OpenAiEndpoint.AnthropicCountTokens, "/v1/messages/count_tokens"),
+        (OpenAiEndpoint.AnthropicCountTokens, "/messages/count_tokens"),
     ];
 
     /// <summary>The routes never change with the config, so their endpoint kinds are computed once.</summary>
@@ -61,8 +72,19 @@ internal static class SnapshotBuilder
         var deployments = new Dictionary<string, DeploymentRoute>(StringComparer.Ordinal);
         var groups = new Dictionary<string, List<DeploymentRoute>>(StringComparer.Ordinal);
         var groupOrder = new List<string>();
+        var groupsWithStored = new HashSet<string>(StringComparer.Ordinal);
+        var configFileUpstreams = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in config.ModelList)
         {
+            if (entry.IsStored)
+            {
+                groupsWithStored.Add(entry.ModelName);
+            }
+            else if (entry.LitellmParams.ApiBase is { } configured && Uri.TryCreate(configured, UriKind.Absolute, out var upstream))
+            {
+                configFileUpstreams.Add(Security.UpstreamConnectGuard.Authority(upstream.IdnHost, upstream.Port));
+            }
+
             var route = BuildDeployment(entry, config, previous);
             // Two entries with identical params get the same LiteLLM id; keep both by making the second unique.
             var id = route.Deployment.Id;
@@ -104,7 +126,8 @@ internal static class SnapshotBuilder
                 HasContextLimits = groups[name].Any(d => d.Deployment.MaxInputTokens is not null),
             };
             modelGroups.Add(name, group);
-            clusters.Add(BuildCluster(group, version, router, probeInterval));
+            var guardConnect = groupsWithStored.Contains(name) && !config.GeneralSettings.StoredModelAllowPrivateApiBase;
+            clusters.Add(BuildCluster(group, version, router, probeInterval, guardConnect));
         }
 
         var visible = new List<string>(groupOrder);
@@ -136,6 +159,7 @@ internal static class SnapshotBuilder
             MaxRequestBodyBytes = maxMb > 0 ? (long)(maxMb * 1024 * 1024) : DefaultMaxRequestBodyBytes,
             Routes = BuildRoutes(),
             Clusters = clusters,
+            ConfigFileUpstreams = configFileUpstreams.ToFrozenSet(StringComparer.Ordinal),
         };
     }
 
@@ -146,15 +170,9 @@ internal static class SnapshotBuilder
         var streamTimeout = Seconds(p.StreamTimeout ?? config.RouterSettings.StreamTimeout ?? p.Timeout ?? config.RouterSettings.Timeout
             ?? config.LitellmSettings.RequestTimeout);
         var apiBase = p.ApiBase?.TrimEnd('/');
-        var uris = new Uri?[Paths.Length];
-        if (apiBase is not null)
-        {
-            foreach (var (endpoint, suffix) in Paths)
-            {
-                uris[(int)endpoint] = new Uri(apiBase + "/" + suffix, UriKind.Absolute);
-            }
-        }
-
+        var servesMessages = p.Provider == "anthropic" || p.DisableAnthropicTranslation;
+        var uris = ProviderEndpoints.Build(p.Provider, apiBase, p.UpstreamModel, p.ApiVersion, servesMessages);
+        var auth = ProviderEndpoints.Auth(p.Provider, apiBase, p.ApiKey);
         var deployment = new Deployment
         {
             Id = entry.Id,
@@ -163,7 +181,10 @@ internal static class SnapshotBuilder
             UpstreamModel = p.UpstreamModel,
             ApiBase = apiBase,
             ApiKey = p.ApiKey,
-            AuthorizationHeader = p.ApiKey is { IsEmpty: false } key ? "Bearer " + key.Value : null,
+            AuthorizationHeader = auth?.Value,
+            AuthHeaderName = auth?.Name ?? "Authorization",
+            Api = ProviderEndpoints.ApiOf(p.Provider),
+            ServesAnthropicMessages = servesMessages && apiBase is not null,
             MockResponse = p.MockResponse,
             ForwardClientHeaders = ForwardsClientHeaders(entry.ModelName, config),
             ClientKeyHeader = config.GeneralSettings.LitellmKeyHeaderName,
@@ -230,7 +251,7 @@ internal static class SnapshotBuilder
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
-    private static ClusterConfig BuildCluster(ModelGroup group, int version, RouterOptions router, double? probeInterval)
+    private static ClusterConfig BuildCluster(ModelGroup group, int version, RouterOptions router, double? probeInterval, bool guardConnect)
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
         foreach (var route in group.Deployments)
@@ -256,6 +277,8 @@ internal static class SnapshotBuilder
                 Active = ActiveHealthCheck(group, probeInterval),
             },
             Destinations = destinations,
+            // A group with a model stored through the admin API connects through the internal-address guard.
+            Metadata = guardConnect ? GuardedClusterMetadata : null,
             HttpClient = new HttpClientConfig { EnableMultipleHttp2Connections = true },
             HttpRequest = RequestConfig(group.Deployments.Count > 0 ? group.Deployments[0].Deployment.Timeout : TimeSpan.FromSeconds(6000)),
         };
@@ -295,6 +318,18 @@ internal static class SnapshotBuilder
                     Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
                 });
             }
+        }
+
+        // Anthropic's Messages API, with and without /v1 as LiteLLM serves it (query strings such as ?beta=true do not matter).
+        foreach (var (endpoint, path) in AnthropicPaths)
+        {
+            routes.Add(new RouteConfig
+            {
+                RouteId = path,
+                ClusterId = UnroutedClusterId,
+                Match = new RouteMatch { Path = path, Methods = ["POST"] },
+                Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
+            });
         }
 
         return routes;

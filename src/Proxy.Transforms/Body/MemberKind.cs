@@ -18,6 +18,11 @@ internal enum MemberKind : byte
     NumRetries,
     DisableFallbacks,
 
+    /// <summary><c>messages</c>, <c>prompt</c>, <c>input</c>: forwarded, but refused when sent twice (a guard and the upstream could read different copies).</summary>
+    Messages,
+    Prompt,
+    Input,
+
     /// <summary>LiteLLM-only field with no value we need: removed, never read.</summary>
     Strip,
 }

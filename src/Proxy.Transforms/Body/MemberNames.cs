@@ -31,12 +31,15 @@ internal static class MemberNames
         {
             4 => name.SequenceEqual("tags"u8) ? MemberKind.Strip : MemberKind.Other,
             5 => name.SequenceEqual("model"u8) ? MemberKind.Model
+                : name.SequenceEqual("input"u8) ? MemberKind.Input
                 : name.SequenceEqual("cache"u8) ? MemberKind.Strip : MemberKind.Other,
             6 => name.SequenceEqual("stream"u8) ? MemberKind.Stream
+                : name.SequenceEqual("prompt"u8) ? MemberKind.Prompt
                 : name.SequenceEqual("no-log"u8) ? MemberKind.Strip : MemberKind.Other,
             7 => name.SequenceEqual("timeout"u8) ? MemberKind.Timeout
                 : name.SequenceEqual("caching"u8) || name.SequenceEqual("api_key"u8) ? MemberKind.Strip : MemberKind.Other,
-            8 => name.SequenceEqual("metadata"u8) || name.SequenceEqual("api_base"u8) || name.SequenceEqual("base_url"u8)
+            8 => name.SequenceEqual("messages"u8) ? MemberKind.Messages
+                : name.SequenceEqual("metadata"u8) || name.SequenceEqual("api_base"u8) || name.SequenceEqual("base_url"u8)
                 ? MemberKind.Strip : MemberKind.Other,
             9 => name.SequenceEqual("fallbacks"u8) ? MemberKind.Strip : MemberKind.Other,
             10 => name.SequenceEqual("guardrails"u8) || name.SequenceEqual("model_list"u8) ? MemberKind.Strip : MemberKind.Other,

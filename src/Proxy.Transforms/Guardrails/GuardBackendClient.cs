@@ -18,6 +18,12 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
 
     private const int MaxAnswerBytes = 1024 * 1024;
 
+    /// <summary>Calls in flight to one guardrail's backend; more wait (within the guardrail's timeout) for a slot.</summary>
+    public const int MaxConcurrentCalls = 64;
+
+    // One gate per guardrail of the config in force (a reload makes new definitions, and their gates with them).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<GuardrailDefinition, SemaphoreSlim> _gates = new();
+
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static readonly MediaTypeHeaderValue JsonType = new("application/json");
@@ -182,6 +188,16 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key.Value);
         }
 
+        var gate = _gates.GetValue(guardrail, static _ => new SemaphoreSlim(MaxConcurrentCalls, MaxConcurrentCalls));
+        try
+        {
+            await gate.WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"{MaxConcurrentCalls} checks already in flight to this guard for {guardrail.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+        }
+
         try
         {
             var client = httpClients.CreateClient(HttpClientName);
@@ -205,6 +221,10 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
         catch (HttpRequestException ex)
         {
             return (null, "backend unreachable: " + (ex.HttpRequestError == HttpRequestError.Unknown ? ex.Message : ex.HttpRequestError.ToString()));
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 
@@ -253,6 +273,35 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
     }
 
     /// <summary><c>choices[0].text</c> (completions) or <c>choices[0].message.content</c> (chat).</summary>
+    private static string? MessageText(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        var text = new System.Text.StringBuilder();
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isText = reader.ValueTextEquals("text"u8);
+                reader.Read();
+                if (isText && reader.TokenType == JsonTokenType.String)
+                {
+                    text.Append(reader.GetString());
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
     internal static string? CompletionText(ReadOnlySpan<byte> answer)
     {
         var reader = new Utf8JsonReader(answer);
@@ -263,6 +312,13 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (reader.ValueTextEquals("content"u8))
+            {
+                // An Anthropic message (a native Messages pass-through): the text of its text blocks.
+                reader.Read();
+                return MessageText(ref reader);
+            }
+
             if (!reader.ValueTextEquals("choices"u8))
             {
                 reader.Read();

@@ -51,10 +51,10 @@ public static class MockResponder
             NewId(request.Endpoint), request.Endpoint, time.GetUtcNow().ToUnixTimeSeconds(), request.Attempt.ModelGroup ?? request.ModelGroup ?? "", content, promptTokens, completionTokens);
         if (request.Attempt.Deployment is { } deployment)
         {
-            response.Headers["x-litellm-model-id"] = deployment.Id;
+            response.Headers["x-litellm-model-id"] = Http.HeaderValues.Safe(deployment.Id);
         }
 
-        response.Headers["x-litellm-model-group"] = mock.Model;
+        response.Headers["x-litellm-model-group"] = Http.HeaderValues.Safe(mock.Model);
         var stream = request.Stream && request.Endpoint != OpenAiEndpoint.Embeddings;
         response.ContentType = stream ? "text/event-stream" : "application/json";
         if (stream)

@@ -75,7 +75,8 @@ public static class UpstreamHeaders
                 continue;
             }
 
-            if (target.Length == 0 || Never.Contains(target)
+            // X-Forwarded-* would tell the upstream who the client is (its address, the gateway's public host).
+            if (target.Length == 0 || Never.Contains(target) || target.StartsWith("x-forwarded-", StringComparison.OrdinalIgnoreCase)
                 || (customKeyHeader is not null && (target.Equals(customKeyHeader, StringComparison.OrdinalIgnoreCase) || name.Equals(customKeyHeader, StringComparison.OrdinalIgnoreCase))))
             {
                 continue;

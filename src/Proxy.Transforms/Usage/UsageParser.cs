@@ -42,6 +42,8 @@ internal static class UsageParser
         var prompt = -1;
         var completion = -1;
         var cached = 0;
+        var cacheWrites = 0;
+        var anthropicCache = false;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject)
@@ -51,7 +53,9 @@ internal static class UsageParser
                     return false;
                 }
 
-                usage = new TokenUsage(Math.Max(prompt, 0), Math.Max(completion, 0), cached);
+                // Anthropic counts cache reads and writes apart from input_tokens; chat's prompt_tokens include them.
+                var prompts = Math.Max(prompt, 0) + (anthropicCache ? cached + cacheWrites : 0);
+                usage = new TokenUsage(prompts, Math.Max(completion, 0), cached);
                 return true;
             }
 
@@ -63,6 +67,16 @@ internal static class UsageParser
             else if (reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8))
             {
                 completion = ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
+            {
+                cached = Math.Max(ReadCount(ref reader), 0);
+                anthropicCache = true;
+            }
+            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            {
+                cacheWrites = Math.Max(ReadCount(ref reader), 0);
+                anthropicCache = true;
             }
             else if (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8))
             {

@@ -46,6 +46,8 @@ internal static class GeneralSettingsBinder
             Alerting = s.StringList("alerting", allowScalar: true) ?? [],
             EnforceUserParam = s.Bool("enforce_user_param") ?? false,
             AlertingWebhookUrl = s.Secret("alerting_webhook_url") ?? FromEnv(reader, "WEBHOOK_URL"),
+            StoredModelEnvAllowlist = s.StringList("stored_model_env_allowlist", allowScalar: true) ?? [],
+            StoredModelAllowPrivateApiBase = s.Bool("stored_model_allow_private_api_base") ?? false,
         };
         s.ReportUnknownKeys();
         return settings;

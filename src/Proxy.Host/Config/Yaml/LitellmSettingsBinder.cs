@@ -19,6 +19,8 @@ internal static class LitellmSettingsBinder
 
     public static readonly FrozenSet<string> CacheModes = FrozenSet.Create(StringComparer.Ordinal, "default_on", "default_off");
 
+    public static readonly FrozenSet<string> CacheScopes = FrozenSet.Create(StringComparer.Ordinal, "global", "key", "team");
+
     public static LitellmSettings Bind(YamlSection root)
     {
         var s = root.Section("litellm_settings");
@@ -36,6 +38,7 @@ internal static class LitellmSettingsBinder
             CooldownTime = s.Double("cooldown_time", min: 0),
             SetVerbose = s.Bool("set_verbose") ?? false,
             JsonLogs = s.Bool("json_logs") ?? false,
+            RequireAuthForMetricsEndpoint = s.Bool("require_auth_for_metrics_endpoint") ?? false,
             Cache = s.Bool("cache") ?? false,
             CacheParams = BindCacheParams(s.Section("cache_params")),
             SuccessCallback = s.StringList("success_callback", allowScalar: true) ?? [],
@@ -76,13 +79,14 @@ internal static class LitellmSettingsBinder
             Password = s.Secret("password"),
             RedisUrl = s.Secret("redis_url"),
             Namespace = s.String("namespace"),
-            Ttl = s.Double("ttl", min: 0),
+            Scope = OneOf(s, "scope", CacheScopes) ?? defaults.Scope,
+            Ttl = MaxTtl(s, "ttl"),
             SupportedCallTypes = s.StringList("supported_call_types"),
             Mode = OneOf(s, "mode", CacheModes) ?? defaults.Mode,
             MaxConnections = s.Int("max_connections", min: 1),
             SimilarityThreshold = s.Double("similarity_threshold", min: 0),
-            DefaultInMemoryTtl = s.Double("default_in_memory_ttl", min: 0),
-            DefaultInRedisTtl = s.Double("default_in_redis_ttl", min: 0),
+            DefaultInMemoryTtl = MaxTtl(s, "default_in_memory_ttl"),
+            DefaultInRedisTtl = MaxTtl(s, "default_in_redis_ttl"),
             Db = s.Int("db", min: 0),
             SocketTimeout = s.Double("socket_timeout", min: 0.001),
             MaxMemoryKb = s.Int("max_memory_kb", min: 1),
@@ -126,6 +130,18 @@ internal static class LitellmSettingsBinder
         {
             s.Reader.Error(s.LineOf("type"), s.Child("qdrant_collection_name"), "is required for type qdrant-semantic");
         }
+    }
+
+    private static double? MaxTtl(YamlSection s, string key)
+    {
+        var value = s.Double(key, min: 0);
+        if (value > Transforms.Caching.CacheOptions.MaxTtlSeconds)
+        {
+            s.Reader.Error(s.LineOf(key), s.Child(key), $"must be at most {Transforms.Caching.CacheOptions.MaxTtlSeconds} seconds (ten years)");
+            return null;
+        }
+
+        return value;
     }
 
     private static string? OneOf(YamlSection s, string key, FrozenSet<string> valid)

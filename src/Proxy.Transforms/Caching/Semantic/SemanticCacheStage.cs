@@ -13,7 +13,7 @@ namespace Proxy.Transforms.Caching.Semantic;
 /// (stream replay included), with <c>x-litellm-semantic-similarity</c>; a miss registers a tap that stores the answer
 /// with the prompt's vector. A repeated prompt is recognised by its text before any embedding is made.
 /// </summary>
-internal sealed class SemanticCacheStage(SemanticCache cache) : IGatewayRequestStage
+internal sealed class SemanticCacheStage(SemanticCache cache, IOpenAiErrorWriter errors) : IGatewayRequestStage
 {
     public const string SimilarityHeader = "x-litellm-semantic-similarity";
 
@@ -45,16 +45,18 @@ internal sealed class SemanticCacheStage(SemanticCache cache) : IGatewayRequestS
                 return false;
             }
 
-            key = CacheKeyBuilder.Build(skeleton.WrittenMemory.Span, request.Endpoint, request.ModelGroup!, options.Common.Namespace, ref control);
+            var tenant = ResponseCacheStage.ScopeOf(context, request, SemanticScope.TenantScope(options.Common.Scope));
+            key = CacheKeyBuilder.Build(skeleton.WrittenMemory.Span, request.Endpoint, request.ModelGroup!, options.Common.Namespace, tenant, ref control);
         }
 
         CacheKeyBuilder.ApplyHeader(context.Request.Headers, ref control);
-        if (key is null || (options.Common.OptIn && !control.UseCache) || (control.NoCache && control.NoStore))
+        if (key is null || (options.Common.OptIn && !control.UseCache) || (control.NoCache && control.NoStore) || control.Ttl > CacheOptions.MaxTtlSeconds)
         {
+            // An over-long ttl is refused with a 400 by the exact cache; here the request just goes on uncached.
             return false;
         }
 
-        var scope = SemanticScope.Of(key, options.EmbeddingModel, SemanticScope.TenantOf(request));
+        var scope = SemanticScope.Of(key, options.EmbeddingModel);
         var entryId = SemanticScope.EntryId(scope, text);
         var entryKey = options.EntryKey(entryId);
         request.Outcome.CacheKey = entryKey;
@@ -92,7 +94,7 @@ internal sealed class SemanticCacheStage(SemanticCache cache) : IGatewayRequestS
         if (!control.NoStore)
         {
             var ttl = control.Ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : options.Common.Ttl;
-            request.AddResponseTap(new CacheStoreTap(new SemanticAnswerSink(cache, active, entryId, scope, text, vector, ttl)));
+            request.AddResponseTap(new CacheStoreTap(new SemanticAnswerSink(cache, active, entryId, scope, text, vector, ttl), request));
         }
 
         return false;
@@ -109,7 +111,7 @@ internal sealed class SemanticCacheStage(SemanticCache cache) : IGatewayRequestS
 
         var headers = context.Response.Headers;
         headers[SimilarityHeader] = Format(similarity);
-        if (!await CachedResponseWriter.TryWriteAsync(context, request, response, entryKey, cache.Time))
+        if (!await CachedResponseWriter.TryWriteAsync(context, request, response, entryKey, cache.Time, errors))
         {
             headers.Remove(SimilarityHeader);
             return false;

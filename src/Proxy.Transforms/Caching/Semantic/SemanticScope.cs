@@ -1,28 +1,28 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
-using Proxy.Abstractions;
 
 namespace Proxy.Transforms.Caching.Semantic;
 
 /// <summary>
 /// Which stored answers a request may be answered from, and the id of its own entry. The scope is one hash over the
 /// exact cache key of the request's skeleton (endpoint, model group, every parameter that changes the answer, the
-/// namespace: whatever the exact key covers, it covers), the embedding model group (vectors of two models cannot be
-/// compared) and the tenant. Only the prompt text is left to similarity.
+/// namespace and the tenant: whatever the exact key covers, it covers) and the embedding model group (vectors of two
+/// models cannot be compared). Only the prompt text is left to similarity.
 /// </summary>
 internal static class SemanticScope
 {
     /// <summary>
-    /// The tenant part of the scope. As LiteLLM's semantic cache, answers are kept per virtual key by default
-    /// (requests with the master key or on an open gateway share one tenant), so one key's cached answers never reach
-    /// another key. This is the one input to extend when the cache scope becomes configurable (key, team, global).
+    /// Who shares entries. As LiteLLM's semantic cache, answers are kept per virtual key (requests with the master key or
+    /// on an open gateway share one scope), so one key's cached answers never reach another key; <c>scope: team</c>
+    /// lets a team's keys share. A global semantic cache is not offered: a similar prompt from another tenant must not
+    /// get this one's answer.
     /// </summary>
-    public static string TenantOf(GatewayRequestContext request) => request.Caller.KeyHash is { } hash ? "key:" + hash : "master";
+    public static CacheScope TenantScope(CacheScope configured) => configured == CacheScope.Team ? CacheScope.Team : CacheScope.Key;
 
-    /// <summary>64 hex digits.</summary>
-    public static string Of(string skeletonKey, string embeddingModel, string tenant) =>
-        Hash("semantic-scope\n" + skeletonKey + "\n" + embeddingModel + "\n" + tenant, 32);
+    /// <summary>64 hex digits: the skeleton's exact key (which carries the tenant) and the embedding model group.</summary>
+    public static string Of(string skeletonKey, string embeddingModel) =>
+        Hash("semantic-scope\n" + skeletonKey + "\n" + embeddingModel, 32);
 
     /// <summary>The entry of this scope and exact text (32 hex digits): a repeated prompt overwrites rather than duplicates.</summary>
     public static string EntryId(string scope, string text) => Hash(scope + "\n" + text, 16);

@@ -112,18 +112,22 @@ public sealed class PromptSplitterTests
     [Fact]
     public void Tenants_and_embedding_models_separate_scopes_and_entries_follow_the_text()
     {
-        var key = Split("""{"model":"m","messages":[{"role":"user","content":"hi"}]}""").SkeletonKey!;
+        const string Body = """{"model":"m","messages":[{"role":"user","content":"hi"}]}""";
+        var key = Split(Body).SkeletonKey!;
 
-        Assert.NotEqual(SemanticScope.Of(key, "embed", "key:a"), SemanticScope.Of(key, "embed", "key:b"));
-        Assert.NotEqual(SemanticScope.Of(key, "embed", "master"), SemanticScope.Of(key, "embed-2", "master"));
-        var scope = SemanticScope.Of(key, "embed", "master");
+        // The tenant goes into the skeleton's exact key, as for the exact cache's key scope.
+        Assert.NotEqual(Split(Body, tenant: "key:a").Scope, Split(Body, tenant: "key:b").Scope);
+        Assert.NotEqual(SemanticScope.Of(key, "embed"), SemanticScope.Of(key, "embed-2"));
+        Assert.Equal(CacheScope.Key, SemanticScope.TenantScope(CacheScope.Global));
+        Assert.Equal(CacheScope.Team, SemanticScope.TenantScope(CacheScope.Team));
+        var scope = SemanticScope.Of(key, "embed");
         Assert.Matches("^[0-9a-f]{64}$", scope);
         Assert.Matches("^[0-9a-f]{32}$", SemanticScope.EntryId(scope, "hi"));
         Assert.Equal(SemanticScope.EntryId(scope, "hi"), SemanticScope.EntryId(scope, "hi"));
         Assert.NotEqual(SemanticScope.EntryId(scope, "hi"), SemanticScope.EntryId(scope, "hello"));
     }
 
-    private static Result Split(string body, OpenAiEndpoint endpoint = OpenAiEndpoint.ChatCompletions, string group = "m")
+    private static Result Split(string body, OpenAiEndpoint endpoint = OpenAiEndpoint.ChatCompletions, string group = "m", string tenant = "master")
     {
         var shape = PromptShapes.For(endpoint)!;
         using var skeleton = new ArrayPoolBufferWriter();
@@ -134,8 +138,8 @@ public sealed class PromptSplitterTests
         }
 
         var control = default(CacheControl);
-        var key = CacheKeyBuilder.Build(skeleton.WrittenMemory.Span, endpoint, group, null, ref control);
-        return new Result(text, key, SemanticScope.Of(key!, "embed", "master"), control);
+        var key = CacheKeyBuilder.Build(skeleton.WrittenMemory.Span, endpoint, group, null, tenant, ref control);
+        return new Result(text, key, SemanticScope.Of(key!, "embed"), control);
     }
 
     private sealed record Result(string? Text, string? SkeletonKey, string? Scope, CacheControl Control);
