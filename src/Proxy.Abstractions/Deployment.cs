@@ -36,6 +36,12 @@ public sealed record Deployment
     /// </summary>
     public bool ServesAnthropicMessages { get; init; }
 
+    /// <summary>
+    /// The upstream serves OpenAI's Responses API itself (vLLM, OpenAI, OpenAI-compatible; off with
+    /// model_info.supports_responses_api: false, and for providers without it).
+    /// </summary>
+    public bool ServesResponses { get; init; }
+
     public string? MockResponse { get; init; }
 
     /// <summary>

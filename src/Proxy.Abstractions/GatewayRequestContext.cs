@@ -88,6 +88,15 @@ public sealed class GatewayRequestContext
         EstimatedInputTokens = estimatedInputTokens;
     }
 
+    /// <summary>
+    /// For an operation on an object the upstream stores (a Responses API response): the upstream path after the
+    /// operation's base, e.g. <c>/resp_abc/cancel</c>, with the upstream's own id. Null for every other request.
+    /// </summary>
+    public string? UpstreamPathSuffix { get; private set; }
+
+    /// <summary>The request addresses an object the upstream stores; see <see cref="UpstreamPathSuffix"/>.</summary>
+    public void TargetStoredObject(string upstreamPathSuffix) => UpstreamPathSuffix = upstreamPathSuffix;
+
     /// <summary>Ask the forwarder for the upstream's usage chunk on streams (see <see cref="ForceStreamUsage"/>).</summary>
     public void RequireStreamUsage() => ForceStreamUsage = true;
 

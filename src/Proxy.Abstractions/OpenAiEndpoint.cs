@@ -13,4 +13,19 @@ public enum OpenAiEndpoint
 
     /// <summary>Anthropic's <c>/v1/messages/count_tokens</c>.</summary>
     AnthropicCountTokens,
+
+    /// <summary>OpenAI's <c>POST /v1/responses</c>.</summary>
+    Responses,
+
+    /// <summary><c>GET /v1/responses/{id}</c>: a stored response, from the deployment that made it.</summary>
+    ResponsesRetrieve,
+
+    /// <summary><c>DELETE /v1/responses/{id}</c>.</summary>
+    ResponsesDelete,
+
+    /// <summary><c>POST /v1/responses/{id}/cancel</c>.</summary>
+    ResponsesCancel,
+
+    /// <summary><c>GET /v1/responses/{id}/input_items</c>.</summary>
+    ResponsesInputItems,
 }

@@ -76,6 +76,11 @@ internal sealed class SpendLogObserver(SpendQueue queue, TimeProvider time) : IR
         OpenAiEndpoint.Completions => "atext_completion",
         OpenAiEndpoint.Embeddings => "aembedding",
         OpenAiEndpoint.Moderations => "amoderation",
+        OpenAiEndpoint.Responses => "aresponses",
+        OpenAiEndpoint.ResponsesRetrieve => "aget_responses",
+        OpenAiEndpoint.ResponsesDelete => "adelete_responses",
+        OpenAiEndpoint.ResponsesCancel => "acancel_responses",
+        OpenAiEndpoint.ResponsesInputItems => "alist_input_items",
         _ => "acompletion",
     };
 }

@@ -16,7 +16,7 @@ namespace Proxy.Host.Pipeline;
 /// First stage of the proxy pipeline: reads the body once and finds the model group named by its <c>model</c>; the
 /// router then sends the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
 /// </summary>
-internal sealed class ModelRoutingMiddleware(
+internal sealed partial class ModelRoutingMiddleware(
     RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors, IEnumerable<IGatewayRequestStage> stages,
     InboundProtocols protocols)
 {
@@ -50,6 +50,12 @@ internal sealed class ModelRoutingMiddleware(
         var body = read.Body;
         try
         {
+            if (IsStoredResponseOperation(request.Endpoint))
+            {
+                await RouteStoredResponseAsync(context, request, snapshot, body);
+                return;
+            }
+
             await RouteAsync(context, request, snapshot, body);
         }
         finally
@@ -97,6 +103,12 @@ internal sealed class ModelRoutingMiddleware(
         if (protocols.For(request.Protocol) is { } protocol)
         {
             await RouteTranslatedAsync(context, request, snapshot, group, model, body, scan, protocol);
+            return;
+        }
+
+        if (request.Endpoint == OpenAiEndpoint.Responses)
+        {
+            await RouteResponsesAsync(context, request, snapshot, group, model, body, scan);
             return;
         }
 
@@ -158,7 +170,7 @@ internal sealed class ModelRoutingMiddleware(
 
     private async Task RunAsync(
         HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
-        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan)
+        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan, ResponsePin pin = default)
     {
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
         var inputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
@@ -168,7 +180,7 @@ internal sealed class ModelRoutingMiddleware(
         context.Features.Set(new ProxyRequestState
         {
             Snapshot = snapshot, Group = group, Body = body, Scan = scan, ClientMayMock = ClientMayMock(snapshot, request),
-            ClientBody = clientBody, ClientScan = clientScan,
+            ClientBody = clientBody, ClientScan = clientScan, PinnedDeploymentId = pin.DeploymentId, UpstreamPreviousResponseId = pin.UpstreamId,
         });
         foreach (var stage in _stages)
         {

@@ -32,6 +32,15 @@ internal sealed class ProxyRequestState
     /// <summary>LiteLLM's mock_testing_* flags in force for the current attempt (only the requested group's; fallbacks run clean).</summary>
     public MockFlags ActiveMockFlags { get; set; }
 
+    /// <summary>
+    /// The one deployment that may serve this request: the one that stores the response it continues or addresses
+    /// (Responses API). No other deployment and no fallback can answer it.
+    /// </summary>
+    public string? PinnedDeploymentId { get; init; }
+
+    /// <summary>The upstream's own id for the client's previous_response_id, spliced into the body for the pinned deployment.</summary>
+    public string? UpstreamPreviousResponseId { get; init; }
+
     /// <summary>The router's scratch list of eligible deployments, reused across this request's attempts.</summary>
     public List<DestinationState>? Eligible;
 

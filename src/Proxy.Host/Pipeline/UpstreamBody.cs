@@ -1,3 +1,4 @@
+using System.Buffers;
 using Proxy.Abstractions;
 using Proxy.Transforms.Body;
 using Proxy.Transforms.Protocols.Anthropic;
@@ -24,6 +25,25 @@ internal static class UpstreamBody
         if (deployment.UriFor(endpoint) is null)
         {
             return Unsupported(deployment, endpoint);
+        }
+
+        if (endpoint is OpenAiEndpoint.ResponsesRetrieve or OpenAiEndpoint.ResponsesDelete or OpenAiEndpoint.ResponsesCancel or OpenAiEndpoint.ResponsesInputItems)
+        {
+            // An operation on a stored response: its (empty) body goes as sent; the path names the response.
+            forwarded = state.Body;
+            return null;
+        }
+
+        if (endpoint == OpenAiEndpoint.Responses)
+        {
+            // stream_options is chat's; a Responses stream reports usage in its last event anyway.
+            forwarded = Splice(state.Body, in state.Scan, deployment.UpstreamModel, forceIncludeUsage: false, out owned);
+            if (state.UpstreamPreviousResponseId is { } upstreamId)
+            {
+                forwarded = ReplacePreviousResponseId(forwarded, upstreamId, ref owned);
+            }
+
+            return null;
         }
 
         if (UpstreamAttempt.IsNativeMessages(request, deployment))
@@ -54,6 +74,36 @@ internal static class UpstreamBody
 
         forwarded = Splice(state.Body, in state.Scan, deployment.UpstreamModel, request.ForceStreamUsage, out owned);
         return null;
+    }
+
+    // The client's previous_response_id names our id; the deployment knows its own. Found again in the spliced body (its
+    // offsets moved with the model), so follow-ups alone pay for a second copy.
+    private static PooledBuffer ReplacePreviousResponseId(PooledBuffer body, string upstreamId, ref PooledBuffer owned)
+    {
+        if (RequestScanner.Scan(body.Span, out var scan) != ScanStatus.Ok || scan.PreviousResponseId is null)
+        {
+            return body;
+        }
+
+        var value = new ArrayPoolBufferWriter();
+        try
+        {
+            var span = body.Span;
+            value.Write(span[..scan.PreviousResponseIdValueStart]);
+            using (var json = new System.Text.Json.Utf8JsonWriter(value))
+            {
+                json.WriteStringValue(upstreamId);
+            }
+
+            value.Write(span[(scan.PreviousResponseIdValueStart + scan.PreviousResponseIdValueLength)..]);
+            owned.Dispose();
+            owned = value.Detach();
+            return owned;
+        }
+        finally
+        {
+            value.Dispose();
+        }
     }
 
     private static PooledBuffer Splice(PooledBuffer body, in RequestScan scan, string model, bool forceIncludeUsage, out PooledBuffer owned)

@@ -21,7 +21,7 @@ internal static class ProviderEndpoints
     public static UpstreamApi ApiOf(string provider) => provider == "anthropic" ? UpstreamApi.AnthropicMessages : UpstreamApi.OpenAi;
 
     /// <summary>Upstream URL per <see cref="OpenAiEndpoint"/> (null where the provider has no such operation).</summary>
-    public static Uri?[] Build(string provider, string? apiBase, string upstreamModel, string? apiVersion, bool servesMessages)
+    public static Uri?[] Build(string provider, string? apiBase, string upstreamModel, string? apiVersion, bool servesMessages, bool servesResponses = false)
     {
         var uris = new Uri?[EndpointCount];
         if (apiBase is null)
@@ -49,6 +49,17 @@ internal static class ProviderEndpoints
                 foreach (var (endpoint, suffix) in OpenAiPaths)
                 {
                     uris[(int)endpoint] = Absolute(apiBase + "/" + suffix);
+                }
+
+                if (servesResponses)
+                {
+                    // Create and the operations on a stored response share the base; the request adds "/{id}[/action]".
+                    var responses = Absolute(apiBase + "/responses");
+                    foreach (var endpoint in (OpenAiEndpoint[])[OpenAiEndpoint.Responses, OpenAiEndpoint.ResponsesRetrieve, OpenAiEndpoint.ResponsesDelete,
+                        OpenAiEndpoint.ResponsesCancel, OpenAiEndpoint.ResponsesInputItems])
+                    {
+                        uris[(int)endpoint] = responses;
+                    }
                 }
 
                 if (servesMessages)

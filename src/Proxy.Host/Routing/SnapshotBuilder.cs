@@ -34,6 +34,15 @@ internal static class SnapshotBuilder
         (OpenAiEndpoint.Moderations, "moderations"),
     ];
 
+    private static readonly (OpenAiEndpoint Endpoint, string Method, string Path)[] ResponsesPaths =
+    [
+        (OpenAiEndpoint.Responses, "POST", "/responses"),
+        (OpenAiEndpoint.ResponsesRetrieve, "GET", "/responses/{response_id}"),
+        (OpenAiEndpoint.ResponsesDelete, "DELETE", "/responses/{response_id}"),
+        (OpenAiEndpoint.ResponsesCancel, "POST", "/responses/{response_id}/cancel"),
+        (OpenAiEndpoint.ResponsesInputItems, "GET", "/responses/{response_id}/input_items"),
+    ];
+
     private static readonly (OpenAiEndpoint Endpoint, string Path)[] AnthropicPaths =
     [
         (OpenAiEndpoint.AnthropicMessages, "/v1/messages"),
@@ -171,7 +180,10 @@ internal static class SnapshotBuilder
             ?? config.LitellmSettings.RequestTimeout);
         var apiBase = p.ApiBase?.TrimEnd('/');
         var servesMessages = p.Provider == "anthropic" || p.DisableAnthropicTranslation;
-        var uris = ProviderEndpoints.Build(p.Provider, apiBase, p.UpstreamModel, p.ApiVersion, servesMessages);
+        // vLLM and OpenAI serve the Responses API; a deployment can say it does not (LiteLLM's model_info flag).
+        var servesResponses = p.Provider is "hosted_vllm" or "openai" or ""
+            && !(entry.ModelInfo.Extra.TryGetValue("supports_responses_api", out var supports) && supports.Equals("false", StringComparison.OrdinalIgnoreCase));
+        var uris = ProviderEndpoints.Build(p.Provider, apiBase, p.UpstreamModel, p.ApiVersion, servesMessages, servesResponses);
         var auth = ProviderEndpoints.Auth(p.Provider, apiBase, p.ApiKey);
         var deployment = new Deployment
         {
@@ -185,6 +197,7 @@ internal static class SnapshotBuilder
             AuthHeaderName = auth?.Name ?? "Authorization",
             Api = ProviderEndpoints.ApiOf(p.Provider),
             ServesAnthropicMessages = servesMessages && apiBase is not null,
+            ServesResponses = servesResponses && apiBase is not null,
             MockResponse = p.MockResponse,
             ForwardClientHeaders = ForwardsClientHeaders(entry.ModelName, config),
             ClientKeyHeader = config.GeneralSettings.LitellmKeyHeaderName,
@@ -330,6 +343,21 @@ internal static class SnapshotBuilder
                 Match = new RouteMatch { Path = path, Methods = ["POST"] },
                 Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
             });
+        }
+
+        // OpenAI's Responses API: create, and the operations on a stored response (its id names the deployment).
+        foreach (var (endpoint, method, path) in ResponsesPaths)
+        {
+            foreach (var prefix in (string[])["/v1", ""])
+            {
+                routes.Add(new RouteConfig
+                {
+                    RouteId = $"{method} {prefix}{path}",
+                    ClusterId = UnroutedClusterId,
+                    Match = new RouteMatch { Path = prefix + path, Methods = [method] },
+                    Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
+                });
+            }
         }
 
         return routes;

@@ -21,9 +21,12 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
     {
         var settings = source.Current;
         // Without guardrails (the common case) this stage costs one field read.
-        // count_tokens only counts: nothing is generated, so there is nothing to judge. The gateway's own calls (the
-        // semantic cache's embeddings) carry text the caller's request was already judged on.
-        if (!settings.Any || request.Endpoint is OpenAiEndpoint.Moderations or OpenAiEndpoint.AnthropicCountTokens || request.Caller.IsInternal)
+        // count_tokens only counts: nothing is generated, so there is nothing to judge.
+        // An operation on a stored response (retrieve, delete, cancel, list its input items) sends no text either.
+        // The gateway's own calls (the semantic cache's embeddings) carry text the caller's request was already judged on.
+        if (!settings.Any || request.Endpoint is OpenAiEndpoint.Moderations or OpenAiEndpoint.AnthropicCountTokens
+            or OpenAiEndpoint.ResponsesRetrieve or OpenAiEndpoint.ResponsesDelete or OpenAiEndpoint.ResponsesCancel or OpenAiEndpoint.ResponsesInputItems
+            || request.Caller.IsInternal)
         {
             return ValueTask.FromResult(false);
         }
@@ -48,7 +51,7 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         }
 
         var conversation = input.Conversation();
-        var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions;
+        var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions or OpenAiEndpoint.Responses;
         foreach (var guardrail in settings.All)
         {
             if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.Caller.Guardrails))

@@ -97,7 +97,8 @@ internal sealed class SseTextCollector
         }
 
         var payload = line["data:"u8.Length..].TrimStart((byte)' ');
-        if (payload.SequenceEqual("[DONE]"u8))
+        // Chat ends with [DONE]; Anthropic's Messages stream (a native pass-through) with message_stop.
+        if (payload.SequenceEqual("[DONE]"u8) || payload.SequenceEqual("{\"type\":\"message_stop\"}"u8))
         {
             return true;
         }
@@ -135,6 +136,18 @@ internal sealed class SseTextCollector
             {
                 // Anthropic's content block index: each block (text, thinking, a tool call's input) is its own text.
                 block = Math.Clamp(i, 0, 1023);
+                continue;
+            }
+
+            if (isDelta && reader.TokenType == JsonTokenType.String)
+            {
+                // A Responses API event (response.output_text.delta, function_call_arguments.delta, ...): its text piece.
+                if (reader.GetString() is { Length: > 0 } piece)
+                {
+                    Builder((block << 4) | 0).Append(piece);
+                    added = true;
+                }
+
                 continue;
             }
 

@@ -41,6 +41,11 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
         var attempt = request.Attempt;
         var deployment = attempt.Deployment!;
         proxyRequest.RequestUri = deployment.UriFor(UpstreamAttempt.EndpointFor(request, deployment));
+        if (request.UpstreamPathSuffix is { } suffix && proxyRequest.RequestUri is { } operationBase)
+        {
+            // An operation on a stored object (a Responses API response): its upstream id and action follow the base.
+            proxyRequest.RequestUri = new Uri(operationBase.AbsoluteUri + suffix, UriKind.Absolute);
+        }
         if (proxyRequest.Content is { } content && httpContext.Request.ContentLength is { } length)
         {
             content.Headers.ContentLength = length;
