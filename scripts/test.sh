@@ -12,6 +12,9 @@ services_start
 # Claude Code for the end-to-end /v1/messages test (installed once into a cache folder).
 source scripts/claude-code.sh
 claude_code_install
+# Codex CLI for the end-to-end /v1/responses test (installed once into a cache folder).
+source scripts/codex.sh
+codex_install
 
 dotnet test Proxy.sln -c Release --nologo --blame-hang-timeout 5m 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -163,12 +163,14 @@ internal sealed class FakeResponsesApi(FakeUpstreamServer server)
         var wanted = settings.Tokens ?? options.DefaultCompletionTokens;
         var tokens = maxOutput is { } cap ? Math.Min(cap, wanted) : wanted;
         var tool = lastUser is not null && lastUser.Contains("weather", StringComparison.OrdinalIgnoreCase) ? FirstTool(root) : null;
-        var text = toolOutput is not null ? "The tool returned: " + toolOutput : string.Concat(Enumerable.Repeat(" hello", tokens));
+        var text = toolOutput is not null ? "The tool returned: " + toolOutput
+            : settings.Content is { } fixedText ? fixedText
+            : string.Concat(Enumerable.Repeat(" hello", tokens));
         if (tool is not null)
         {
             tokens = 8;
         }
-        else if (toolOutput is not null)
+        else if (toolOutput is not null || settings.Content is not null)
         {
             tokens = Math.Max(1, text.Length / 4);
         }

@@ -19,6 +19,9 @@ public static class TestServices
     /// <summary>The Claude Code binary scripts/claude-code.sh installed.</summary>
     public static string ClaudeCode => Required("PROXY_TEST_CLAUDE_CODE");
 
+    /// <summary>The Codex CLI binary scripts/codex.sh installed.</summary>
+    public static string Codex => Required("PROXY_TEST_CODEX");
+
     /// <summary>Stops the test Redis (fault tests); <see cref="StartRedisAsync"/> brings it back on the same port.</summary>
     public static Task StopRedisAsync() => RunScriptAsync("redis-stop.sh");
 
