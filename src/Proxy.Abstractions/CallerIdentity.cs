@@ -11,7 +11,12 @@ public sealed record CallerIdentity
 
     public static readonly CallerIdentity MasterKey = new() { IsMasterKey = true };
 
+    /// <summary>The gateway calling itself (the semantic cache embedding a prompt): the master key's rights, billed to no key, not judged by guardrails again.</summary>
+    public static readonly CallerIdentity Internal = new() { IsMasterKey = true, IsInternal = true };
+
     public bool IsMasterKey { get; init; }
+
+    public bool IsInternal { get; init; }
 
     /// <summary>Hash of the virtual key (never the key itself); null for the master key or an open gateway.</summary>
     public string? KeyHash { get; init; }

@@ -284,6 +284,27 @@ public sealed class FakeUpstreamServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Bag_of_words_embeddings_score_paraphrases_high_and_unrelated_text_low()
+    {
+        _server.Options.EmbeddingMode = FakeEmbeddingMode.BagOfWords;
+        _server.Options.EmbeddingDimensions = 384;
+        using var answer = await PostJsonAsync("/embeddings",
+            """{"model":"e","input":["What is the capital of France?","Tell me the capital of France","capital of France and Spain","How do I bake bread?"]}""");
+        var vectors = answer.RootElement.GetProperty("data").EnumerateArray()
+            .Select(d => d.GetProperty("embedding").EnumerateArray().Select(e => e.GetSingle()).ToArray()).ToArray();
+
+        Assert.Equal(384, vectors[0].Length);
+        Assert.Equal(1.0, Cosine(vectors[0], vectors[1]), 4);
+        // Two shared content words of three: 2 / sqrt(2 * 3).
+        Assert.Equal(2 / Math.Sqrt(6), Cosine(vectors[0], vectors[2]), 4);
+        Assert.Equal(0.0, Cosine(vectors[0], vectors[3]), 4);
+        Assert.Equal(vectors[0], BagOfWordsEmbedding.Embed("What is the capital of France?", 384));
+    }
+
+    private static double Cosine(float[] a, float[] b) =>
+        a.Zip(b, (x, y) => (double)x * y).Sum() / Math.Sqrt(a.Sum(x => (double)x * x) * b.Sum(x => (double)x * x));
+
+    [Fact]
     public async Task Guard_mode_judges_chat_and_serves_moderations()
     {
         _server.Options.Guard = true;

@@ -475,7 +475,9 @@ internal sealed partial class FakeHandler(FakeUpstreamServer server)
             w.WriteStartArray("data");
             for (var i = 0; i < inputs.Count; i++)
             {
-                var vector = Embed(inputs[i].Text, dimensions);
+                var vector = options.EmbeddingMode == FakeEmbeddingMode.BagOfWords
+                    ? BagOfWordsEmbedding.Embed(inputs[i].Text, dimensions)
+                    : Embed(inputs[i].Text, dimensions);
                 w.WriteStartObject();
                 w.WriteNumber("index", i);
                 w.WriteString("object", "embedding");

@@ -63,6 +63,9 @@ public sealed class FakeUpstreamOptions
     /// <summary>Length of every embedding vector.</summary>
     public int EmbeddingDimensions { get; set; } = 8;
 
+    /// <summary>How embedding vectors are made; <see cref="FakeEmbeddingMode.BagOfWords"/> for semantic cache tests.</summary>
+    public FakeEmbeddingMode EmbeddingMode { get; set; }
+
     /// <summary>Play Llama Guard 3 on chat/completions and serve POST /v1/moderations.</summary>
     public bool Guard { get; set; }
 

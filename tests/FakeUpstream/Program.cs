@@ -18,6 +18,8 @@ internal static class Program
           --retry-after S       Retry-After seconds on 429/503
           --flat-errors         old flat {"object":"error"} error bodies
           --guard               play Llama Guard 3 and serve /v1/moderations
+          --embedding MODE      hash (default) or bag-of-words (similarity follows shared words)
+          --embedding-dims N    length of embedding vectors (default 8)
           --help                this text
         """;
 
@@ -50,6 +52,8 @@ internal static class Program
                     case "--retry-after": options.RetryAfterSeconds = NextInt(); break;
                     case "--flat-errors": options.FlatErrors = true; break;
                     case "--guard": options.Guard = true; break;
+                    case "--embedding": options.EmbeddingMode = Next() == "bag-of-words" ? FakeEmbeddingMode.BagOfWords : FakeEmbeddingMode.Hash; break;
+                    case "--embedding-dims": options.EmbeddingDimensions = NextInt(); break;
                     default: throw new FormatException($"unknown option {name}");
                 }
             }

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Primitives;
 using Proxy.Abstractions;
 using Proxy.Admin.Ui;
+using Proxy.Host.Caching;
 using Proxy.Host.Routing;
 using Yarp.ReverseProxy.Model;
 
@@ -15,7 +16,7 @@ namespace Proxy.Host.Auth;
 /// routes a virtual key already at its max_parallel_requests or rpm_limit is refused before its body is read.
 /// </summary>
 internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors, AuthFailureThrottle throttle,
-    IVirtualKeyAuthenticator? keys = null, IAdminSessionAuthenticator? uiSessions = null)
+    IVirtualKeyAuthenticator? keys = null, IAdminSessionAuthenticator? uiSessions = null, InternalCallToken? internalCalls = null)
 {
     private static readonly string[] KeyHeaders = ["Authorization", "api-key", "x-api-key", "x-litellm-api-key", "x-goog-api-key", "Ocp-Apim-Subscription-Key"];
 
@@ -29,12 +30,19 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
 
         var snapshot = state.Current;
         var masterKey = snapshot.MasterKey;
+        var presented = PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName);
+        if (internalCalls is not null && internalCalls.Matches(presented) && GatewayRequestContext.Get(context) is { } self)
+        {
+            // The gateway calling itself (semantic cache embeddings): the master key's rights, no key's bill.
+            self.Authenticate(CallerIdentity.Internal);
+            return next(context);
+        }
+
         if (!masterKey.IsConfigured)
         {
             return AdminRoutes.Contains(context.Request.Path) ? errors.WriteAsync(context, AdminRoutes.NoMasterKey()) : next(context);
         }
 
-        var presented = PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName);
         if (presented.IsEmpty)
         {
             // The admin UI's session cookie stands in for the master key on management routes only.

@@ -3,6 +3,7 @@ using Proxy.Abstractions;
 using Proxy.Host.Auth;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Caching;
+using Proxy.Transforms.Caching.Semantic;
 using StackExchange.Redis;
 
 namespace Proxy.Host.Caching;
@@ -24,7 +25,8 @@ internal static partial class CacheEndpoints
         return endpoints;
     }
 
-    private static async Task PingAsync(HttpContext context, GatewayState state, ResponseCache cache, IOpenAiErrorWriter errors, ILogger<ResponseCache> logger)
+    private static async Task PingAsync(
+        HttpContext context, GatewayState state, ResponseCache cache, SemanticCache semantic, IOpenAiErrorWriter errors, ILogger<ResponseCache> logger)
     {
         if (!IsMaster(context, state))
         {
@@ -33,14 +35,22 @@ internal static partial class CacheEndpoints
         }
 
         CachePing? ping;
+        SemanticCachePing? semanticPing;
         try
         {
             ping = await cache.PingAsync(context.RequestAborted);
+            semanticPing = ping is null ? await semantic.PingAsync(context.RequestAborted) : null;
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or HttpRequestException or QdrantException)
         {
             Log.PingFailed(logger, ex.Message);
             await errors.WriteAsync(context, Unhealthy(ex.Message));
+            return;
+        }
+
+        if (semanticPing is not null)
+        {
+            await WriteSemanticPingAsync(context, semanticPing, semantic.Stats);
             return;
         }
 
@@ -77,7 +87,43 @@ internal static partial class CacheEndpoints
         json.WriteEndObject();
     }
 
-    private static async Task DeleteAsync(HttpContext context, GatewayState state, ResponseCache cache, IOpenAiErrorWriter errors)
+    // The semantic cache's /cache/ping: LiteLLM's shape, with the backend's facts under <backend>_cache_params.
+    private static async Task WriteSemanticPingAsync(HttpContext context, SemanticCachePing ping, SemanticCacheStats stats)
+    {
+        var options = ping.Options;
+        context.Response.ContentType = "application/json";
+        await using var json = new Utf8JsonWriter(context.Response.Body, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        json.WriteStartObject();
+        json.WriteString("status"u8, "healthy"u8);
+        json.WriteString("cache_type"u8, options.TypeName);
+        if (options.Backend != SemanticBackend.Local)
+        {
+            json.WriteBoolean("ping_response"u8, true);
+            json.WriteString("set_cache_response"u8, "success"u8);
+        }
+
+        WriteMap(json, "litellm_cache_params", options.Common.DisplayParams);
+        WriteMap(json, options.Backend switch
+        {
+            SemanticBackend.Redis => "redis_cache_params",
+            SemanticBackend.Qdrant => "qdrant_cache_params",
+            _ => "local_cache_params",
+        }, ping.Backend);
+        json.WriteStartObject("stats"u8);
+        json.WriteNumber("hits"u8, stats.Hits);
+        json.WriteNumber("exact_text_hits"u8, stats.ExactHits);
+        json.WriteNumber("misses"u8, stats.Misses);
+        json.WriteNumber("stores"u8, stats.Stores);
+        json.WriteNumber("errors"u8, stats.Errors);
+        json.WriteNumber("embedding_failures"u8, stats.EmbeddingFailures);
+        json.WriteNumber("embedding_skipped"u8, stats.EmbeddingSkipped);
+        json.WriteNumber("skipped_too_large"u8, stats.SkippedTooLarge);
+        json.WriteNumber("evictions"u8, stats.Evictions);
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
+    private static async Task DeleteAsync(HttpContext context, GatewayState state, ResponseCache cache, SemanticCache semantic, IOpenAiErrorWriter errors)
     {
         if (!IsMaster(context, state))
         {
@@ -95,13 +141,13 @@ internal static partial class CacheEndpoints
 
         try
         {
-            if (await cache.DeleteAsync(keys, context.RequestAborted) is null)
+            if ((await cache.DeleteAsync(keys, context.RequestAborted) ?? await semantic.DeleteAsync(keys, context.RequestAborted)) is null)
             {
                 await errors.WriteAsync(context, NotInitialised());
                 return;
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or HttpRequestException or QdrantException)
         {
             await errors.WriteAsync(context, new GatewayError(500, "internal_server_error", $"Cache Delete Failed({ex.Message})"));
             return;
@@ -110,7 +156,7 @@ internal static partial class CacheEndpoints
         await WriteSuccessAsync(context);
     }
 
-    private static async Task FlushAsync(HttpContext context, GatewayState state, ResponseCache cache, IOpenAiErrorWriter errors)
+    private static async Task FlushAsync(HttpContext context, GatewayState state, ResponseCache cache, SemanticCache semantic, IOpenAiErrorWriter errors)
     {
         if (!IsMaster(context, state))
         {
@@ -120,13 +166,13 @@ internal static partial class CacheEndpoints
 
         try
         {
-            if (await cache.FlushAsync(context.RequestAborted) is null)
+            if ((await cache.FlushAsync(context.RequestAborted) ?? await semantic.FlushAsync(context.RequestAborted)) is null)
             {
                 await errors.WriteAsync(context, NotInitialised());
                 return;
             }
         }
-        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException)
+        catch (Exception ex) when (ex is RedisException or TimeoutException or ObjectDisposedException or HttpRequestException or QdrantException)
         {
             await errors.WriteAsync(context, Unhealthy(ex.Message));
             return;

@@ -13,8 +13,9 @@ internal static class CacheOptionsFactory
     public static CacheOptions? Build(LitellmSettings settings, Func<string, string?> getEnv, out string? problem)
     {
         problem = null;
-        if (!settings.Cache)
+        if (!settings.Cache || SemanticCacheOptionsFactory.IsSemantic(settings.CacheParams.Type))
         {
+            // A semantic type is the semantic cache's (SemanticCacheOptionsFactory); the exact cache stays off then.
             return null;
         }
 
@@ -27,20 +28,27 @@ internal static class CacheOptionsFactory
         };
         if (backend is null)
         {
-            problem = $"cache_params.type \"{p.Type}\" is not supported here (local and redis are); the response cache is off";
+            problem = $"cache_params.type \"{p.Type}\" is not supported here (local, redis, redis-semantic, qdrant-semantic and local-semantic are); the response cache is off";
             return null;
         }
 
         var ttl = p.Ttl ?? (backend == CacheBackend.Local ? p.DefaultInMemoryTtl : p.DefaultInRedisTtl);
+        return BuildCommon(p, backend.Value, ttl, TimeSpan.FromSeconds(p.SocketTimeout ?? 0.1), getEnv, out problem);
+    }
+
+    /// <summary>What the exact and the semantic cache share: mode, namespace, ttl, call types, bounds and the Redis address.</summary>
+    internal static CacheOptions? BuildCommon(CacheParams p, CacheBackend backend, double? ttl, TimeSpan operationTimeout, Func<string, string?> getEnv, out string? problem)
+    {
+        problem = null;
         var options = new CacheOptions
         {
-            Backend = backend.Value,
+            Backend = backend,
             OptIn = p.Mode == "default_off",
             Namespace = string.IsNullOrEmpty(p.Namespace) ? null : p.Namespace,
             Scope = p.Scope switch { "key" => CacheScope.Key, "team" => CacheScope.Team, _ => CacheScope.Global },
             Ttl = ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Endpoints = EndpointsFor(p.SupportedCallTypes),
-            OperationTimeout = TimeSpan.FromSeconds(p.SocketTimeout ?? 0.1),
+            OperationTimeout = operationTimeout,
             MaxItemBytes = Math.Min(p.MaxItemKb ?? 1024, 1024 * 1024) * 1024,
             MaxMemoryBytes = (p.MaxMemoryKb ?? 256 * 1024) * 1024,
         };

@@ -49,4 +49,33 @@ internal sealed record CacheParams
 
     /// <summary>Gateway extension: answers larger than this many KiB are not stored (default 1 MiB).</summary>
     public int? MaxItemKb { get; init; }
+
+    /// <summary>redis-semantic (and local-semantic): the model group that embeds prompts (LiteLLM's default: text-embedding-ada-002).</summary>
+    public string? RedisSemanticCacheEmbeddingModel { get; init; }
+
+    public string? RedisSemanticCacheIndexName { get; init; }
+
+    public string? QdrantSemanticCacheEmbeddingModel { get; init; }
+
+    /// <summary>Qdrant's URL (else QDRANT_API_BASE or QDRANT_URL).</summary>
+    public string? QdrantApiBase { get; init; }
+
+    /// <summary>Qdrant's api-key header (else QDRANT_API_KEY).</summary>
+    public Secret? QdrantApiKey { get; init; }
+
+    public string? QdrantCollectionName { get; init; }
+
+    /// <summary><c>binary</c> (default), <c>scalar</c> or <c>product</c>.</summary>
+    public string? QdrantQuantizationConfig { get; init; }
+
+    public int? QdrantSemanticCacheVectorSize { get; init; }
+
+    /// <summary>Seconds a lookup may wait for the prompt's embedding before the request goes upstream uncached.</summary>
+    public double? SemanticCacheEmbeddingTimeout { get; init; }
+
+    /// <summary>Truncate prompts to this many tokens before embedding them.</summary>
+    public int? SemanticCacheEmbeddingMaxInputTokens { get; init; }
+
+    /// <summary><c>key</c> (default) or <c>end_user</c>.</summary>
+    public string? SemanticCacheScope { get; init; }
 }

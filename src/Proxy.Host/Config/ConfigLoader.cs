@@ -104,6 +104,7 @@ internal static class ConfigLoader
         }
 
         FallbackChecker.Check(reader, root, config);
+        SemanticCacheChecker.Check(reader, root, config);
         return config;
     }
 }

@@ -166,11 +166,12 @@ internal static class ConfigSupport
             "modify_params", "telemetry", "force_ipv4");
         Add(Litellm + ".cache_params", H, "type", "host", "port", "password", "redis_url", "namespace", "scope", "ttl",
             "supported_call_types", "mode", "default_in_memory_ttl", "default_in_redis_ttl", "db", "socket_timeout",
-            "max_memory_kb", "max_item_kb");
-        Add(Litellm + ".cache_params", P, "max_connections", "similarity_threshold", "redis_startup_nodes",
-            "service_name", "sentinel_nodes", "ssl", "redis_semantic_cache_embedding_model",
-            "qdrant_semantic_cache_embedding_model", "qdrant_collection_name", "qdrant_quantization_config",
-            "qdrant_semantic_cache_vector_size", "qdrant_api_base", "qdrant_api_key", "s3_bucket_name",
+            "max_memory_kb", "max_item_kb", "similarity_threshold", "redis_semantic_cache_embedding_model",
+            "redis_semantic_cache_index_name", "qdrant_semantic_cache_embedding_model", "qdrant_collection_name",
+            "qdrant_quantization_config", "qdrant_semantic_cache_vector_size", "qdrant_api_base", "qdrant_api_key",
+            "semantic_cache_embedding_timeout", "semantic_cache_embedding_max_input_tokens", "semantic_cache_scope");
+        Add(Litellm + ".cache_params", P, "max_connections", "redis_startup_nodes",
+            "service_name", "sentinel_nodes", "ssl", "valkey_semantic_cache_embedding_model", "valkey_semantic_cache_index_name", "s3_bucket_name",
             "s3_region_name", "s3_endpoint_url", "s3_path", "disk_cache_dir", "gcs_bucket_name", "gcs_path_service_account");
 
         const string General = "general_settings";

@@ -101,7 +101,8 @@ internal static class GatewayEndpoints
     private static IResult WriteAlive() => TypedResults.Json("I'm alive!");
 
     private static Task WriteReadiness(
-        HttpContext context, GatewayState state, Transforms.Caching.ResponseCache cache, IEnumerable<IReadinessContributor> contributors)
+        HttpContext context, GatewayState state, Transforms.Caching.ResponseCache cache, Transforms.Caching.Semantic.SemanticCache semantic,
+        IEnumerable<IReadinessContributor> contributors)
     {
         var snapshot = state.Current;
         var reload = state.LastReload;
@@ -122,7 +123,7 @@ internal static class GatewayEndpoints
             db.WriteValue(json);
         }
 
-        Caching.CacheReadiness.Write(json, cache);
+        Caching.CacheReadiness.Write(json, cache, semantic);
         json.WriteString("litellm_version"u8, GatewayVersion.Value);
         json.WriteStartArray("success_callbacks"u8);
         json.WriteEndArray();

@@ -91,7 +91,7 @@ internal static partial class GatewayHost
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
-        services.AddGatewayCache(getEnv);
+        services.AddGatewayCache(getEnv, commandLine.MetricsPort);
         services.AddBilledUnits();
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
@@ -113,6 +113,7 @@ internal static partial class GatewayHost
             services.AddSingleton(new MetricsLabelOptions(initial.Snapshot.Config.LitellmSettings.PrometheusEndUserLabel));
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
+            services.AddSingleton<Proxy.Transforms.Caching.Semantic.ISemanticCacheMetrics, SemanticCacheMetrics>();
         }
 
         services.AddSingleton(new AccessLogFormat(jsonLogs));

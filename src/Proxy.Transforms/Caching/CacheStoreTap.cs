@@ -7,7 +7,7 @@ namespace Proxy.Transforms.Caching;
 /// Tees a cache miss's answer off the copy to the client (never holding it back) and stores it once the upstream has
 /// finished cleanly; an abandoned answer is dropped. A streamed answer is assembled into its non-streamed form first.
 /// </summary>
-internal sealed class CacheStoreTap(ResponseCache cache, ActiveCache active, string key, TimeSpan? ttl, GatewayRequestContext request) : IResponseTap
+internal sealed class CacheStoreTap(IAnswerSink sink, GatewayRequestContext request) : IResponseTap
 {
     // SSE framing and per-chunk envelopes make a stream several times larger than the answer it assembles into.
     private const int StreamOverheadFactor = 8;
@@ -25,12 +25,12 @@ internal sealed class CacheStoreTap(ResponseCache cache, ActiveCache active, str
         }
 
         var buffer = _buffer ??= new ArrayPoolBufferWriter();
-        if ((long)buffer.WrittenCount + data.Length > (long)active.Options.MaxItemBytes * StreamOverheadFactor)
+        if ((long)buffer.WrittenCount + data.Length > (long)sink.MaxItemBytes * StreamOverheadFactor)
         {
             // Too large to keep: stop buffering now rather than hold a huge answer to throw it away at the end.
             _overflow = true;
             Release();
-            cache.Stats.OnTooLarge();
+            sink.OnTooLarge();
             return default;
         }
 
@@ -61,12 +61,12 @@ internal sealed class CacheStoreTap(ResponseCache cache, ActiveCache active, str
             {
                 if (StreamAssembler.Assemble(body) is { } assembled)
                 {
-                    cache.Store(active, key, assembled, ttl);
+                    sink.Store(assembled);
                 }
             }
             else
             {
-                cache.Store(active, key, body, ttl);
+                sink.Store(body);
             }
         }
         finally

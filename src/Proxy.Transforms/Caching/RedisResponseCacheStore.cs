@@ -143,23 +143,8 @@ internal sealed partial class RedisResponseCacheStore : IResponseCacheStore
 
     private async Task ConnectAsync()
     {
-        var configuration = new ConfigurationOptions
-        {
-            EndPoints = { { _options.RedisHost, _options.RedisPort } },
-            User = _options.RedisUser,
-            Password = _options.RedisPassword.IsEmpty ? null : _options.RedisPassword.Value,
-            Ssl = _options.RedisSsl,
-            DefaultDatabase = _options.RedisDatabase,
-        };
         // Never fail or block start-up for Redis: connect in the background and keep retrying; requests run uncached meanwhile.
-        configuration.AbortOnConnectFail = false;
-        configuration.ConnectTimeout = 2000;
-        configuration.SyncTimeout = Math.Max(50, (int)_options.OperationTimeout.TotalMilliseconds);
-        configuration.AsyncTimeout = Math.Max(50, (int)_options.OperationTimeout.TotalMilliseconds);
-        configuration.ReconnectRetryPolicy = new LinearRetry(500);
-        // Commands issued while disconnected fail at once instead of queueing behind a reconnect.
-        configuration.BacklogPolicy = BacklogPolicy.FailFast;
-        configuration.ClientName = "litellm-gateway-cache";
+        var configuration = CacheRedisConfiguration.For(_options, "litellm-gateway-cache");
         try
         {
             var multiplexer = await ConnectionMultiplexer.ConnectAsync(configuration);

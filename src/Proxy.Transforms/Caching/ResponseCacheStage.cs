@@ -47,7 +47,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
 
     // Key scope keeps one key's answers from another's; team scope falls back to the key when the key has no team.
     // The master key (and an open gateway) is one scope of its own.
-    private static string? ScopeOf(HttpContext context, GatewayRequestContext request, CacheScope scope) => scope switch
+    internal static string? ScopeOf(HttpContext context, GatewayRequestContext request, CacheScope scope) => scope switch
     {
         CacheScope.Key => KeyScope(request),
         CacheScope.Team => context.Features.Get<RequestTenant>()?.TeamId is { Length: > 0 } team ? "team:" + team : KeyScope(request),
@@ -79,8 +79,11 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
         return false;
     }
 
-    // Spend logs and metrics show a hit's tokens (at cost 0), as LiteLLM logs them. The top-level usage follows the choices.
-    private static void RecordHit(GatewayRequestContext request, ReadOnlySpan<byte> response)
+    /// <summary>
+    /// A request answered from a cache: no deployment was called, cost 0. Spend logs and metrics show the hit's tokens
+    /// (at cost 0), as LiteLLM logs them; the top-level usage follows the choices.
+    /// </summary>
+    internal static void RecordHit(GatewayRequestContext request, ReadOnlySpan<byte> response)
     {
         var known = TryReadUsage(response, out var usage);
         request.Outcome.CacheHitServed(known ? usage.PromptTokens : null, known ? usage.CompletionTokens : null);
@@ -100,7 +103,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
     {
         if (!noStore)
         {
-            request.AddResponseTap(new CacheStoreTap(cache, active, key, ttl, request));
+            request.AddResponseTap(new CacheStoreTap(new ExactAnswerSink(cache, active, key, ttl), request));
         }
     }
 }

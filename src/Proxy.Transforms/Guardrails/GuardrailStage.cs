@@ -23,8 +23,10 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         // Without guardrails (the common case) this stage costs one field read.
         // count_tokens only counts: nothing is generated, so there is nothing to judge.
         // An operation on a stored response (retrieve, delete, cancel, list its input items) sends no text either.
+        // The gateway's own calls (the semantic cache's embeddings) carry text the caller's request was already judged on.
         if (!settings.Any || request.Endpoint is OpenAiEndpoint.Moderations or OpenAiEndpoint.AnthropicCountTokens
-            or OpenAiEndpoint.ResponsesRetrieve or OpenAiEndpoint.ResponsesDelete or OpenAiEndpoint.ResponsesCancel or OpenAiEndpoint.ResponsesInputItems)
+            or OpenAiEndpoint.ResponsesRetrieve or OpenAiEndpoint.ResponsesDelete or OpenAiEndpoint.ResponsesCancel or OpenAiEndpoint.ResponsesInputItems
+            || request.Caller.IsInternal)
         {
             return ValueTask.FromResult(false);
         }

@@ -8,7 +8,14 @@ internal static class LitellmSettingsBinder
     /// <summary>LiteLLM's <c>LiteLLMCacheType</c> values.</summary>
     public static readonly FrozenSet<string> CacheTypes = FrozenSet.Create(
         StringComparer.Ordinal,
-        "local", "redis", "redis-semantic", "qdrant-semantic", "valkey-semantic", "s3", "gcs", "disk", "azure-blob");
+        "local", "redis", "redis-semantic", "qdrant-semantic", "valkey-semantic", "s3", "gcs", "disk", "azure-blob", "local-semantic");
+
+    /// <summary>The semantic types this gateway runs (valkey-semantic is parsed and leaves the cache off).</summary>
+    public static readonly FrozenSet<string> SemanticCacheTypes = FrozenSet.Create(StringComparer.Ordinal, "redis-semantic", "qdrant-semantic", "local-semantic");
+
+    public static readonly FrozenSet<string> QdrantQuantizations = FrozenSet.Create(StringComparer.Ordinal, "binary", "scalar", "product");
+
+    public static readonly FrozenSet<string> SemanticCacheScopes = FrozenSet.Create(StringComparer.Ordinal, "key", "end_user");
 
     public static readonly FrozenSet<string> CacheModes = FrozenSet.Create(StringComparer.Ordinal, "default_on", "default_off");
 
@@ -85,9 +92,45 @@ internal static class LitellmSettingsBinder
             SocketTimeout = s.Double("socket_timeout", min: 0.001),
             MaxMemoryKb = s.Int("max_memory_kb", min: 1),
             MaxItemKb = s.Int("max_item_kb", min: 1),
+            RedisSemanticCacheEmbeddingModel = s.String("redis_semantic_cache_embedding_model"),
+            RedisSemanticCacheIndexName = s.String("redis_semantic_cache_index_name"),
+            QdrantSemanticCacheEmbeddingModel = s.String("qdrant_semantic_cache_embedding_model"),
+            QdrantApiBase = s.String("qdrant_api_base"),
+            QdrantApiKey = s.Secret("qdrant_api_key"),
+            QdrantCollectionName = s.String("qdrant_collection_name"),
+            QdrantQuantizationConfig = OneOf(s, "qdrant_quantization_config", QdrantQuantizations),
+            QdrantSemanticCacheVectorSize = s.Int("qdrant_semantic_cache_vector_size", min: 1),
+            SemanticCacheEmbeddingTimeout = s.Double("semantic_cache_embedding_timeout", min: 0.001),
+            SemanticCacheEmbeddingMaxInputTokens = s.Int("semantic_cache_embedding_max_input_tokens", min: 1),
+            SemanticCacheScope = OneOf(s, "semantic_cache_scope", SemanticCacheScopes),
         };
+        CheckSemantic(s, cache);
         s.ReportUnknownKeys();
         return cache;
+    }
+
+    // LiteLLM refuses to start a semantic cache without a threshold (ValueError) or Qdrant without a collection.
+    private static void CheckSemantic(YamlSection s, CacheParams cache)
+    {
+        if (!SemanticCacheTypes.Contains(cache.Type))
+        {
+            return;
+        }
+
+        if (cache.SimilarityThreshold is not { } threshold)
+        {
+            s.Reader.Error(s.LineOf("type"), s.Child("similarity_threshold"),
+                $"is required for type {cache.Type}: the cosine similarity (0-1) from which a stored answer is reused, e.g. 0.9");
+        }
+        else if (threshold > 1)
+        {
+            s.Reader.Error(s.LineOf("similarity_threshold"), s.Child("similarity_threshold"), $"must be between 0 and 1, got {threshold.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+        }
+
+        if (cache.Type == "qdrant-semantic" && string.IsNullOrEmpty(cache.QdrantCollectionName))
+        {
+            s.Reader.Error(s.LineOf("type"), s.Child("qdrant_collection_name"), "is required for type qdrant-semantic");
+        }
     }
 
     private static double? MaxTtl(YamlSection s, string key)
