@@ -56,6 +56,15 @@ public sealed class GatewayRequestContext
 
     public int? CompletionTokens { get; set; }
 
+    /// <summary>usage.prompt_tokens_details.cached_tokens of the answered attempt; null when the upstream did not report it.</summary>
+    public int? CachedPromptTokens { get; set; }
+
+    /// <summary>Why a fleet-aware router picked the answering deployment (x-litellm-routing-decision); None for other strategies.</summary>
+    public RoutingDecision RoutingDecision { get; set; }
+
+    /// <summary>The client's session id (x-litellm-session-id, x-litellm-trace-id or metadata.session_id), for session affinity.</summary>
+    public string? SessionId { get; set; }
+
     /// <summary>Timestamp at which the first upstream response byte (headers) arrived.</summary>
     public long UpstreamHeadersTimestamp { get; set; }
 

@@ -92,7 +92,10 @@ internal static partial class GatewayHost
         {
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
+            services.AddSingleton<IRequestCompletionObserver, FleetRoutingMetrics>();
         }
+
+        services.AddHostedService<VllmMetricsScraper>();
 
         services.AddSingleton(new AccessLogFormat(jsonLogs));
         services.AddSingleton<AccessLogWriter>();

@@ -85,6 +85,7 @@ internal sealed class ModelRoutingMiddleware(
         request.EstimatedInputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
             ? tokens.CountPromptTokens(body.Span)
             : body.Length / 4;
+        FleetRequestFacts.Attach(context, request, snapshot.Router, body.Span, scan);
         context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan });
         foreach (var stage in _stages)
         {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Observability;
 using Proxy.Host.Routing;
+using Proxy.LoadBalancing.Affinity;
 using Proxy.LoadBalancing.Retry;
 using Proxy.Transforms.Body;
 using Yarp.ReverseProxy;
@@ -19,7 +20,7 @@ namespace Proxy.Host.Pipeline;
 /// </summary>
 internal sealed partial class RetryAndFallbackMiddleware(
     RequestDelegate next, IProxyStateLookup proxyState, IOpenAiErrorWriter errors, IRandomSource random, TimeProvider time, ILogger<RetryAndFallbackMiddleware> logger,
-    GatewayMetrics? metrics = null)
+    SessionAffinity affinity, GatewayMetrics? metrics = null)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -100,6 +101,8 @@ internal sealed partial class RetryAndFallbackMiddleware(
             }
 
             PrepareAttempt(context, request, candidates, options);
+            // session_affinity / deployment_affinity: the pinned deployment, when it is among this attempt's candidates.
+            affinity.TryApply(context, request);
             await next(context);
             if (metrics is not null && request.Deployment is { } attempted && context.GetReverseProxyFeature().ProxiedDestination is not null)
             {

@@ -18,6 +18,20 @@ internal enum MemberKind : byte
     NumRetries,
     DisableFallbacks,
 
+    /// <summary>LiteLLM's metadata object: stripped like the other LiteLLM fields, but its session_id is read first.</summary>
+    Metadata,
+
+    // Members that make up the prompt, forwarded untouched; their ranges feed the prefix-cache block hashes. Same order
+    // as PromptPart.
+    Tools,
+    ResponseFormat,
+    CacheSalt,
+    System,
+    Instructions,
+    Messages,
+    Prompt,
+    Input,
+
     /// <summary>LiteLLM-only field with no value we need: removed, never read.</summary>
     Strip,
 }

@@ -54,8 +54,14 @@ public struct RequestScan
 
     public bool DisableFallbacks;
 
+    /// <summary>metadata.session_id (LiteLLM's session id in the body) when it is a string of at most 256 characters.</summary>
+    public string? SessionId;
+
     /// <summary>Number of top-level members the splicer will remove (LiteLLM-only fields and duplicates).</summary>
     public int StripCount;
+
+    // Where the prompt's members are, for the prefix-cache block hashes (first occurrence of each wins).
+    internal PromptRangeBuffer PromptRanges;
 
     // Everything below is for BodySplicer only.
     internal StripRangeBuffer StripRanges;

@@ -113,6 +113,10 @@ public static class RequestScanner
                     strip = false;
                     reader.Skip();
                     break;
+                case >= MemberKind.Tools and <= MemberKind.Input:
+                    strip = false;
+                    SkipPromptPart(ref reader, ref scan, (PromptPart)(kind - MemberKind.Tools));
+                    break;
                 case MemberKind.Model:
                     strip = seenModel;
                     if (!seenModel)
@@ -272,10 +276,46 @@ public static class RequestScanner
         scan.StreamOptionsValueLength = (int)reader.BytesConsumed - scan.StreamOptionsValueStart;
     }
 
+    private static void SkipPromptPart(ref Utf8JsonReader reader, ref RequestScan scan, PromptPart part)
+    {
+        var start = (int)reader.TokenStartIndex;
+        reader.Skip();
+        ref var range = ref scan.PromptRanges[(int)part];
+        if (range == 0)
+        {
+            range = Pack(start, (int)reader.BytesConsumed);
+        }
+    }
+
+    private static void ReadMetadata(ref Utf8JsonReader reader, ref RequestScan scan)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return;
+        }
+
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            var isSessionId = reader.ValueTextEquals("session_id"u8);
+            reader.Read();
+            // Bounded: a session id is a map key for as long as its pin lives.
+            if (isSessionId && scan.SessionId is null && reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= 256)
+            {
+                scan.SessionId = reader.GetString();
+            }
+
+            reader.Skip();
+        }
+    }
+
     private static void ReadLiteLlmField(ref Utf8JsonReader reader, ref RequestScan scan, MemberKind kind)
     {
         switch (kind)
         {
+            case MemberKind.Metadata:
+                ReadMetadata(ref reader, ref scan);
+                break;
             case MemberKind.MockResponse:
                 if (scan.MockResponse is null && reader.TokenType == JsonTokenType.String)
                 {

@@ -121,6 +121,7 @@ public sealed class UsageObserver
         {
             request.PromptTokens = usage.PromptTokens;
             request.CompletionTokens = usage.CompletionTokens;
+            request.CachedPromptTokens = usage.ReportsCachedTokens ? usage.CachedPromptTokens : null;
         }
         else if (_isEventStream)
         {

@@ -41,7 +41,7 @@ internal static class UsageParser
         usage = default;
         var prompt = -1;
         var completion = -1;
-        var cached = 0;
+        var cached = -1;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject)
@@ -51,7 +51,7 @@ internal static class UsageParser
                     return false;
                 }
 
-                usage = new TokenUsage(Math.Max(prompt, 0), Math.Max(completion, 0), cached);
+                usage = new TokenUsage(Math.Max(prompt, 0), Math.Max(completion, 0), Math.Max(cached, 0)) { ReportsCachedTokens = cached >= 0 };
                 return true;
             }
 
@@ -100,20 +100,22 @@ internal static class UsageParser
         return -1;
     }
 
+    /// <returns>The cached tokens; -1 when the details carry none.</returns>
     private static int ReadCachedTokens(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            // null in vLLM without prefix caching stats.
-            return 0;
+            // null in vLLM without --enable-prompt-tokens-details.
+            reader.TrySkip();
+            return -1;
         }
 
-        var cached = 0;
+        var cached = -1;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("cached_tokens"u8))
             {
-                cached = Math.Max(ReadCount(ref reader), 0);
+                cached = ReadCount(ref reader);
             }
             else if (!reader.Read() || !reader.TrySkip())
             {
