@@ -31,7 +31,7 @@ public static class LoadBalancingServiceCollectionExtensions
         // Completion observers run in registration order; these two only learn, so they go before any that report.
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IRequestCompletionObserver, PrefixCacheFeedback>());
         services.TryAddSingleton<SessionAffinity>();
-        services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<SessionAffinity>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRequestCompletionObserver, SessionAffinityRecorder>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPassiveHealthCheckPolicy, CooldownPolicy>());
         return builder;
     }

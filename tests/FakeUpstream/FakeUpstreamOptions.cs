@@ -1,3 +1,5 @@
+using FakeUpstream.Fleet;
+
 namespace FakeUpstream;
 
 /// <summary>
@@ -65,6 +67,9 @@ public sealed class FakeUpstreamOptions
 
     /// <summary>The Llama Guard category of unsafe text (S1 ... S14).</summary>
     public string GuardCategory { get; set; } = "S1";
+
+    /// <summary>Fleet-simulator mode: chat/completions and completions are served by a simulated vLLM engine with a prefix cache.</summary>
+    public SimulatorOptions? Simulator { get; set; }
 
     /// <summary>Guard mode answers nonsense: Llama Guard says neither safe nor unsafe, /v1/moderations has no results.</summary>
     public bool GuardMalformed { get; set; }

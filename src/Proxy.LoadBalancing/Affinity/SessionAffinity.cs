@@ -13,7 +13,7 @@ namespace Proxy.LoadBalancing.Affinity;
 /// session comes home once its deployment is back. The pin is claimed by the first successful answer (first writer wins,
 /// as LiteLLM's claim script) and lives until it has been idle for deployment_affinity_ttl_seconds.
 /// </summary>
-public sealed class SessionAffinity : IRequestCompletionObserver
+public sealed class SessionAffinity
 {
     /// <summary>Pins kept at most; past this, expired ones are swept and then the oldest-looking ones dropped.</summary>
     internal const int MaxPins = 100_000;
@@ -69,8 +69,8 @@ public sealed class SessionAffinity : IRequestCompletionObserver
         return true;
     }
 
-    /// <summary>Claims (or refreshes) the pins of an answered request.</summary>
-    public void OnCompleted(HttpContext context, GatewayRequestContext request)
+    /// <summary>Claims (or refreshes) the pins of an answered request (see <see cref="SessionAffinityRecorder"/>).</summary>
+    public void Remember(HttpContext context, GatewayRequestContext request)
     {
         var affinity = _options.RouterOptions.Affinity;
         if (!IsOn(affinity) || request.ModelGroup is not { } group || request.Deployment is not { } deployment

@@ -3,8 +3,8 @@ namespace Proxy.LoadBalancing.Fleet;
 /// <summary>
 /// The gateway's picture of one deployment's prefix (KV) cache: the block hashes it routed there, bounded to a capacity in
 /// blocks and evicted least recently used first, as the engine evicts. An open-addressing table of hashes with a
-/// generation stamp each; a generation spans 1/8 of the capacity in block uses, so eviction drops whole generations (LRU
-/// to within an eighth of the capacity) in one sweep instead of keeping a linked list per block.
+/// generation stamp each; a generation spans 1/32 of the capacity in block uses, so eviction drops whole generations (LRU
+/// to within 1/32 of the capacity) in one sweep instead of keeping a linked list per block.
 /// </summary>
 /// <remarks>
 /// Every block of a request is stamped when it is used, so a chain's head is never older than its tail: what survives is
@@ -14,8 +14,8 @@ namespace Proxy.LoadBalancing.Fleet;
 internal sealed class PrefixIndex
 {
     private const int MinTableSize = 256;
-    private const int GenerationsPerCapacity = 8;
-    private const int GenerationRing = 64;
+    private const int GenerationsPerCapacity = 32;
+    private const int GenerationRing = 128;
 
     private readonly Lock _gate = new();
     private readonly int[] _perGeneration = new int[GenerationRing];
@@ -258,8 +258,16 @@ internal sealed class PrefixIndex
             _generation++;
             if (_generation - _oldest >= GenerationRing - 1)
             {
-                // The ring of generation counts is full: the oldest generation goes, whatever the count.
-                Rebuild(_keys.Length, evictThrough: _oldest);
+                // The ring of generation counts is full: the oldest generation goes (usually empty by now: its blocks were
+                // used again since).
+                if (_perGeneration[_oldest % GenerationRing] == 0)
+                {
+                    _oldest++;
+                }
+                else
+                {
+                    Rebuild(_keys.Length, evictThrough: _oldest);
+                }
             }
         }
     }
@@ -267,7 +275,7 @@ internal sealed class PrefixIndex
     /// <summary>Drops the oldest generations until the count is back to 7/8 of the capacity; never the current one.</summary>
     private void EvictOldest()
     {
-        var target = _capacity - (_capacity / GenerationsPerCapacity);
+        var target = _capacity - (_capacity / 8);
         var cutoff = _oldest - 1;
         var left = _count;
         while (left > target && cutoff + 1 < _generation)

@@ -34,7 +34,8 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
     /// </summary>
     public const int HomeKeyBlock = 4;
 
-    private readonly string?[] _hitTexts = new string?[1024];
+    // "prefix-hit N blocks" for every N up to 8192 blocks (a 128k-token prompt), built once each.
+    private readonly string?[] _hitTexts = new string?[8192];
 
     public string Name => PolicyNames.PrefixCacheAware;
 

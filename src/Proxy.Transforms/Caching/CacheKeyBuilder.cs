@@ -208,7 +208,7 @@ public static class CacheKeyBuilder
         }
 
         var kind = MemberNames.Classify(name);
-        if (kind is MemberKind.Model or MemberKind.Stream or MemberKind.StreamOptions or MemberKind.Strip or MemberKind.Timeout
+        if (kind is MemberKind.Model or MemberKind.Stream or MemberKind.StreamOptions or MemberKind.Strip or MemberKind.Metadata or MemberKind.Timeout
             or MemberKind.NumRetries or MemberKind.DisableFallbacks)
         {
             reader.Read();
