@@ -15,14 +15,22 @@ public sealed class PromptBlocks : IDisposable
 
     private ulong[]? _hashes;
 
-    public PromptBlocks(ulong[] pooledHashes, int count, int promptBytes)
+    public PromptBlocks(ulong[] pooledHashes, int count, int promptBytes, int conversationBlock = 0)
     {
         _hashes = pooledHashes;
         Count = count;
         PromptBytes = promptBytes;
+        ConversationBlock = conversationBlock;
     }
 
     public int Count { get; }
+
+    /// <summary>
+    /// The first block that is all conversation, past the system prompt (instructions, developer messages): the same in
+    /// every turn of a conversation and different between conversations that share a system prompt. 0 when the prompt
+    /// has no system part.
+    /// </summary>
+    public int ConversationBlock { get; }
 
     /// <summary>Bytes the blocks cover (the last block may be partial).</summary>
     public int PromptBytes { get; }

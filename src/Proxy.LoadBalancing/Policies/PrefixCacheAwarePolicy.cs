@@ -91,28 +91,29 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
 
         var cap = (int)Math.Ceiling(LoadFactor * (total + 1) / m);
         var useful = best >= Math.Min(MinUsefulBlocks, n) && best * 8L >= n;
+        // The prompt's home: rendezvous on its first blocks, known from the request alone, so every replica agrees.
+        var homeKey = hashes[Math.Min(HomeKeyBlock, n - 1)];
         int choice;
         RoutingDecision decision;
         if (useful)
         {
-            // Ties among the holders go by rendezvous on the first block they do not share: the part of the prompt that
-            // is this conversation's own, so replicas that all know the shared part agree on where the rest goes.
-            var key = hashes[Math.Min(best, n - 1)];
-            choice = Highest(ids, key, matched, loads, cap, best);
+            // Holders that tie (several deployments hold a shared system prompt) go by rendezvous on the conversation's own
+            // first block, so that conversations spread over them and every turn (and every replica) picks the same one.
+            var conversationKey = hashes[Math.Min(Math.Max(HomeKeyBlock, blocks.ConversationBlock), n - 1)];
+            choice = Highest(ids, conversationKey, matched, loads, cap, best);
             decision = RoutingDecision.PrefixHit;
             if (choice < 0)
             {
-                // Every best holder is over the bound: the next-longest holder within it, so a hot prefix spreads over a
-                // small, stable set of deployments instead of everywhere.
-                choice = LongestWithinBound(ids, key, matched, loads, cap);
+                // Every best holder is over the bound: the next-longest holder within it, in the prompt's home order, so a
+                // hot prefix spreads over a small, stable set of deployments instead of everywhere.
+                choice = LongestWithinBound(ids, homeKey, matched, loads, cap);
                 decision = RoutingDecision.Spill;
             }
         }
         else
         {
-            var key = hashes[Math.Min(HomeKeyBlock, n - 1)];
-            var home = Highest(ids, key, matched, loads, int.MaxValue, -1);
-            choice = loads[home] < cap ? home : Highest(ids, key, matched, loads, cap, -1);
+            var home = Highest(ids, homeKey, matched, loads, int.MaxValue, -1);
+            choice = loads[home] < cap ? home : Highest(ids, homeKey, matched, loads, cap, -1);
             decision = choice == home ? RoutingDecision.Home : RoutingDecision.Spill;
         }
 

@@ -60,6 +60,9 @@ public struct RequestScan
     /// <summary>Number of top-level members the splicer will remove (LiteLLM-only fields and duplicates).</summary>
     public int StripCount;
 
+    /// <summary>Body offset of the first message that is not a system or developer message (messages / input arrays); 0 = none.</summary>
+    public int FirstTurnOffset;
+
     // Where the prompt's members are, for the prefix-cache block hashes (first occurrence of each wins).
     internal PromptRangeBuffer PromptRanges;
 

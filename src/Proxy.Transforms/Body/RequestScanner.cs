@@ -279,12 +279,71 @@ public static class RequestScanner
     private static void SkipPromptPart(ref Utf8JsonReader reader, ref RequestScan scan, PromptPart part)
     {
         var start = (int)reader.TokenStartIndex;
-        reader.Skip();
+        if (reader.TokenType == JsonTokenType.StartArray && part is PromptPart.Messages or PromptPart.Input)
+        {
+            SkipMessages(ref reader, ref scan);
+        }
+        else
+        {
+            reader.Skip();
+        }
+
         ref var range = ref scan.PromptRanges[(int)part];
         if (range == 0)
         {
             range = Pack(start, (int)reader.BytesConsumed);
         }
+    }
+
+    /// <summary>
+    /// Skips a messages (or Responses input) array the way Skip would, noting where the conversation proper starts: the
+    /// first element that is not a system or developer message. Reads the same tokens Skip reads, so it costs the same.
+    /// </summary>
+    private static void SkipMessages(ref Utf8JsonReader reader, ref RequestScan scan)
+    {
+        var depth = reader.CurrentDepth;
+        var found = scan.FirstTurnOffset > 0;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (found)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            var elementStart = (int)reader.TokenStartIndex;
+            if (!IsSystemMessage(ref reader))
+            {
+                scan.FirstTurnOffset = elementStart;
+                found = true;
+            }
+        }
+    }
+
+    /// <summary>Reads one array element to its end; true when it is an object whose role is system or developer.</summary>
+    private static bool IsSystemMessage(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return false;
+        }
+
+        var depth = reader.CurrentDepth;
+        var system = false;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            var isRole = reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("role"u8);
+            reader.Read();
+            if (isRole && reader.TokenType == JsonTokenType.String)
+            {
+                system = reader.ValueTextEquals("system"u8) || reader.ValueTextEquals("developer"u8);
+            }
+
+            reader.Skip();
+        }
+
+        return system;
     }
 
     private static void ReadMetadata(ref Utf8JsonReader reader, ref RequestScan scan)

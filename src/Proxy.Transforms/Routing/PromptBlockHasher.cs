@@ -32,8 +32,8 @@ public static class PromptBlockHasher
         }
 
         var hashes = ArrayPool<ulong>.Shared.Rent(count);
-        var written = Hash(body, scan, hashes);
-        return new PromptBlocks(hashes, written, bytes);
+        var written = Hash(body, scan, hashes, out var conversationBlock);
+        return new PromptBlocks(hashes, written, bytes, conversationBlock);
     }
 
     /// <summary>How many blocks <see cref="Hash"/> writes for this scan, and how many prompt bytes they cover.</summary>
@@ -50,12 +50,15 @@ public static class PromptBlockHasher
     }
 
     /// <summary>Writes the chain into <paramref name="destination"/> (at least <see cref="CountBlocks"/> long); allocates nothing.</summary>
-    public static int Hash(ReadOnlySpan<byte> body, in RequestScan scan, Span<ulong> destination)
+    /// <param name="conversationBlock">See <see cref="PromptBlocks.ConversationBlock"/>.</param>
+    public static int Hash(ReadOnlySpan<byte> body, in RequestScan scan, Span<ulong> destination, out int conversationBlock)
     {
         var parent = Preamble(body, scan);
         Span<byte> carry = stackalloc byte[PromptBlocks.BlockBytes];
         var carried = 0;
         var count = 0;
+        var streamed = 0;
+        var conversationStart = -1;
         for (var part = PromptPart.System; part <= PromptPart.Input; part++)
         {
             var range = scan.PromptRanges[(int)part];
@@ -64,7 +67,16 @@ public static class PromptBlockHasher
                 continue;
             }
 
-            var text = body[RequestScanner.RangeStart(range)..RequestScanner.RangeEnd(range)];
+            var start = RequestScanner.RangeStart(range);
+            var end = RequestScanner.RangeEnd(range);
+            if (conversationStart < 0 && part > PromptPart.Instructions)
+            {
+                // The conversation starts at its first user turn, or with this member when it has no system messages.
+                conversationStart = streamed + (scan.FirstTurnOffset > start && scan.FirstTurnOffset < end ? scan.FirstTurnOffset - start : 0);
+            }
+
+            streamed += end - start;
+            var text = body[start..end];
             if (carried > 0)
             {
                 // The previous member ended mid-block: the block continues into this one, as the rendered prompt does.
@@ -98,6 +110,9 @@ public static class PromptBlockHasher
             destination[count++] = Next(parent, carry[..carried]);
         }
 
+        // Its first block that holds no system text: the one after the block the first turn starts in (0 when that is the
+        // first block: no system prompt to speak of).
+        conversationBlock = conversationStart < PromptBlocks.BlockBytes ? 0 : (conversationStart / PromptBlocks.BlockBytes) + 1;
         return count;
     }
 

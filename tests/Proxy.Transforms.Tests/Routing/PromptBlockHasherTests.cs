@@ -111,15 +111,53 @@ public sealed class PromptBlockHasherTests
         var body = Encoding.UTF8.GetBytes(Chat($$"""[{"role":"user","content":"{{Document}}"}]"""));
         Assert.Equal(ScanStatus.Ok, RequestScanner.Scan(body, out var scan));
         var destination = new ulong[PromptBlockHasher.CountBlocks(scan, out _)];
-        PromptBlockHasher.Hash(body, scan, destination);
+        PromptBlockHasher.Hash(body, scan, destination, out _);
 
         var before = GC.GetAllocatedBytesForCurrentThread();
         for (var i = 0; i < 10; i++)
         {
-            PromptBlockHasher.Hash(body, scan, destination);
+            PromptBlockHasher.Hash(body, scan, destination, out _);
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void Conversation_block_is_past_the_system_prompt_and_the_same_in_every_turn()
+    {
+        var system = $$"""{"role":"system","content":"{{Document}}"}""";
+        var turn1 = Blocks(Chat($$"""[{{system}},{"role":"user","content":"What is it about?"}]"""));
+        var turn2 = Blocks(Chat($$"""[{{system}},{"role":"user","content":"What is it about?"},{"role":"assistant","content":"A document."},{"role":"user","content":"More."}]"""));
+        var noSystem = Blocks(Chat("""[{"role":"user","content":"What is it about?"}]"""));
+
+        // [ + the system message + , : the first turn starts at that offset; its first whole block follows.
+        Assert.Equal(((system.Length + 2) / PromptBlocks.BlockBytes) + 1, turn1);
+        Assert.Equal(turn1, turn2);
+        Assert.Equal(0, noSystem);
+        Assert.Equal(0, Blocks("""{"model":"m","prompt":"a completion prompt"}"""));
+    }
+
+    [Fact]
+    public void Scanner_finds_the_first_turn_after_system_and_developer_messages()
+    {
+        const string json = """{"messages":[{"role":"system","content":"s"},{"content":"d","role":"developer"},{"role":"user","content":"u"}],"model":"m"}""";
+        var scan = BodyTestScan(json);
+
+        Assert.Equal(json.IndexOf("{\"role\":\"user\"", StringComparison.Ordinal), scan.FirstTurnOffset);
+    }
+
+    private static RequestScan BodyTestScan(string json)
+    {
+        Assert.Equal(ScanStatus.Ok, RequestScanner.Scan(Encoding.UTF8.GetBytes(json), out var scan));
+        return scan;
+    }
+
+    private static int Blocks(string json)
+    {
+        var body = Encoding.UTF8.GetBytes(json);
+        Assert.Equal(ScanStatus.Ok, RequestScanner.Scan(body, out var scan));
+        using var blocks = PromptBlockHasher.Compute(body, scan)!;
+        return blocks.ConversationBlock;
     }
 
     private static string Chat(string messages) => $$"""{"model":"m","messages":{{messages}}}""";
