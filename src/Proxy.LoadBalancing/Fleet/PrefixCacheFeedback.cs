@@ -31,7 +31,7 @@ internal sealed class PrefixCacheFeedback(PrefixCacheStates states) : IRequestCo
         {
             PrefixCacheAwarePolicy.Undo(states, blocks);
             blocks.PredictedBlocks = state.Index.Match(blocks.Hashes);
-            state.Index.Use(blocks.Hashes);
+            state.Index.Use(blocks.Hashes, blocks.PredictedBlocks);
             blocks.Picked = answered;
             blocks.InsertedFrom = blocks.Count;
         }

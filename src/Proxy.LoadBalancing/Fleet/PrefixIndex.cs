@@ -93,17 +93,29 @@ internal sealed class PrefixIndex
         }
     }
 
-    /// <summary>The deployment now holds the whole chain: held blocks become the most recent, missing ones are added.</summary>
-    public void Use(ReadOnlySpan<ulong> chain)
+    /// <summary>
+    /// The deployment now holds the whole chain: held blocks become the most recent, missing ones are added.
+    /// <paramref name="held"/> (from <see cref="Match"/>) says how many leading blocks are known to be held already.
+    /// </summary>
+    public void Use(ReadOnlySpan<ulong> chain, int held = 0)
     {
         lock (_gate)
         {
-            foreach (var key in chain)
+            var from = 0;
+            if (held > 0 && held <= chain.Length && Find(chain[held - 1]) is var last and >= 0
+                && (int)(_generation - _stamps[last]) < GenerationsPerCapacity / 8)
+            {
+                // The deepest held block was used within the newest 1/8 of the capacity, and a chain's head is never
+                // older than its tail: the held part is fresh, so only the new blocks cost a probe each.
+                from = held;
+            }
+
+            foreach (var key in chain[from..])
             {
                 Touch(key);
             }
 
-            Advance(chain.Length);
+            Advance(chain.Length - from);
             if (_count > _capacity)
             {
                 EvictOldest();

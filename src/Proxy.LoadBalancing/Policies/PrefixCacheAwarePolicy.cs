@@ -119,7 +119,7 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
 
         var picked = DeploymentFilter.DeploymentAt(available, candidates[choice]);
         // The engine will hold the whole prompt once it has prefilled it; concurrent requests for it should follow now.
-        states.For(picked).Index.Use(hashes);
+        states.For(picked).Index.Use(hashes, matched[choice]);
         blocks.Picked = picked;
         blocks.PredictedBlocks = matched[choice];
         blocks.InsertedFrom = matched[choice];

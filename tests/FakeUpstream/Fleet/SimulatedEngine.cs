@@ -292,13 +292,14 @@ public sealed class SimulatedEngine
         }
 
         var perChunk = Math.Max(1, Simulator.TokensPerChunk);
-        for (var i = 0; i < answer.Count; i += perChunk)
+        for (var i = 0; i < answer.Count;)
         {
-            var take = Math.Min(perChunk, answer.Count - i);
-            // The first token comes out of the prefill; the rest are decoded.
-            await DecodeAsync(state, i == 0 ? take - 1 : take, cancellationToken);
-            var finish = i + take >= answer.Count ? (answer.Count >= 1 ? "length" : "stop") : null;
+            // The first token comes out of the prefill and is sent at once (time to first token); the rest are decoded.
+            var take = i == 0 ? 1 : Math.Min(perChunk, answer.Count - i);
+            await DecodeAsync(state, i == 0 ? 0 : take, cancellationToken);
+            var finish = i + take >= answer.Count ? "length" : null;
             await WriteEventAsync(response, Chunk(chat, id, created, model, string.Concat(answer.GetRange(i, take)), finish, role: false), cancellationToken);
+            i += take;
         }
 
         if (includeUsage)

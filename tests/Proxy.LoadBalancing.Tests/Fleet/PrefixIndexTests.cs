@@ -110,6 +110,25 @@ public class PrefixIndexTests
         Assert.Equal(0, index.Match(Chain(0, 100)));
     }
 
+    [Fact]
+    public void Use_WithAHeldPrefixThatWentStale_RefreshesIt_SoItOutlivesNewerChains()
+    {
+        var index = new PrefixIndex(3200);
+        var conversation = Chain(1, 100);
+        index.Use(conversation);
+        for (var i = 0; i < 40; i++)
+        {
+            // Other chains (4,000 blocks in all) push the conversation towards the old end; each turn uses it again (held = what matched).
+            index.Use(Chain(100 + i, 100));
+            var held = index.Match(conversation);
+            Assert.Equal(100, held);
+            index.Use(conversation, held);
+        }
+
+        Assert.Equal(100, index.Match(conversation));
+        Assert.Equal(0, index.Match(Chain(100, 100)));
+    }
+
     /// <summary>A chain of distinct non-zero pseudo-hashes, different for every seed.</summary>
     internal static ulong[] Chain(int seed, int length)
     {
