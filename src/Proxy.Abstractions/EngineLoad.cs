@@ -14,6 +14,8 @@ public sealed class EngineLoad
     private double _kvCacheUsage;
     private int _blockSize;
     private int _gpuBlocks;
+    private double _startTime;
+    private int _restarts;
     private long _scrapes;
     private long _failures;
 
@@ -38,12 +40,26 @@ public sealed class EngineLoad
     /// <summary>num_gpu_blocks label of vllm:cache_config_info; 0 when unknown.</summary>
     public int GpuBlocks => Volatile.Read(ref _gpuBlocks);
 
+    /// <summary>Times the engine's process_start_time_seconds changed between scrapes: restarts, each of which empties its cache.</summary>
+    public int Restarts => Volatile.Read(ref _restarts);
+
     public long Scrapes => Volatile.Read(ref _scrapes);
 
     public long Failures => Volatile.Read(ref _failures);
 
-    public void Update(int running, int waiting, double kvCacheUsage, int blockSize, int gpuBlocks, int inFlightAtScrape, long freshUntil)
+    public void Update(int running, int waiting, double kvCacheUsage, int blockSize, int gpuBlocks, int inFlightAtScrape, long freshUntil, double startTime = 0)
     {
+        if (startTime > 0)
+        {
+            var previous = Volatile.Read(ref _startTime);
+            if (previous > 0 && startTime != previous)
+            {
+                Interlocked.Increment(ref _restarts);
+            }
+
+            Volatile.Write(ref _startTime, startTime);
+        }
+
         Volatile.Write(ref _running, running);
         Volatile.Write(ref _waiting, waiting);
         Volatile.Write(ref _kvCacheUsage, kvCacheUsage);

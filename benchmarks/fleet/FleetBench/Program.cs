@@ -114,10 +114,10 @@ internal static class Program
     private static IEnumerable<(Workload Workload, int Replicas, Strategy Strategy)> Plan(ulong seed, double scale, IReadOnlyList<Strategy> strategies)
     {
         int N(int count) => Math.Max(20, (int)(count * scale));
-        Workload Documents() => new SharedDocuments(new SeededRandom(seed + 1), documents: 24, documentTokens: 2000, rate: 45, warmUp: N(150), measured: N(600));
-        Workload Chats() => new MultiTurn(new SeededRandom(seed + 2), active: 48, rounds: 8, rate: 40, warmUp: N(150), measured: N(600));
-        Workload Unique() => new UniquePrompts(rate: 45, warmUp: N(60), measured: N(400));
-        Workload Hot() => new HotPrefix(new SeededRandom(seed + 4), rate: 45, warmUp: N(100), measured: N(600));
+        Workload Documents() => new SharedDocuments(new SeededRandom(seed + 1), documents: 24, documentTokens: 2000, rate: 120, warmUp: N(150), measured: N(600));
+        Workload Chats() => new MultiTurn(new SeededRandom(seed + 2), active: 64, rounds: 8, rate: 100, warmUp: N(150), measured: N(600));
+        Workload Unique() => new UniquePrompts(rate: 100, warmUp: N(60), measured: N(400));
+        Workload Hot() => new HotPrefix(new SeededRandom(seed + 4), rate: 120, warmUp: N(100), measured: N(600));
         foreach (var workload in (Func<Workload>[])[Documents, Chats, Unique, Hot])
         {
             foreach (var strategy in strategies)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Prometheus;
 using Proxy.Abstractions;
+using Proxy.Host.Routing;
 
 namespace Proxy.Host.Observability;
 
@@ -21,9 +22,10 @@ internal sealed class FleetRoutingMetrics : IRequestCompletionObserver
     private readonly Gauge _hitRate;
     private readonly ConcurrentDictionary<string, HitTotals> _totals = new(StringComparer.Ordinal);
 
-    public FleetRoutingMetrics(GatewayMetrics metrics)
+    public FleetRoutingMetrics(GatewayMetrics metrics, GatewayState state)
     {
         var factory = metrics.Factory;
+        ExportEngineGauges(metrics, factory, state);
         _decisions = factory.CreateCounter("gateway_routing_decisions_total",
             "Fleet-aware routing decisions (x-litellm-routing-decision): prefix-hit, home, spill, session", ["model_group", "decision"]);
         _predictionError = factory.CreateHistogram("gateway_prefix_cache_prediction_error_tokens",
@@ -63,6 +65,35 @@ internal sealed class FleetRoutingMetrics : IRequestCompletionObserver
         {
             _predictionError.WithLabels(group).Observe(cached - blocks.PredictedTokens);
         }
+    }
+
+    /// <summary>What the vLLM scraper last read per deployment (router_settings.vllm_metrics_interval), read at collection time.</summary>
+    private static void ExportEngineGauges(GatewayMetrics metrics, IMetricFactory factory, GatewayState state)
+    {
+        string[] labels = ["model_group", "model_id"];
+        var running = factory.CreateGauge("gateway_vllm_num_requests_running", "vllm:num_requests_running at the last scrape", labels);
+        var waiting = factory.CreateGauge("gateway_vllm_num_requests_waiting", "vllm:num_requests_waiting at the last scrape", labels);
+        var usage = factory.CreateGauge("gateway_vllm_kv_cache_usage", "vllm:kv_cache_usage_perc at the last scrape (0..1)", labels);
+        var restarts = factory.CreateGauge("gateway_vllm_engine_restarts", "Engine restarts seen (process_start_time_seconds changed)", labels);
+        var failures = factory.CreateGauge("gateway_vllm_scrape_failures", "Failed scrapes of the deployment's /metrics since start", labels);
+        metrics.Registry.AddBeforeCollectCallback(() =>
+        {
+            foreach (var route in state.Current.Deployments.Values)
+            {
+                var deployment = route.Deployment;
+                var engine = deployment.Stats.Engine;
+                if (engine.Scrapes == 0 && engine.Failures == 0)
+                {
+                    continue;
+                }
+
+                running.WithLabels(deployment.ModelGroup, deployment.Id).Set(engine.Running);
+                waiting.WithLabels(deployment.ModelGroup, deployment.Id).Set(engine.Waiting);
+                usage.WithLabels(deployment.ModelGroup, deployment.Id).Set(engine.KvCacheUsage);
+                restarts.WithLabels(deployment.ModelGroup, deployment.Id).Set(engine.Restarts);
+                failures.WithLabels(deployment.ModelGroup, deployment.Id).Set(engine.Failures);
+            }
+        });
     }
 
     private static string Label(RoutingDecision decision) => decision switch

@@ -3,22 +3,35 @@ using System.Globalization;
 namespace Proxy.Host.Routing;
 
 /// <summary>The vLLM gauges fleet routing reads, parsed from one <c>/metrics</c> page (Prometheus text format).</summary>
-internal readonly record struct VllmGauges(int Running, int Waiting, double KvCacheUsage, int BlockSize, int GpuBlocks, bool Found)
+internal readonly record struct VllmGauges(int Running, int Waiting, double KvCacheUsage, int BlockSize, int GpuBlocks, bool Found, double StartTime = 0)
 {
     /// <summary>
     /// Sums vllm:num_requests_running and vllm:num_requests_waiting over their series (one per engine with data parallel),
     /// takes the highest vllm:kv_cache_usage_perc (vllm:gpu_cache_usage_perc before vLLM V1) and reads block_size and
-    /// num_gpu_blocks from vllm:cache_config_info's labels. <see cref="Found"/> is false when the page has no vLLM gauge.
+    /// num_gpu_blocks from vllm:cache_config_info's labels, and process_start_time_seconds. <see cref="Found"/> is false when
+    /// the page has no vLLM gauge.
     /// </summary>
     public static VllmGauges Parse(string text)
     {
-        double running = 0, waiting = 0, usage = 0;
+        double running = 0, waiting = 0, usage = 0, started = 0;
         int blockSize = 0, gpuBlocks = 0;
         var found = false;
         foreach (var range in text.AsSpan().Split('\n'))
         {
             var line = text.AsSpan(range.Start.Value, range.End.Value - range.Start.Value).Trim();
-            if (line.IsEmpty || line[0] == '#' || !line.StartsWith("vllm:"))
+            if (line.IsEmpty || line[0] == '#')
+            {
+                continue;
+            }
+
+            if (line.StartsWith("process_start_time_seconds "))
+            {
+                // prometheus_client's process collector: changes when the engine restarts (and loses its cache).
+                double.TryParse(line["process_start_time_seconds ".Length..].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out started);
+                continue;
+            }
+
+            if (!line.StartsWith("vllm:"))
             {
                 continue;
             }
@@ -74,7 +87,7 @@ internal readonly record struct VllmGauges(int Running, int Waiting, double KvCa
             }
         }
 
-        return new VllmGauges(Clamp(running), Clamp(waiting), Math.Clamp(usage, 0, 1), blockSize, gpuBlocks, found);
+        return new VllmGauges(Clamp(running), Clamp(waiting), Math.Clamp(usage, 0, 1), blockSize, gpuBlocks, found, started);
     }
 
     private static int Clamp(double value) => (int)Math.Clamp(Math.Round(value), 0, int.MaxValue);

@@ -136,7 +136,7 @@ internal sealed partial class VllmMetricsScraper(GatewayState state, IHttpClient
         foreach (var deployment in deployments)
         {
             var stats = deployment.Stats;
-            stats.Engine.Update(gauges.Running, gauges.Waiting, gauges.KvCacheUsage, gauges.BlockSize, gauges.GpuBlocks, stats.InFlight, freshUntil);
+            stats.Engine.Update(gauges.Running, gauges.Waiting, gauges.KvCacheUsage, gauges.BlockSize, gauges.GpuBlocks, stats.InFlight, freshUntil, gauges.StartTime);
         }
     }
 

@@ -23,6 +23,7 @@ internal sealed class DeploymentCacheState
     private double _capacityScale = 1.0;
     private int _baseCapacity = DefaultCapacityBlocks;
     private int _zeroHits;
+    private int _restartsSeen;
 
     public DeploymentCacheState(string deploymentId)
     {
@@ -39,6 +40,21 @@ internal sealed class DeploymentCacheState
 
     /// <summary>How many times the index was dropped because the engine's hits stopped (a restart).</summary>
     public int Drops { get; private set; }
+
+    /// <summary>Drops the index when the engine's restart count (from its scraped process start time) has moved on.</summary>
+    public void NoteRestarts(int restarts)
+    {
+        if (Volatile.Read(ref _restartsSeen) == restarts || Interlocked.Exchange(ref _restartsSeen, restarts) == restarts)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            Drops++;
+            Index.Clear();
+        }
+    }
 
     /// <summary>Prompt tokens that <paramref name="blocks"/> leading blocks of a prompt of <paramref name="promptBytes"/> cover.</summary>
     public int TokensFor(int blocks, int promptBytes) =>

@@ -82,6 +82,8 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         {
             var deployment = DeploymentFilter.DeploymentAt(available, candidates[i]);
             var state = states.For(deployment);
+            // A restart the scraper saw (vLLM's process start time changed): that cache is gone.
+            state.NoteRestarts(deployment.Stats.Engine.Restarts);
             ids[i] = state.IdHash;
             matched[i] = state.Index.Match(hashes);
             loads[i] = FleetLoad.Of(deployment.Stats, now);
@@ -97,23 +99,25 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         RoutingDecision decision;
         if (useful)
         {
-            // Holders that tie (several deployments hold a shared system prompt) go by rendezvous on the conversation's own
-            // first block, so that conversations spread over them and every turn (and every replica) picks the same one.
+            // Among the deployments holding (nearly) the longest prefix, the conversation's own rendezvous order decides
+            // (its first block past any shared system prompt): conversations that share a system prompt spread over its
+            // holders, every replica ranks them alike, and a conversation that spilled for a turn comes back to where the
+            // rest of its history is, at the cost of that one turn.
             var conversationKey = hashes[Math.Min(Math.Max(HomeKeyBlock, blocks.ConversationBlock), n - 1)];
-            choice = Highest(ids, conversationKey, matched, loads, cap, best);
+            choice = Highest(ids, conversationKey, matched, loads, cap, best - Slack(best));
             decision = RoutingDecision.PrefixHit;
             if (choice < 0)
             {
-                // Every best holder is over the bound: the next-longest holder within it, in the prompt's home order, so a
-                // hot prefix spreads over a small, stable set of deployments instead of everywhere.
-                choice = LongestWithinBound(ids, homeKey, matched, loads, cap);
+                // Every such holder is over the bound: the longest holder within it, in the same order, so a hot prefix
+                // spreads over a small, stable set of deployments instead of everywhere.
+                choice = LongestWithinBound(ids, conversationKey, matched, loads, cap);
                 decision = RoutingDecision.Spill;
             }
         }
         else
         {
-            var home = Highest(ids, homeKey, matched, loads, int.MaxValue, -1);
-            choice = loads[home] < cap ? home : Highest(ids, homeKey, matched, loads, cap, -1);
+            var home = Highest(ids, homeKey, matched, loads, int.MaxValue, int.MinValue);
+            choice = loads[home] < cap ? home : Highest(ids, homeKey, matched, loads, cap, int.MinValue);
             decision = choice == home ? RoutingDecision.Home : RoutingDecision.Spill;
         }
 
@@ -127,14 +131,17 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         return candidates[choice];
     }
 
-    /// <summary>The candidate with the highest rendezvous weight among those under <paramref name="cap"/> (and matching <paramref name="matchedExactly"/> when ≥ 0); -1 if none.</summary>
-    private static int Highest(ReadOnlySpan<ulong> ids, ulong key, ReadOnlySpan<int> matched, ReadOnlySpan<int> loads, int cap, int matchedExactly)
+    /// <summary>Blocks a holder may lack of the longest match and still count as holding it (the last turn or two).</summary>
+    private static int Slack(int best) => Math.Max(MinUsefulBlocks, best / 8);
+
+    /// <summary>The candidate with the highest rendezvous weight among those under <paramref name="cap"/> holding at least <paramref name="minMatched"/> blocks; -1 if none.</summary>
+    private static int Highest(ReadOnlySpan<ulong> ids, ulong key, ReadOnlySpan<int> matched, ReadOnlySpan<int> loads, int cap, int minMatched)
     {
         var best = -1;
         var bestWeight = 0UL;
         for (var i = 0; i < ids.Length; i++)
         {
-            if (loads[i] >= cap || (matchedExactly >= 0 && matched[i] != matchedExactly))
+            if (loads[i] >= cap || matched[i] < minMatched)
             {
                 continue;
             }
@@ -152,25 +159,18 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
 
     private static int LongestWithinBound(ReadOnlySpan<ulong> ids, ulong key, ReadOnlySpan<int> matched, ReadOnlySpan<int> loads, int cap)
     {
-        var best = -1;
-        var bestWeight = 0UL;
+        var longest = -1;
         for (var i = 0; i < ids.Length; i++)
         {
-            if (loads[i] >= cap)
+            if (loads[i] < cap)
             {
-                continue;
-            }
-
-            var weight = Rendezvous.Weight(key, ids[i]);
-            if (best < 0 || matched[i] > matched[best] || (matched[i] == matched[best] && weight > bestWeight))
-            {
-                best = i;
-                bestWeight = weight;
+                longest = Math.Max(longest, matched[i]);
             }
         }
 
-        // The least loaded candidate is always under the bound, so this is never reached with candidates left.
-        return best < 0 ? 0 : best;
+        // The least loaded candidate is always under the bound, so some candidate qualifies.
+        var choice = Highest(ids, key, matched, loads, cap, longest - Slack(longest));
+        return choice < 0 ? 0 : choice;
     }
 
     private static int LeastLoaded(IReadOnlyList<DestinationState> available, ReadOnlySpan<int> candidates, long now)

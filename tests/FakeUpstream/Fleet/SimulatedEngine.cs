@@ -184,6 +184,8 @@ public sealed class SimulatedEngine
 
         var labels = $"engine=\"0\",model_name=\"{_options.ServedModel}\"";
         var text = new StringBuilder()
+            .Append("# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\n")
+            .Append(CultureInfo.InvariantCulture, $"process_start_time_seconds {state.StartedAt:F3}\n")
             .Append("# HELP vllm:num_requests_running Number of requests in model execution batches.\n# TYPE vllm:num_requests_running gauge\n")
             .Append(CultureInfo.InvariantCulture, $"vllm:num_requests_running{{{labels}}} {running}.0\n")
             .Append("# HELP vllm:num_requests_waiting Number of requests waiting to be processed.\n# TYPE vllm:num_requests_waiting gauge\n")
@@ -491,6 +493,9 @@ public sealed class SimulatedEngine
     private sealed class State(SimulatorOptions options)
     {
         public Lock Gate { get; } = new();
+
+        /// <summary>Unix seconds: what a restarted engine's process_start_time_seconds shows.</summary>
+        public double StartedAt { get; } = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
 
         public BlockCache Cache { get; } = new(options.CacheBlocks);
 

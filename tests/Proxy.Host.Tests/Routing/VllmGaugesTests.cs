@@ -24,6 +24,9 @@ public sealed class VllmGaugesTests
         # TYPE vllm:cache_config_info gauge
         vllm:cache_config_info{block_size="16",cache_dtype="auto",calculate_kv_scales="False",enable_prefix_caching="True",engine="0",gpu_memory_utilization="0.9",num_cpu_blocks="None",num_gpu_blocks="27458",num_gpu_blocks_override="None",prefix_caching_hash_algo="sha256",sliding_window="None",swap_space="4",swap_space_bytes="4294967296"} 1.0
         python_gc_objects_collected_total{generation="0"} 1234.0
+        # HELP process_start_time_seconds Start time of the process since unix epoch in seconds.
+        # TYPE process_start_time_seconds gauge
+        process_start_time_seconds 1.76459632112e+09
         """;
 
     [Fact]
@@ -37,6 +40,7 @@ public sealed class VllmGaugesTests
         Assert.Equal(0.5, gauges.KvCacheUsage);
         Assert.Equal(16, gauges.BlockSize);
         Assert.Equal(27458, gauges.GpuBlocks);
+        Assert.Equal(1.76459632112e+09, gauges.StartTime);
     }
 
     [Theory]

@@ -164,7 +164,7 @@ public sealed class FleetRoutingTests : IAsyncLifetime
 
         var home = sessions[0].Deployments[0];
         var homed = sessions.Where(s => s.Deployments[0] == home).ToList();
-        var killed = upstreams[int.Parse(home[1..], System.Globalization.CultureInfo.InvariantCulture)];
+        var killed = upstreams[Index(home)];
         await killed.StopAsync();
 
         for (var turn = 0; turn < 3; turn++)
@@ -194,26 +194,15 @@ public sealed class FleetRoutingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Without_session_ids_a_killed_home_costs_no_errors_and_its_idle_conversations_come_home()
+    public async Task Killed_and_restarted_home_costs_no_errors_its_idle_conversations_come_home_and_moved_ones_stay_on_their_cache()
     {
         var upstreams = await EnginesAsync(3);
-        var gateway = await GatewayAsync(upstreams, "prefix-cache-aware", "  allowed_fails: 0\n  cooldown_time: 1\n");
-        var conversations = new List<Conversation>();
-        for (var i = 0; i < 24; i++)
-        {
-            var conversation = new Conversation(null, sharedSystemPrompt: false);
-            // Long enough (~10 blocks) that its next turn's match is worth steering by.
-            await conversation.TurnAsync(gateway, $"Conversation {i} opens with a question about gardening in spring. " + Garden);
-            conversations.Add(conversation);
-        }
-
-        var home = conversations[0].Deployments[0];
-        var homed = conversations.Where(c => c.Deployments[0] == home).ToList();
-        Assert.True(homed.Count >= 4, $"{homed.Count} conversations homed at {home}");
-        // Half of them speak while their home is down; the other half stay idle.
-        var speaking = homed.Where((_, i) => i % 2 == 0).ToList();
-        var idle = homed.Except(speaking).ToList();
-        var killed = upstreams[int.Parse(home[1..], System.Globalization.CultureInfo.InvariantCulture)];
+        // Scraping on: the gateway sees the restart (vLLM's process start time) and forgets the home's lost cache.
+        var gateway = await GatewayAsync(upstreams, "prefix-cache-aware", "  allowed_fails: 0\n  cooldown_time: 1\n  vllm_metrics_interval: 0.1\n");
+        var (conversations, home, homed) = await OpenConversationsAsync(gateway);
+        var moved = homed.Where((_, i) => i % 2 == 0).ToList();
+        var idle = homed.Except(moved).ToList();
+        var killed = upstreams[Index(home)];
         await killed.StopAsync();
         foreach (var conversation in conversations.Except(idle))
         {
@@ -223,7 +212,75 @@ public sealed class FleetRoutingTests : IAsyncLifetime
         }
 
         await killed.RestartAsync();
-        // Wait (without sending a conversation turn, which would move it) until the home is out of its 1 s cooldown.
+        await OutOfCooldownAsync(gateway);
+        // The scraper sees the new process (its start time changed) within a few intervals.
+        Assert.True(await Eventually.TrueAsync(async () =>
+            (await PrometheusText.ScrapeAsync(gateway.Http)).Matching("gateway_vllm_engine_restarts", ("model_id", home)).Any(m => m.Value >= 1),
+            TimeSpan.FromSeconds(20)));
+
+        // Idle conversations go home (nothing of theirs is cached anywhere now, and home is where every replica sends them).
+        foreach (var conversation in idle)
+        {
+            var answer = await conversation.TurnAsync(gateway, "And autumn?");
+            Assert.Equal(home, answer.Deployment);
+        }
+
+        // Conversations that moved stay where their prefix is now cached: going back would prefill all of it again.
+        foreach (var conversation in moved)
+        {
+            var answer = await conversation.TurnAsync(gateway, "And autumn?");
+            Assert.Equal(conversation.Deployments[^2], answer.Deployment);
+            Assert.StartsWith("prefix-hit", answer.Decision, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Failing_home_costs_no_errors_and_all_its_conversations_come_home_after_its_cooldown()
+    {
+        var upstreams = await EnginesAsync(3);
+        var gateway = await GatewayAsync(upstreams, "prefix-cache-aware", "  allowed_fails: 0\n  cooldown_time: 1\n");
+        var (conversations, home, homed) = await OpenConversationsAsync(gateway);
+        // The home answers 503 for a while (overloaded, or a network blip) but keeps its cache.
+        var failing = upstreams[Index(home)];
+        failing.Options.FailStatus = 503;
+        foreach (var conversation in conversations)
+        {
+            var answer = await conversation.TurnAsync(gateway, "What about summer?");
+            Assert.NotEqual(home, answer.Deployment);
+        }
+
+        failing.Options.FailStatus = null;
+        await OutOfCooldownAsync(gateway);
+
+        // Every conversation of the home comes back: the home holds all of each but the one turn it missed.
+        foreach (var conversation in homed)
+        {
+            var answer = await conversation.TurnAsync(gateway, "And autumn?");
+            Assert.Equal(home, answer.Deployment);
+            Assert.StartsWith("prefix-hit", answer.Decision, StringComparison.Ordinal);
+            Assert.True(answer.Cached > conversation.Answers[0].Prompt - 32, $"cached {answer.Cached}, first turn {conversation.Answers[0].Prompt}");
+        }
+    }
+
+    /// <summary>24 new conversations (no shared system prompt, ~10 blocks each); the home of the first and those sharing it.</summary>
+    private static async Task<(List<Conversation> All, string Home, List<Conversation> Homed)> OpenConversationsAsync(GatewayInstance gateway)
+    {
+        var conversations = new List<Conversation>();
+        for (var i = 0; i < 24; i++)
+        {
+            var conversation = new Conversation(null, sharedSystemPrompt: false);
+            await conversation.TurnAsync(gateway, $"Conversation {i} opens with a question about gardening in spring. " + Garden);
+            conversations.Add(conversation);
+        }
+
+        var home = conversations[0].Deployments[0];
+        var homed = conversations.Where(c => c.Deployments[0] == home).ToList();
+        Assert.True(homed.Count >= 4, $"{homed.Count} conversations homed at {home}");
+        return (conversations, home, homed);
+    }
+
+    /// <summary>Waits, without sending a conversation turn (which would move it), until no deployment is cooling down.</summary>
+    private static async Task OutOfCooldownAsync(GatewayInstance gateway) =>
         Assert.True(await Eventually.TrueAsync(async () =>
         {
             using var health = await gateway.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, "/health")
@@ -233,21 +290,7 @@ public sealed class FleetRoutingTests : IAsyncLifetime
             return !(await health.Content.ReadAsStringAsync()).Contains("cooling down", StringComparison.Ordinal);
         }, TimeSpan.FromSeconds(20)));
 
-        // The idle conversations go home: their prefix is predicted there and nowhere else.
-        foreach (var conversation in idle)
-        {
-            var answer = await conversation.TurnAsync(gateway, "And autumn?");
-            Assert.Equal(home, answer.Deployment);
-        }
-
-        // Conversations that spoke during the outage stay where their prefix is now cached (going back would prefill it again).
-        foreach (var conversation in speaking)
-        {
-            var answer = await conversation.TurnAsync(gateway, "And autumn?");
-            Assert.Equal(conversation.Deployments[^2], answer.Deployment);
-            Assert.StartsWith("prefix-hit", answer.Decision, StringComparison.Ordinal);
-        }
-    }
+    private static int Index(string deployment) => int.Parse(deployment[1..], System.Globalization.CultureInfo.InvariantCulture);
 
     [Fact]
     public async Task Least_busy_with_vllm_metrics_sees_load_that_did_not_come_through_this_gateway()

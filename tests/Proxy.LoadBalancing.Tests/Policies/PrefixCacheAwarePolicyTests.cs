@@ -129,6 +129,56 @@ public class PrefixCacheAwarePolicyTests
     }
 
     [Fact]
+    public void ConversationThatSpilledForATurn_ComesBackToItsHome_WhichHoldsAllButThatTurn()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var policy = Policy();
+        var turn1 = PrefixIndexTests.Chain(21, 60);
+        var (home, _) = Pick(policy, available, turn1);
+        var homeDeployment = deployments[Array.IndexOf(available, home)];
+        for (var i = 0; i < 3; i++)
+        {
+            homeDeployment.Stats.RequestStarted(0);
+        }
+
+        // Turn 2 spills (the home is over the bound); the other deployment now holds turns 1 and 2.
+        var turn2 = PrefixIndexTests.Chain(21, 63);
+        var (spilled, _) = Pick(policy, available, turn2);
+        Assert.NotSame(home, spilled);
+        for (var i = 0; i < 3; i++)
+        {
+            homeDeployment.Stats.RequestFinished();
+        }
+
+        // Turn 3: the home holds 60 of the spill target's 63 blocks, close enough to go back to where replicas send it.
+        var (third, context) = Pick(policy, available, PrefixIndexTests.Chain(21, 66));
+        Assert.Same(home, third);
+        Assert.Equal("prefix-hit 60 blocks", Decision(context));
+    }
+
+    [Fact]
+    public void ScrapedRestart_DropsThatDeploymentsIndex()
+    {
+        var deployments = Deployments(2);
+        var available = Destinations.For(deployments);
+        var policy = Policy();
+        var chain = PrefixIndexTests.Chain(31, 40);
+        var (home, _) = Pick(policy, available, chain);
+        var homeDeployment = deployments[Array.IndexOf(available, home)];
+        var engine = homeDeployment.Stats.Engine;
+        engine.Update(0, 0, 0, 16, 1000, 0, freshUntil: 1, startTime: 1000);
+        Assert.Equal(40, _states.For(homeDeployment).Index.Match(chain));
+
+        engine.Update(0, 0, 0, 16, 1000, 0, freshUntil: 1, startTime: 2000);
+        Assert.Equal(1, engine.Restarts);
+        var (_, context) = Pick(policy, available, chain);
+
+        Assert.Equal(1, _states.For(homeDeployment).Drops);
+        Assert.DoesNotContain("prefix-hit", Decision(context), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ShortSharedPreamble_IsNotAUsefulMatch()
     {
         var available = Destinations.For(Deployments(4));
