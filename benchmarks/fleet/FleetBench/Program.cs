@@ -21,6 +21,7 @@ internal static class Program
         var scale = double.Parse(Arg(args, "--scale") ?? "1", CultureInfo.InvariantCulture);
         var seed = ulong.Parse(Arg(args, "--seed") ?? "20261201", CultureInfo.InvariantCulture);
         var only = Arg(args, "--only");
+        var onlyStrategy = Arg(args, "--strategy");
         var work = Path.Combine(Path.GetTempPath(), "fleet-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(work);
 
@@ -50,7 +51,8 @@ internal static class Program
         var wall = Stopwatch.StartNew();
         foreach (var (workload, replicas, strategy) in Plan(seed, scale, strategies))
         {
-            if (only is not null && !workload.Name.Contains(only, StringComparison.Ordinal))
+            if ((only is not null && !workload.Name.Contains(only, StringComparison.Ordinal))
+                || (onlyStrategy is not null && !onlyStrategy.Split(',').Contains(strategy.Name)))
             {
                 continue;
             }
@@ -87,8 +89,10 @@ internal static class Program
 
                 var started = wall.Elapsed;
                 var result = await runner.RunAsync(workload, strategy.RoutingStrategy is null ? null : gateways.Select(g => g.Url).ToList(), seed, strategy.SessionIds);
+                var decisions = await Decisions(http, gateways);
+                result = result with { Decisions = decisions };
                 results.Add((workload, strategy, replicas, result));
-                Console.WriteLine(Report.Line(workload, strategy, replicas, result) + $"  ({(wall.Elapsed - started).TotalSeconds:F0} s)");
+                Console.WriteLine(Report.Line(workload, strategy, replicas, result) + $"  {decisions} ({(wall.Elapsed - started).TotalSeconds:F0} s)");
             }
             finally
             {
@@ -138,6 +142,29 @@ internal static class Program
         }
     }
 
+    /// <summary>The gateways' gateway_routing_decisions_total, summed over replicas (warm-up included): "home 120, prefix-hit 500".</summary>
+    private static async Task<string> Decisions(HttpClient http, List<GatewayProcess> gateways)
+    {
+        var totals = new SortedDictionary<string, double>(StringComparer.Ordinal);
+        foreach (var gateway in gateways)
+        {
+            var text = await http.GetStringAsync(gateway.Url + "/metrics");
+            foreach (var line in text.Split('\n'))
+            {
+                if (!line.StartsWith("gateway_routing_decisions_total{", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var at = line.IndexOf("decision=\"", StringComparison.Ordinal) + 10;
+                var decision = line[at..line.IndexOf('"', at)];
+                totals[decision] = totals.GetValueOrDefault(decision) + double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return string.Join(", ", totals.Select(t => $"{t.Key} {t.Value:F0}"));
+    }
+
     private static string? Arg(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
@@ -154,7 +181,7 @@ internal sealed record Strategy(string Name, string? RoutingStrategy, string Rou
         // The stronger least-busy: running + waiting from vLLM's /metrics, not just this gateway's own count.
         new("least-busy", "least-busy", "  vllm_metrics_interval: 0.1\n", SessionIds: false, MultiReplica: true),
         new("session-affinity", "simple-shuffle", "  optional_pre_call_checks: [session_affinity]\n", SessionIds: true, MultiReplica: true),
-        new("prefix-cache-aware", "prefix-cache-aware", "  vllm_metrics_interval: 0.1\n", SessionIds: false, MultiReplica: true),
+        new("prefix-cache-aware", "prefix-cache-aware", "  vllm_metrics_interval: 0.05\n", SessionIds: false, MultiReplica: true),
         new("oracle", null, "", SessionIds: false, MultiReplica: false),
     ];
 

@@ -224,4 +224,8 @@ internal sealed class Runner(HttpClient http, IReadOnlyList<FakeUpstreamServer> 
 }
 
 /// <summary>The results of one run.</summary>
-internal sealed record RunResult(List<Outcome> Outcomes, double[] MeanLoads, double MeasuredSeconds, double SendingSeconds);
+internal sealed record RunResult(List<Outcome> Outcomes, double[] MeanLoads, double MeasuredSeconds, double SendingSeconds)
+{
+    /// <summary>The gateways' routing decisions by kind ("" for strategies that make none).</summary>
+    public string Decisions { get; init; } = "";
+}

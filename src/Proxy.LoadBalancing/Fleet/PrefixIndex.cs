@@ -102,11 +102,11 @@ internal sealed class PrefixIndex
         lock (_gate)
         {
             var from = 0;
-            if (held > 0 && held <= chain.Length && Find(chain[held - 1]) is var last and >= 0
-                && (int)(_generation - _stamps[last]) < GenerationsPerCapacity / 8)
+            if (held > 0 && held <= chain.Length && IsFresh(chain[0]) && IsFresh(chain[held - 1]))
             {
-                // The deepest held block was used within the newest 1/8 of the capacity, and a chain's head is never
-                // older than its tail: the held part is fresh, so only the new blocks cost a probe each.
+                // The held part's head and its deepest block were both used within the newest 1/8 of the capacity, so all
+                // of it survives until it is checked again: only the new blocks cost a probe each. (Checking the head too
+                // matters: a shared system prompt must not age behind the conversations that skip refreshing it.)
                 from = held;
             }
 
@@ -161,6 +161,8 @@ internal sealed class PrefixIndex
     }
 
     private int Mask => _keys.Length - 1;
+
+    private bool IsFresh(ulong key) => Find(key) is var slot and >= 0 && (int)(_generation - _stamps[slot]) < GenerationsPerCapacity / 8;
 
     private static int Home(ulong key, int mask) => (int)(key ^ (key >> 29)) & mask;
 

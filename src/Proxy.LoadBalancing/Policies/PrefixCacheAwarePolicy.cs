@@ -35,6 +35,12 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
     public const int HomeKeyBlock = 4;
 
     // "prefix-hit N blocks" for every N up to 8192 blocks (a 128k-token prompt), built once each.
+    /// <summary>
+    /// A system prompt up to this many blocks (4 KB, ≈ 1k tokens) is replicated: conversations after it spread by their own
+    /// content. A longer one is treated as a document that its users should find on one deployment.
+    /// </summary>
+    public const int MaxSpreadSystemBlocks = 64;
+
     private readonly string?[] _hitTexts = new string?[8192];
 
     public string Name => PolicyNames.PrefixCacheAware;
@@ -92,35 +98,31 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         }
 
         var cap = (int)Math.Ceiling(LoadFactor * (total + 1) / m);
-        var useful = best >= Math.Min(MinUsefulBlocks, n) && best * 8L >= n;
-        // The prompt's home: rendezvous on its first blocks, known from the request alone, so every replica agrees.
-        var homeKey = hashes[Math.Min(HomeKeyBlock, n - 1)];
-        int choice;
-        RoutingDecision decision;
-        if (useful)
+        // The request's home order: rendezvous over the candidates, keyed by the request alone, so every replica agrees.
+        // Past a short system prompt the key is the conversation's own first block: conversations that share the system
+        // prompt spread (it is cheap to hold everywhere) and each keeps its place turn after turn. Otherwise (no system
+        // prompt, or a long one: a document) it is the prompt's first 256 bytes, so that requests about one document,
+        // whatever the question after it, meet on one deployment.
+        var shared = blocks.ConversationBlock;
+        var spread = shared > 0 && shared <= MaxSpreadSystemBlocks;
+        var key = spread ? hashes[Math.Min(Math.Max(HomeKeyBlock, shared), n - 1)] : hashes[Math.Min(HomeKeyBlock, n - 1)];
+        var first = Highest(ids, key, matched, loads, int.MaxValue, int.MinValue);
+        var choice = loads[first] < cap ? first : Highest(ids, key, matched, loads, cap, int.MinValue);
+        if (!Useful(matched[choice], n) && Useful(best, n) && (!spread || best >= shared))
         {
-            // Among the deployments holding (nearly) the longest prefix, the conversation's own rendezvous order decides
-            // (its first block past any shared system prompt): conversations that share a system prompt spread over its
-            // holders, every replica ranks them alike, and a conversation that spilled for a turn comes back to where the
-            // rest of its history is, at the cost of that one turn.
-            var conversationKey = hashes[Math.Min(Math.Max(HomeKeyBlock, blocks.ConversationBlock), n - 1)];
-            choice = Highest(ids, conversationKey, matched, loads, cap, best - Slack(best));
-            decision = RoutingDecision.PrefixHit;
-            if (choice < 0)
+            // The home holds nothing worth having but another deployment holds more than the shared system prompt (a
+            // document first placed elsewhere, the conversation itself after a spill, the runner-up on a retry): the
+            // longest holder within the bound, in the same order. Only then, because one replica's view of where a
+            // conversation went can be stale, while its home is where every replica sends it; a conversation that
+            // spilled for a turn thus comes back home, at the cost of that one turn.
+            var holder = LongestWithinBound(ids, key, matched, loads, cap);
+            if (Useful(matched[holder], n))
             {
-                // Every such holder is over the bound: the longest holder within it, in the same order, so a hot prefix
-                // spreads over a small, stable set of deployments instead of everywhere.
-                choice = LongestWithinBound(ids, conversationKey, matched, loads, cap);
-                decision = RoutingDecision.Spill;
+                choice = holder;
             }
         }
-        else
-        {
-            var home = Highest(ids, homeKey, matched, loads, int.MaxValue, int.MinValue);
-            choice = loads[home] < cap ? home : Highest(ids, homeKey, matched, loads, cap, int.MinValue);
-            decision = choice == home ? RoutingDecision.Home : RoutingDecision.Spill;
-        }
 
+        var decision = Useful(matched[choice], n) ? RoutingDecision.PrefixHit : choice == first ? RoutingDecision.Home : RoutingDecision.Spill;
         var picked = DeploymentFilter.DeploymentAt(available, candidates[choice]);
         // The engine will hold the whole prompt once it has prefilled it; concurrent requests for it should follow now.
         states.For(picked).Index.Use(hashes, matched[choice]);
@@ -130,6 +132,9 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         Record(context, decision, matched[choice]);
         return candidates[choice];
     }
+
+    /// <summary>A match worth steering by: at least <see cref="MinUsefulBlocks"/> (the whole prompt when shorter) and an eighth of the prompt.</summary>
+    private static bool Useful(int matched, int blocks) => matched >= Math.Min(MinUsefulBlocks, blocks) && matched * 8L >= blocks && matched > 0;
 
     /// <summary>Blocks a holder may lack of the longest match and still count as holding it (the last turn or two).</summary>
     private static int Slack(int best) => Math.Max(MinUsefulBlocks, best / 8);
