@@ -10,6 +10,8 @@
 #    gw-vkey        keys.yaml, virtual key sk-bench-virtual-key-0001: key, budget and limit checks, cost headers,
 #                   key spend and spend-log rows
 #    gw-vkey-nolog  the same with general_settings.disable_spend_logs (the keys' own cost, without spend-log rows)
+#    gw-vkey-team   keys.yaml, virtual key sk-bench-team-key-0001 inside team bench-team with a budget (issue #17 target:
+#                   CPU per request within 5 % of gw-vkey)
 #    With --interleave first: gw, gw-vkey, gw, gw-vkey (alternating, to see the VM's drift within one run).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,6 +19,7 @@ bench="${BENCH_DIR:-$repo/../shared/bench}"
 out=/tmp/gw-keys
 work=/tmp/gw-keys-bench
 key=sk-bench-virtual-key-0001
+team_key=sk-bench-team-key-0001
 
 dotnet publish "$repo/src/Proxy.Host" -c Release -o "$out" --nologo -v q >/dev/null
 rm -rf "$work" && mkdir -p "$work"
@@ -26,6 +29,7 @@ sed 's/^general_settings:$/general_settings:\n  disable_spend_logs: true/' "$wor
 grep -q 'disable_spend_logs: true' "$work/nolog/config.yaml"
 
 "$repo/benchmarks/create-bench-key.sh" "$out" "$work/config.yaml" "$key"
+"$repo/benchmarks/create-bench-key.sh" "$out" "$work/config.yaml" "$team_key" bench-team
 cp "$work/gateway.db" "$work/nolog/gateway.db"
 echo "key $key created in $work/gateway.db (and a copy in $work/nolog)"
 
@@ -44,13 +48,16 @@ if [ "${1:-}" = "--interleave" ]; then
     --header vkey-2="Authorization: Bearer $key" --model vkey-2=fake-model --desc vkey-2='virtual key, key spend + spend logs (SQLite)' \
     "$@"
 fi
-exec "$bench/run.sh" --only yarp,gw,gw-master,gw-vkey,gw-vkey-nolog \
+exec "$bench/run.sh" --only yarp,gw,gw-master,gw-vkey,gw-vkey-team,gw-vkey-nolog \
   --target gw=http://127.0.0.1:18100/v1 --cmd gw="$gw --config \$BENCH_DIR/gateway-config.yaml" \
   --header gw='Authorization: Bearer sk-bench' --desc gw='master key, no database' \
   --target gw-master=http://127.0.0.1:18101/v1 --cmd gw-master="$gw --config $work/config.yaml" \
   --header gw-master='Authorization: Bearer sk-bench' --model gw-master=fake-model --desc gw-master='master key, spend logs (SQLite)' \
   --target gw-vkey=http://127.0.0.1:18102/v1 --cmd gw-vkey="$gw --config $work/config.yaml" \
   --header gw-vkey="Authorization: Bearer $key" --model gw-vkey=fake-model --desc gw-vkey='virtual key, key spend + spend logs (SQLite)' \
+  --target gw-vkey-team=http://127.0.0.1:18104/v1 --cmd gw-vkey-team="$gw --config $work/config.yaml" \
+  --header gw-vkey-team="Authorization: Bearer $team_key" --model gw-vkey-team=fake-model \
+  --desc gw-vkey-team='virtual key inside a team with a budget, team + key spend + spend logs (SQLite)' \
   --target gw-vkey-nolog=http://127.0.0.1:18103/v1 --cmd gw-vkey-nolog="$gw --config $work/nolog/config.yaml" \
   --header gw-vkey-nolog="Authorization: Bearer $key" --model gw-vkey-nolog=fake-model --desc gw-vkey-nolog='virtual key, disable_spend_logs' \
   "$@"

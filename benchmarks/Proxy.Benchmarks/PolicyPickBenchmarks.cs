@@ -68,15 +68,17 @@ public class PolicyPickBenchmarks
         }
 
         _context = new DefaultHttpContext();
-        _context.Features.Set(new GatewayRequestContext { CallId = "bench", StartTimestamp = 0, EstimatedInputTokens = 500 });
+        var request = new GatewayRequestContext { CallId = "bench", StartTimestamp = 0 };
+        request.Route("bench", "bench", stream: false, clientWantsUsage: false, estimatedInputTokens: 500);
+        _context.Features.Set(request);
         var random = new SystemRandomSource();
         var options = new FixedOptions(new RouterOptions { Strategy = new RoutingStrategyOptions { LowestLatencyBuffer = 0.2 } });
-        _simpleShuffle = new SimpleShufflePolicy(random, time);
+        _simpleShuffle = new SimpleShufflePolicy(random);
         _leastBusy = new LeastBusyPolicy(time);
         _usageBased = new UsageBasedPolicy(time);
         _usageBasedV2 = new UsageBasedV2Policy(time);
         _latencyBased = new LatencyBasedPolicy(options, random, time);
-        _costBased = new CostBasedPolicy(time);
+        _costBased = new CostBasedPolicy();
     }
 
     [Benchmark(Baseline = true)]

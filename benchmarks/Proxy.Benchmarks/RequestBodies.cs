@@ -11,13 +11,13 @@ internal static class RequestBodies
         RequestBodyKind.SdkOrder12K => Prompt(12_000),
         RequestBodyKind.Prompt100K => Prompt(100_000),
         RequestBodyKind.ToolCall => ToolCall(),
+        RequestBodyKind.Chinese12K => Prompt(12_000, "请总结下面的文档，并列出三个要点。代理服务器转发字节而不重复解析。\\n"),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     });
 
-    private static string Prompt(int chars)
+    // JSON-escaped text with newlines and quotes, like a pasted document.
+    private static string Prompt(int chars, string line = "Lorem ipsum \\\"dolor\\\" sit amet, consectetur adipiscing elit.\\n")
     {
-        // JSON-escaped text with newlines and quotes, like a pasted document.
-        var line = "Lorem ipsum \\\"dolor\\\" sit amet, consectetur adipiscing elit.\\n";
         var builder = new StringBuilder(chars + 512);
         builder.Append("""{"messages":[{"role":"system","content":"Answer from the document."},{"role":"user","content":" """);
         while (builder.Length < chars)

@@ -13,4 +13,7 @@ public enum RequestBodyKind
 
     /// <summary>Tools array plus a tool-call conversation, model last.</summary>
     ToolCall,
+
+    /// <summary>12k characters of Chinese text (3 UTF-8 bytes each), model last: the non-ASCII path of UTF-8 validation.</summary>
+    Chinese12K,
 }

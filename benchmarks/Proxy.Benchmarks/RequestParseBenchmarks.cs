@@ -9,7 +9,7 @@ public class RequestParseBenchmarks
 {
     private byte[] _body = [];
 
-    [Params(RequestBodyKind.Small, RequestBodyKind.SdkOrder12K, RequestBodyKind.Prompt100K, RequestBodyKind.ToolCall)]
+    [Params(RequestBodyKind.Small, RequestBodyKind.SdkOrder12K, RequestBodyKind.Prompt100K, RequestBodyKind.ToolCall, RequestBodyKind.Chinese12K)]
     public RequestBodyKind Body { get; set; }
 
     [GlobalSetup]
@@ -27,6 +27,10 @@ public class RequestParseBenchmarks
 
     [Benchmark(Baseline = true)]
     public ScanStatus Scan() => RequestScanner.Scan(_body, out _);
+
+    /// <summary>The UTF-8 check every body gets before the scan (RFC 8259: JSON text is UTF-8).</summary>
+    [Benchmark]
+    public bool Utf8Validate() => System.Text.Unicode.Utf8.IsValid(_body);
 
     [Benchmark]
     public int ScanAndSplice()

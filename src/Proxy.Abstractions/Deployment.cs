@@ -26,6 +26,15 @@ public sealed record Deployment
 
     public string? MockResponse { get; init; }
 
+    /// <summary>
+    /// The client's x-* headers (LiteLLM's allow list) go to this deployment: general_settings or
+    /// model_group_settings.forward_client_headers_to_llm_api names its group.
+    /// </summary>
+    public bool ForwardClientHeaders { get; init; }
+
+    /// <summary>general_settings.litellm_key_header_name: the header clients send their gateway key in, never forwarded.</summary>
+    public string? ClientKeyHeader { get; init; }
+
     public required TimeSpan Timeout { get; init; }
 
     public required TimeSpan StreamTimeout { get; init; }
@@ -35,6 +44,9 @@ public sealed record Deployment
     public int? Rpm { get; init; }
 
     public int? Tpm { get; init; }
+
+    /// <summary>litellm_params.max_parallel_requests: requests in flight to this deployment at most.</summary>
+    public int? MaxParallelRequests { get; init; }
 
     public int Order { get; init; }
 

@@ -15,6 +15,9 @@ public readonly record struct GatewayError(int Status, string Type, string Messa
     public static GatewayError InvalidJson(string detail) => new(400, "invalid_request_error",
         $"Request body is not valid JSON: {detail}. Send a JSON object such as {{\"model\": \"...\", \"messages\": [...]}}.");
 
+    public static GatewayError InvalidUtf8(int offset) => new(400, "invalid_request_error",
+        $"The request body is not valid UTF-8 (first invalid byte at offset {offset}); JSON text must be UTF-8 encoded.");
+
     public static GatewayError NotAnObject() => new(400, "invalid_request_error",
         "Request body must be a JSON object such as {\"model\": \"...\", \"messages\": [...]}.");
 
@@ -71,6 +74,10 @@ public readonly record struct GatewayError(int Status, string Type, string Messa
     public static GatewayError MethodNotAllowed() => new(405, "invalid_request_error", "Method not allowed on this endpoint.");
 
     public static GatewayError NotFound(string path) => new(404, "not_found_error", $"Route {path} does not exist on this gateway.");
+
+    // A guardrail and the upstream could read different copies (Python keeps the last, a streaming reader the first).
+    public static GatewayError DuplicatePrompt() => new(400, "invalid_request_error",
+        "The body has 'messages', 'prompt' or 'input' more than once; send each member once.");
 
     public static GatewayError Internal() => new(500, "internal_server_error",
         "The gateway failed while handling this request. It has been logged; retry, and report it if it repeats.");

@@ -13,6 +13,12 @@ public interface IVirtualKeyAuthenticator
     /// <summary>One store lookup for a key the cache does not know; null when the key is accepted.</summary>
     ValueTask<GatewayError?> LookupAsync(string presented, GatewayRequestContext request, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// For a model route, before its body is read: a key already at its max_parallel_requests or rpm_limit is refused
+    /// (429) without the gateway buffering its body. Counts nothing; the full check runs once the model is known.
+    /// </summary>
+    GatewayError? CheckLimitsBeforeBody(GatewayRequestContext request);
+
     /// <summary>Whether the request's virtual key may use the model group (reached as <paramref name="requested"/>, a group or an alias).</summary>
     bool AllowsModel(GatewayRequestContext request, string requested, string group);
 }

@@ -14,6 +14,12 @@ public sealed record AdminOptions
 
     public bool DisableSpendLogs { get; init; }
 
+    /// <summary>general_settings.maximum_spend_logs_retention_period: spend-log rows older than this are deleted; null = kept.</summary>
+    public TimeSpan? SpendLogRetention { get; init; }
+
+    /// <summary>general_settings.maximum_spend_logs_retention_interval: how often retention runs (LiteLLM's default: daily).</summary>
+    public TimeSpan SpendLogRetentionInterval { get; init; } = TimeSpan.FromDays(1);
+
     /// <summary>Redis where replicas share key rate-limit counts; null = limits per process.</summary>
     public Budgets.SharedLimitsOptions? SharedLimits { get; init; }
 
@@ -38,5 +44,37 @@ public sealed record AdminOptions
     /// <summary>Connect and command timeouts: a database that is down must fail a call fast, not hang it.</summary>
     public TimeSpan DatabaseTimeout { get; init; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>litellm_settings.max_budget: the proxy-wide budget (USD) over every request; null = none.</summary>
+    public double? ProxyMaxBudget { get; init; }
+
+    /// <summary>litellm_settings.budget_duration: the proxy-wide budget's window.</summary>
+    public string? ProxyBudgetDuration { get; init; }
+
+    /// <summary>litellm_settings.max_end_user_budget: the budget of customers that have no budget_id.</summary>
+    public double? MaxEndUserBudget { get; init; }
+
+    /// <summary>litellm_settings.max_end_user_budget_id: a budget tier for customers that have none.</summary>
+    public string? MaxEndUserBudgetId { get; init; }
+
+    /// <summary>general_settings.enforce_user_param: LLM requests must name their customer.</summary>
+    public bool EnforceUserParam { get; init; }
+
+    /// <summary>Customers' spend is tracked (LiteLLM: unless litellm_settings.disable_end_user_cost_tracking).</summary>
+    public bool TrackEndUsers { get; init; } = true;
+
+    /// <summary>litellm_settings.max_internal_user_budget / internal_user_budget_duration: defaults for /user/new.</summary>
+    public double? MaxInternalUserBudget { get; init; }
+
+    public string? InternalUserBudgetDuration { get; init; }
+
+    /// <summary>general_settings.alerting_webhook_url: soft_budget alerts are POSTed here; null = log and metric only.</summary>
+    public string? AlertingWebhookUrl { get; init; }
+
     public bool UsesPostgres => !string.IsNullOrWhiteSpace(DatabaseUrl);
+
+    /// <summary>LITELLM_SALT_KEY: the key that encrypts stored models' api_key (as LiteLLM); without it the master key's.</summary>
+    public Secret? SaltKey { get; init; }
+
+    /// <summary>The master key at start-up, from which stored secrets' key is derived when there is no salt key.</summary>
+    public Secret? MasterKey { get; init; }
 }

@@ -12,6 +12,9 @@ namespace FakeUpstream;
 /// <summary>Answers every request the way vLLM's OpenAI-compatible server would, with the faults the settings ask for.</summary>
 internal sealed class FakeHandler(FakeUpstreamServer server)
 {
+    /// <summary>The Responses API endpoints, with this server's own store.</summary>
+    public FakeResponsesApi Responses { get; } = new(server);
+
     private const string ChatPath = "/v1/chat/completions";
     private const string CompletionsPath = "/v1/completions";
     private const string EmbeddingsPath = "/v1/embeddings";
@@ -35,6 +38,18 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
         {
             var body = await ReadBodyAsync(request, context.RequestAborted);
             server.Record(new RecordedRequest(request.Method, path, CopyHeaders(request.Headers), body));
+            foreach (var (name, value) in server.Options.ResponseHeaders)
+            {
+                context.Response.Headers[name] = value;
+            }
+
+            if (path.StartsWith(FakeResponsesApi.Path, StringComparison.Ordinal))
+            {
+                server.CountPost(path);
+                using var responsesCts = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, server.StoppingToken);
+                await Responses.HandleAsync(context, path, body, responsesCts.Token);
+                return;
+            }
 
             if (HttpMethods.IsGet(request.Method))
             {
@@ -265,6 +280,12 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
         var id = "chatcmpl-" + Guid.NewGuid().ToString("N");
         var created = Now();
         var model = ModelOf(request, options);
+
+        if (!IsTrue(request, "stream") && options.RawChatResponse is { } raw)
+        {
+            await WriteJsonAsync(context, 200, Encoding.UTF8.GetBytes(raw), cancellationToken);
+            return;
+        }
 
         if (!IsTrue(request, "stream"))
         {

@@ -11,6 +11,9 @@ public sealed class FakeUpstreamOptions
     /// <summary>What /v1/models lists; responses echo the request's model.</summary>
     public string ServedModel { get; set; } = "fake-model";
 
+    /// <summary>Headers added to every response (e.g. Set-Cookie or Server, to test what the gateway lets through).</summary>
+    public Dictionary<string, string> ResponseHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Context check: prompt tokens + max_tokens above this gets vLLM's 400.</summary>
     public int MaxModelLen { get; set; } = 4096;
 
@@ -55,6 +58,9 @@ public sealed class FakeUpstreamOptions
 
     /// <summary>Content of every completion; null: deterministic words.</summary>
     public string? FixedContent { get; set; }
+
+    /// <summary>A non-streamed chat answer sent as it is (several choices, tool calls, reasoning); null: generated.</summary>
+    public string? RawChatResponse { get; set; }
 
     /// <summary>Length of every embedding vector.</summary>
     public int EmbeddingDimensions { get; set; } = 8;

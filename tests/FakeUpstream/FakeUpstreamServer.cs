@@ -53,6 +53,9 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
     /// <summary>POSTs received on /v1/*.</summary>
     public int RequestCount => Volatile.Read(ref _requestCount);
 
+    /// <summary>Responses API answers this server stores (each server remembers only its own, as vLLM does).</summary>
+    public int StoredResponses => _handler.Responses.StoredCount;
+
     /// <summary>The last 200 requests (any method), oldest first.</summary>
     public IReadOnlyList<RecordedRequest> Requests
     {

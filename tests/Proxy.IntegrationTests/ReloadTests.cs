@@ -23,9 +23,13 @@ public sealed class ReloadTests
         return body.RootElement.GetProperty("data").EnumerateArray().Select(m => m.GetProperty("id").GetString()!).ToArray();
     }
 
+    // The reload errors (file paths, lines) are shown to the master key only.
     private static async Task<JsonElement> LastReloadAsync(GatewayInstance gateway)
     {
-        using var body = JsonDocument.Parse(await gateway.Http.GetStringAsync("/health/readiness"));
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/health/readiness");
+        request.Headers.Add("Authorization", "Bearer " + Configs.MasterKey);
+        using var response = await gateway.Http.SendAsync(request);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return body.RootElement.GetProperty("config").Clone();
     }
 
@@ -124,6 +128,77 @@ public sealed class ReloadTests
         Volatile.Write(ref stop, true);
         await Task.WhenAll(clients);
         Assert.True(total > 50, $"only {total} requests ran during the reloads");
+        Assert.Equal(0, failures);
+    }
+
+    [Fact]
+    public async Task Each_edit_applies_within_two_seconds_while_other_files_beside_the_config_keep_changing()
+    {
+        // The embedded key store (gateway.db and its journal) lives beside the config and is written on every spend
+        // batch; another writer adds a file of its own every 20 ms. Neither may hold a reload back.
+        var config = Config("a", "b") + "  proxy_batch_write_at: 0.05\n";
+        await using var gateway = await GatewayInstance.StartAsync(config);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var stop = false;
+        var failures = 0;
+        var total = 0;
+        async Task ClientAsync()
+        {
+            for (var i = 0; i < 5000 && !Volatile.Read(ref stop); i++)
+            {
+                using var response = await gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
+                    """{"model":"a","messages":[{"role":"user","content":"hi"}]}""", Configs.MasterKey), cts.Token);
+                await response.Content.ReadAsStringAsync(cts.Token);
+                Interlocked.Increment(ref total);
+                if ((int)response.StatusCode != 200)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        }
+
+        async Task NeighbourAsync()
+        {
+            var log = Path.Combine(gateway.Directory, "neighbour.log");
+            for (var i = 0; i < 5000 && !Volatile.Read(ref stop); i++)
+            {
+                await File.AppendAllTextAsync(log, "line\n", cts.Token);
+                await Task.Delay(20, cts.Token);
+            }
+        }
+
+        var clients = Enumerable.Range(0, 8).Select(_ => Task.Run(ClientAsync)).Append(Task.Run(NeighbourAsync)).ToArray();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+        Assert.True(File.Exists(Path.Combine(gateway.Directory, "gateway.db")), "the embedded store should write beside the config");
+
+        var temp = Path.Combine(gateway.Directory, ".config.yaml.tmp");
+        var edits = new (string Name, Action Apply, int Version, string Status)[]
+        {
+            ("add in place", () => File.WriteAllText(gateway.ConfigPath, Config("a", "b", "c") + "  proxy_batch_write_at: 0.05\n"), 2, "ok"),
+            ("remove by rename", () =>
+            {
+                File.WriteAllText(temp, config);
+                File.Move(temp, gateway.ConfigPath, overwrite: true);
+            }, 3, "ok"),
+            ("invalid", () => File.WriteAllText(gateway.ConfigPath, "model_list: [{model_name: x}]\n"), 3, "failed"),
+            ("add again", () => File.WriteAllText(gateway.ConfigPath, Config("a", "b", "d") + "  proxy_batch_write_at: 0.05\n"), 4, "ok"),
+            ("remove", () => File.WriteAllText(gateway.ConfigPath, config), 5, "ok"),
+        };
+        foreach (var (name, apply, version, status) in edits)
+        {
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            apply();
+            var applied = await Eventually.TrueAsync(async () =>
+            {
+                var reload = (await LastReloadAsync(gateway)).GetProperty("last_reload");
+                return reload.GetProperty("status").GetString() == status && reload.GetProperty("config_version").GetInt32() == version;
+            }, TimeSpan.FromSeconds(2));
+            Assert.True(applied, $"edit '{name}' not applied within 2 s (waited {started.ElapsedMilliseconds} ms)");
+        }
+
+        Volatile.Write(ref stop, true);
+        await Task.WhenAll(clients);
+        Assert.True(total > 100, $"only {total} requests ran during the edits");
         Assert.Equal(0, failures);
     }
 }

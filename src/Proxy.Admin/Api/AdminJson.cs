@@ -37,6 +37,11 @@ internal static class AdminJson
         json.WriteRawValue(string.IsNullOrWhiteSpace(row.Metadata) ? "{}" : row.Metadata, skipInputValidation: false);
         WriteNullable(json, "user_id", row.UserId);
         WriteNullable(json, "team_id", row.TeamId);
+        WriteNullable(json, "organization_id", row.OrganizationId);
+        WriteNullable(json, "budget_id", row.BudgetId);
+        WriteNullable(json, "soft_budget", row.SoftBudget);
+        json.WritePropertyName("model_max_budget");
+        json.WriteRawValue(string.IsNullOrWhiteSpace(row.ModelMaxBudget) ? "{}" : row.ModelMaxBudget, skipInputValidation: false);
         json.WriteBoolean("blocked", row.Blocked != 0);
         WriteNullable(json, "created_by", row.CreatedBy);
         WriteTime(json, "created_at", row.CreatedAt);
@@ -59,9 +64,11 @@ internal static class AdminJson
         WriteNullable(json, "model_id", row.ModelId);
         WriteNullable(json, "model_group", row.ModelGroup);
         WriteNullable(json, "api_base", row.ApiBase);
-        json.WriteString("user", "");
-        json.WriteString("team_id", "");
-        json.WriteString("end_user", "");
+        json.WriteString("user", row.UserId ?? "");
+        json.WriteString("team_id", row.TeamId ?? "");
+        json.WriteString("end_user", row.EndUser ?? "");
+        WriteNullable(json, "organization_id", row.OrganizationId);
+        WriteNullable(json, "call_id", row.CallId);
         json.WriteStartObject("metadata");
         WriteNullable(json, "user_api_key_alias", row.KeyAlias);
         json.WriteString("user_api_key", row.ApiKey);
@@ -77,7 +84,7 @@ internal static class AdminJson
         json.WriteEndObject();
     }
 
-    private static void WriteTime(Utf8JsonWriter json, string name, long? ms)
+    internal static void WriteTime(Utf8JsonWriter json, string name, long? ms)
     {
         if (ms is { } value)
         {
@@ -89,7 +96,7 @@ internal static class AdminJson
         }
     }
 
-    private static void WriteNullable(Utf8JsonWriter json, string name, string? value)
+    internal static void WriteNullable(Utf8JsonWriter json, string name, string? value)
     {
         if (value is null)
         {
@@ -101,7 +108,7 @@ internal static class AdminJson
         }
     }
 
-    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
+    internal static void WriteNullable(Utf8JsonWriter json, string name, double? value)
     {
         if (value is { } v)
         {
@@ -113,7 +120,7 @@ internal static class AdminJson
         }
     }
 
-    private static void WriteNullable(Utf8JsonWriter json, string name, long? value)
+    internal static void WriteNullable(Utf8JsonWriter json, string name, long? value)
     {
         if (value is { } v)
         {

@@ -12,7 +12,7 @@ namespace Proxy.Admin.Api;
 /// LiteLLM's /key/* API (master key only, except /key/info on the caller's own key). A key is returned once, by
 /// generate and regenerate; the store and every other answer only know its sha256 hash.
 /// </summary>
-internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQueue, IOpenAiErrorWriter errors, TimeProvider time)
+internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQueue, IOpenAiErrorWriter errors, TimeProvider time, Tenants.TenantDirectory tenants)
 {
     private const int MaxListSize = 1000;
 
@@ -140,7 +140,7 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
         string token;
         if (asked.Length == 0)
         {
-            if (caller?.KeyHash is not { } own)
+            if (caller?.Caller.KeyHash is not { } own)
             {
                 await errors.WriteAsync(context, KeyErrors.BadRequest("Pass ?key=sk-... (or its hash); the master key has no key info of its own.", "key"));
                 return;
@@ -154,7 +154,7 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
         }
 
         // A virtual key may read its own info only, as in LiteLLM.
-        if (caller?.KeyHash is { } callerHash && !string.Equals(callerHash, token, StringComparison.Ordinal))
+        if (caller?.Caller.KeyHash is { } callerHash && !string.Equals(callerHash, token, StringComparison.Ordinal))
         {
             await errors.WriteAsync(context, KeyErrors.AdminOnly("/key/info for another key"));
             return;
@@ -316,7 +316,50 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
     }
 
     /// <summary>Applies the fields present in the request to the row; a message when a value is not acceptable.</summary>
-    private static string? Apply(KeyRequest request, KeyRow row, long nowMs)
+    private string? Apply(KeyRequest request, KeyRow row, long nowMs) => ApplyTenants(request, row) ?? ApplyOwn(request, row, nowMs);
+
+    /// <summary>team_id, user_id's team membership, organization_id, budget_id and the per-model fields.</summary>
+    private string? ApplyTenants(KeyRequest request, KeyRow row)
+    {
+        if (request.TeamId is { IsSet: true, Value: { } teamId } && !tenants.TryTeam(teamId, out _))
+        {
+            return $"Team not found, passed team_id={teamId}. Create it with /team/new first.";
+        }
+
+        if (request.OrganizationId.IsSet)
+        {
+            if (request.OrganizationId.Value is { } org && !tenants.TryOrganization(org, out _))
+            {
+                return $"Organization not found, passed organization_id={org}. Create it with /organization/new first.";
+            }
+
+            row.OrganizationId = request.OrganizationId.Value;
+        }
+
+        if (request.BudgetId.IsSet)
+        {
+            if (request.BudgetId.Value is { } budget && !tenants.TryBudget(budget, out _))
+            {
+                return $"Budget not found, passed budget_id={budget}. Create it with /budget/new first.";
+            }
+
+            row.BudgetId = request.BudgetId.Value;
+        }
+
+        if (request.SoftBudget.IsSet)
+        {
+            row.SoftBudget = request.SoftBudget.Value;
+        }
+
+        if (request.ModelMaxBudget.IsSet)
+        {
+            row.ModelMaxBudget = request.ModelMaxBudget.Value;
+        }
+
+        return null;
+    }
+
+    private static string? ApplyOwn(KeyRequest request, KeyRow row, long nowMs)
     {
         if (request.KeyAlias.IsSet)
         {
@@ -390,6 +433,16 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
         if (request.Guardrails.IsSet)
         {
             row.Metadata = KeyJson.WithGuardrails(row.Metadata, request.Guardrails.Value);
+        }
+
+        if (request.ModelRpmLimit.IsSet)
+        {
+            row.Metadata = KeyJson.WithMember(row.Metadata, "model_rpm_limit", request.ModelRpmLimit.Value);
+        }
+
+        if (request.ModelTpmLimit.IsSet)
+        {
+            row.Metadata = KeyJson.WithMember(row.Metadata, "model_tpm_limit", request.ModelTpmLimit.Value);
         }
 
         if (request.UserId.IsSet)
@@ -477,7 +530,7 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
 
     internal async Task RunAsync(HttpContext context, bool adminOnly, Func<Task> handler)
     {
-        if (adminOnly && GatewayRequestContext.Get(context)?.KeyHash is not null)
+        if (adminOnly && GatewayRequestContext.Get(context)?.Caller.KeyHash is not null)
         {
             await errors.WriteAsync(context, KeyErrors.AdminOnly(context.Request.Path.Value ?? ""));
             return;

@@ -38,6 +38,20 @@ internal sealed class KeyRequest
 
     public Optional<bool> Blocked { get; private set; }
 
+    public Optional<string?> OrganizationId { get; private set; }
+
+    public Optional<string?> BudgetId { get; private set; }
+
+    public Optional<double?> SoftBudget { get; private set; }
+
+    /// <summary>Raw JSON text of model_max_budget (validated).</summary>
+    public Optional<string> ModelMaxBudget { get; private set; }
+
+    /// <summary>Raw JSON text of model_rpm_limit / model_tpm_limit (validated); kept in metadata as LiteLLM keeps them.</summary>
+    public Optional<string?> ModelRpmLimit { get; private set; }
+
+    public Optional<string?> ModelTpmLimit { get; private set; }
+
     public Optional<double> Spend { get; private set; }
 
     public IReadOnlyList<string> Keys { get; private set; } = [];
@@ -65,6 +79,18 @@ internal sealed class KeyRequest
                 "budget_duration" => ReadString(value, "budget_duration", v => parsed.BudgetDuration = new(v)),
                 "user_id" => ReadString(value, "user_id", v => parsed.UserId = new(v)),
                 "team_id" => ReadString(value, "team_id", v => parsed.TeamId = new(v)),
+                "organization_id" => ReadString(value, "organization_id", v => parsed.OrganizationId = new(v)),
+                "budget_id" => ReadString(value, "budget_id", v => parsed.BudgetId = new(v)),
+                "soft_budget" => ReadNumber(value, "soft_budget", v => parsed.SoftBudget = new(v)),
+                "model_max_budget" => Budgets.ModelBudget.Parse(value, out var budgetError) is var _ && budgetError is not null
+                    ? budgetError
+                    : Set(() => parsed.ModelMaxBudget = new(value.ValueKind == JsonValueKind.Null ? "{}" : value.GetRawText())),
+                "model_rpm_limit" => Budgets.ModelBudget.ParseLimits(value, "model_rpm_limit", out var rpmError) is var _ && rpmError is not null
+                    ? rpmError
+                    : Set(() => parsed.ModelRpmLimit = new(value.ValueKind == JsonValueKind.Null ? null : value.GetRawText())),
+                "model_tpm_limit" => Budgets.ModelBudget.ParseLimits(value, "model_tpm_limit", out var tpmError) is var _ && tpmError is not null
+                    ? tpmError
+                    : Set(() => parsed.ModelTpmLimit = new(value.ValueKind == JsonValueKind.Null ? null : value.GetRawText())),
                 "models" => ReadStrings(value, "models", v => parsed.Models = new(v)),
                 "keys" => ReadStrings(value, "keys", v => parsed.Keys = v),
                 "guardrails" => ReadStrings(value, "guardrails", v => parsed.Guardrails = new(v)),

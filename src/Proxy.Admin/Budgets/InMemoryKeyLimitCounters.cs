@@ -3,14 +3,14 @@ using Proxy.Admin.Keys;
 namespace Proxy.Admin.Budgets;
 
 /// <summary>
-/// Fixed one-minute windows per key, as LiteLLM's limiter counts them, under the key's own lock. The other replicas'
+/// Fixed one-minute windows per key (or team, user, customer, key model), as LiteLLM's limiter counts them, under the key's own lock. The other replicas'
 /// counts (<see cref="RedisKeyLimitCounters"/> fills them; zero for a single process) count against the limits too.
 /// </summary>
 internal class InMemoryKeyLimitCounters : IKeyLimitCounters
 {
-    public virtual LimitOutcome TryStart(KeyEntry key, DateTimeOffset now)
+    public virtual LimitOutcome TryStart(IRateLimited key, DateTimeOffset now)
     {
-        var settings = key.Settings;
+        var settings = key;
         var minute = now.ToUnixTimeSeconds() / 60;
         var retryAfter = (int)(60 - (now.ToUnixTimeSeconds() % 60));
         var window = key.Window;
@@ -43,7 +43,33 @@ internal class InMemoryKeyLimitCounters : IKeyLimitCounters
         }
     }
 
-    public void Finish(KeyEntry key, DateTimeOffset now, long tokens)
+    public LimitOutcome Peek(IRateLimited key, DateTimeOffset now)
+    {
+        if (key.MaxParallelRequests is null && key.RpmLimit is null)
+        {
+            return default;
+        }
+
+        var minute = now.ToUnixTimeSeconds() / 60;
+        var window = key.Window;
+        lock (window.Gate)
+        {
+            var requests = (window.Minute == minute ? window.Requests : 0) + (window.OthersMinute == minute ? window.OthersRequests : 0);
+            if (key.MaxParallelRequests is { } parallel && window.InFlight + window.OthersInFlight >= parallel)
+            {
+                return new LimitOutcome(LimitKind.ParallelRequests, parallel, Remaining(key.RpmLimit, requests), -1, 1);
+            }
+
+            if (key.RpmLimit is { } rpm && requests >= rpm)
+            {
+                return new LimitOutcome(LimitKind.Requests, rpm, 0, -1, (int)(60 - (now.ToUnixTimeSeconds() % 60)));
+            }
+
+            return default;
+        }
+    }
+
+    public void Finish(IRateLimited key, DateTimeOffset now, long tokens)
     {
         var minute = now.ToUnixTimeSeconds() / 60;
         var window = key.Window;
@@ -52,6 +78,20 @@ internal class InMemoryKeyLimitCounters : IKeyLimitCounters
             window.InFlight--;
             Roll(window, minute);
             window.Tokens += tokens;
+        }
+    }
+
+    public void Cancel(IRateLimited key, DateTimeOffset now)
+    {
+        var minute = now.ToUnixTimeSeconds() / 60;
+        var window = key.Window;
+        lock (window.Gate)
+        {
+            window.InFlight--;
+            if (window.Minute == minute && window.Requests > 0)
+            {
+                window.Requests--;
+            }
         }
     }
 

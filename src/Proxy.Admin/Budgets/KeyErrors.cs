@@ -17,6 +17,9 @@ internal static class KeyErrors
     public static GatewayError DatabaseDown() => new(503, "service_unavailable",
         "Authentication Error, the key could not be checked because the database is not available. Retry shortly.");
 
+    public static GatewayError LookupsBusy() => new(503, "service_unavailable",
+        "Authentication Error, too many keys are being checked against the database right now. Retry shortly.", null, 1);
+
     public static GatewayError ModelNotAllowed(string model, string[] allowed) => new(403, "key_model_access_denied",
         $"key not allowed to access model. This key can only access models=[{string.Join(", ", allowed)}]. Tried to access {model}", "model");
 
@@ -24,7 +27,10 @@ internal static class KeyErrors
     public static GatewayError BudgetExceeded(double spend, double max) => new(400, "budget_exceeded",
         $"Budget has been exceeded! Current cost: {spend.ToString(CultureInfo.InvariantCulture)}, Max budget: {max.ToString(CultureInfo.InvariantCulture)}");
 
-    public static GatewayError RateLimited(string hash, LimitOutcome outcome, DateTimeOffset now)
+    public static GatewayError RateLimited(string hash, LimitOutcome outcome, DateTimeOffset now) => RateLimited("api_key", hash, outcome, now);
+
+    /// <summary>LiteLLM's limiter message for any descriptor (api_key, team, user, end_user, model_per_key).</summary>
+    public static GatewayError RateLimited(string descriptor, string id, LimitOutcome outcome, DateTimeOffset now)
     {
         var type = outcome.Refused switch
         {
@@ -34,7 +40,7 @@ internal static class KeyErrors
         };
         var resets = now.AddSeconds(outcome.RetryAfterSeconds).UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
         return new GatewayError(429, "throttling_error",
-            $"Rate limit exceeded for api_key: {hash}. Limit type: {type}. Current limit: {outcome.Limit}, Remaining: 0. Limit resets at: {resets}",
+            $"Rate limit exceeded for {descriptor}: {id}. Limit type: {type}. Current limit: {outcome.Limit}, Remaining: 0. Limit resets at: {resets}",
             null, outcome.RetryAfterSeconds);
     }
 

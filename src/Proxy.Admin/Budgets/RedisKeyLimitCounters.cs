@@ -28,7 +28,7 @@ internal sealed partial class RedisKeyLimitCounters(SharedLimitsOptions options,
 
     private readonly string _replica = Guid.NewGuid().ToString("N")[..16];
     // Keys with a limit that this replica served lately, with the time it last counted anything for them.
-    private readonly ConcurrentDictionary<KeyEntry, long> _active = new(ReferenceEqualityComparer.Instance);
+    private readonly ConcurrentDictionary<IRateLimited, long> _active = new(ReferenceEqualityComparer.Instance);
     private readonly CancellationTokenSource _stopping = new();
     private ConnectionMultiplexer? _redis;
     private Task? _loop;
@@ -39,15 +39,15 @@ internal sealed partial class RedisKeyLimitCounters(SharedLimitsOptions options,
 
     public bool Connected => _redis?.IsConnected == true && time.GetElapsedTime(Volatile.Read(ref _lastSuccess)) < StaleAfter;
 
-    public override LimitOutcome TryStart(KeyEntry key, DateTimeOffset now)
+    public override LimitOutcome TryStart(IRateLimited key, DateTimeOffset now)
     {
         Track(key);
         return base.TryStart(key, now);
     }
 
-    public void Track(KeyEntry key)
+    public void Track(IRateLimited key)
     {
-        var settings = key.Settings;
+        var settings = key;
         if (settings.RpmLimit is not null || settings.TpmLimit is not null || settings.MaxParallelRequests is not null)
         {
             _active[key] = time.GetTimestamp();
@@ -103,7 +103,7 @@ internal sealed partial class RedisKeyLimitCounters(SharedLimitsOptions options,
         var nowMs = now.ToUnixTimeMilliseconds();
         var minute = now.ToUnixTimeSeconds() / 60;
         var batch = database.CreateBatch();
-        var pending = new List<(KeyEntry Key, Task<HashEntry[]> Minute, Task<HashEntry[]> InFlight)>(_active.Count);
+        var pending = new List<(IRateLimited Key, Task<HashEntry[]> Minute, Task<HashEntry[]> InFlight)>(_active.Count);
         var writes = new List<Task>(_active.Count * 4);
         foreach (var (key, lastUsed) in _active)
         {
@@ -117,8 +117,8 @@ internal sealed partial class RedisKeyLimitCounters(SharedLimitsOptions options,
                 inFlight = window.InFlight;
             }
 
-            var minuteKey = new RedisKey(Prefix + key.Token + ":" + minute.ToString(CultureInfo.InvariantCulture));
-            var inFlightKey = new RedisKey(Prefix + key.Token + ":inflight");
+            var minuteKey = new RedisKey(Prefix + key.LimitId + ":" + minute.ToString(CultureInfo.InvariantCulture));
+            var inFlightKey = new RedisKey(Prefix + key.LimitId + ":inflight");
             writes.Add(batch.HashSetAsync(minuteKey, [new HashEntry(_replica + ":r", requests), new HashEntry(_replica + ":t", tokens)]));
             writes.Add(batch.KeyExpireAsync(minuteKey, MinuteKeyLifetime));
             writes.Add(batch.HashSetAsync(inFlightKey, _replica, inFlight.ToString(CultureInfo.InvariantCulture) + ":" + nowMs.ToString(CultureInfo.InvariantCulture)));
@@ -127,7 +127,7 @@ internal sealed partial class RedisKeyLimitCounters(SharedLimitsOptions options,
             if (inFlight == 0 && time.GetElapsedTime(lastUsed, nowTimestamp) > IdleAfter)
             {
                 // Published as idle one last time; forgotten until it is used again.
-                _active.TryRemove(new KeyValuePair<KeyEntry, long>(key, lastUsed));
+                _active.TryRemove(new KeyValuePair<IRateLimited, long>(key, lastUsed));
             }
         }
 

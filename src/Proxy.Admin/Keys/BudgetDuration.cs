@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Proxy.Admin.Keys;
 
 /// <summary>LiteLLM's durations: <c>30s</c>, <c>30m</c>, <c>30h</c>, <c>30d</c>, <c>2w</c>, <c>1mo</c>.</summary>
-internal static class BudgetDuration
+public static class BudgetDuration
 {
     public static bool TryParse(string? text, out TimeSpan duration)
     {

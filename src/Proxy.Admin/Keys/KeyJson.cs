@@ -54,6 +54,22 @@ internal static class KeyJson
         return node.ToJsonString();
     }
 
+    /// <summary>The metadata object with one member set to raw JSON (or removed when null).</summary>
+    public static string WithMember(string? metadata, string name, string? json)
+    {
+        var node = (string.IsNullOrWhiteSpace(metadata) ? null : System.Text.Json.Nodes.JsonNode.Parse(metadata)) as System.Text.Json.Nodes.JsonObject ?? [];
+        if (json is null)
+        {
+            node.Remove(name);
+        }
+        else
+        {
+            node[name] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        }
+
+        return node.ToJsonString();
+    }
+
     public static string WriteStringArray(IReadOnlyList<string> values)
     {
         using var buffer = new MemoryStream();

@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using Proxy.Admin.Budgets;
 using Proxy.Admin.Storage;
 
 namespace Proxy.Admin.Keys;
@@ -31,6 +33,27 @@ internal sealed record KeySettings
     /// <summary>Guardrails turned on for this key's requests (metadata.guardrails); null when none.</summary>
     public string[]? Guardrails { get; init; }
 
+    public string? TeamId { get; init; }
+
+    public string? UserId { get; init; }
+
+    public string? OrganizationId { get; init; }
+
+    /// <summary>A budget tier (LiteLLM_BudgetTable) whose values apply where the key sets none.</summary>
+    public string? BudgetId { get; init; }
+
+    public double? SoftBudget { get; init; }
+
+    public FrozenDictionary<string, ModelBudget>? ModelMaxBudget { get; init; }
+
+    /// <summary>Per-model limits, kept in the key's metadata as LiteLLM keeps them.</summary>
+    public FrozenDictionary<string, long>? ModelRpmLimit { get; init; }
+
+    public FrozenDictionary<string, long>? ModelTpmLimit { get; init; }
+
+    /// <summary>Who a request with this key is; one instance per version of the settings, so admitting allocates nothing.</summary>
+    public CallerIdentity Caller => field ??= new CallerIdentity { KeyHash = Token, KeyAlias = KeyAlias, Guardrails = Guardrails };
+
     /// <summary>The row as stored (for the API); its spend is stale, the entry's live spend is the truth.</summary>
     public required KeyRow Row { get; init; }
 
@@ -52,6 +75,14 @@ internal sealed record KeySettings
             MaxParallelRequests = row.MaxParallelRequests,
             Blocked = row.Blocked != 0,
             Guardrails = KeyJson.ReadGuardrails(row.Metadata) is { Length: > 0 } guardrails ? guardrails : null,
+            TeamId = string.IsNullOrEmpty(row.TeamId) ? null : row.TeamId,
+            UserId = string.IsNullOrEmpty(row.UserId) ? null : row.UserId,
+            OrganizationId = string.IsNullOrEmpty(row.OrganizationId) ? null : row.OrganizationId,
+            BudgetId = string.IsNullOrEmpty(row.BudgetId) ? null : row.BudgetId,
+            SoftBudget = row.SoftBudget,
+            ModelMaxBudget = ModelBudget.Parse(row.ModelMaxBudget, out _),
+            ModelRpmLimit = ModelBudget.LimitsFromMetadata(row.Metadata, "model_rpm_limit"),
+            ModelTpmLimit = ModelBudget.LimitsFromMetadata(row.Metadata, "model_tpm_limit"),
             Row = row,
         };
     }

@@ -11,7 +11,8 @@ namespace Proxy.Admin.Models;
 /// LiteLLM's /model/new, /model/update and /model/delete (master key, STORE_MODEL_IN_DB): the model is validated
 /// like a config entry, stored, and applied at once through a new snapshot.
 /// </summary>
-internal sealed class ModelApi(IKeyStore store, StoredModelCatalog catalog, AdminOptions options, KeyApi keys, IOpenAiErrorWriter errors, TimeProvider time)
+internal sealed class ModelApi(
+    IKeyStore store, StoredModelCatalog catalog, AdminOptions options, KeyApi keys, IOpenAiErrorWriter errors, TimeProvider time, StoredModelSecrets secrets)
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -99,8 +100,24 @@ internal sealed class ModelApi(IKeyStore store, StoredModelCatalog catalog, Admi
         });
     });
 
-    internal static IReadOnlyList<StoredModel> ToStored(IReadOnlyList<ModelRow> rows) =>
-        [.. rows.Select(r => new StoredModel(r.ModelId, r.ModelName, r.LitellmParams, r.ModelInfo))];
+    /// <summary>The rows as the gateway uses them (api_key decrypted); a row that cannot be decrypted is left out and named.</summary>
+    internal static IReadOnlyList<StoredModel> ToStored(IReadOnlyList<ModelRow> rows, StoredSecretCipher? cipher, List<string>? undecryptable = null)
+    {
+        var models = new List<StoredModel>(rows.Count);
+        foreach (var row in rows)
+        {
+            var parameters = row.LitellmParams;
+            if (cipher is not null && !cipher.TryOpen(parameters, out parameters))
+            {
+                undecryptable?.Add(row.ModelId);
+                continue;
+            }
+
+            models.Add(new StoredModel(row.ModelId, row.ModelName, parameters, row.ModelInfo));
+        }
+
+        return models;
+    }
 
     private async Task SaveAsync(HttpContext context, StoredModel model, string? replacing)
     {
@@ -119,7 +136,8 @@ internal sealed class ModelApi(IKeyStore store, StoredModelCatalog catalog, Admi
             {
                 ModelId = model.Id,
                 ModelName = model.ModelName,
-                LitellmParams = model.LitellmParamsJson,
+                // Encrypted at rest; the catalog (in memory) keeps the plaintext the gateway needs.
+                LitellmParams = secrets.Cipher?.Seal(model.LitellmParamsJson) ?? model.LitellmParamsJson,
                 ModelInfo = model.ModelInfoJson,
                 CreatedAt = now,
                 UpdatedAt = now,
@@ -184,14 +202,22 @@ internal sealed class ModelApi(IKeyStore store, StoredModelCatalog catalog, Admi
         return merged;
     }
 
-    // Stored models may carry an api_key; like LiteLLM's /model/info, answers never show it.
-    private static JsonObject WithoutSecrets(JsonObject parameters)
+    // Stored models may carry an api_key (or another credential); like LiteLLM's /model/info, answers never show one.
+    internal static JsonObject WithoutSecrets(JsonObject parameters)
     {
-        if (parameters.ContainsKey("api_key"))
+        foreach (var name in parameters.Select(p => p.Key).ToList())
         {
-            parameters["api_key"] = "***";
+            if (IsSecretName(name))
+            {
+                parameters[name] = "***";
+            }
         }
 
         return parameters;
     }
+
+    private static bool IsSecretName(string name) =>
+        name.EndsWith("key", StringComparison.OrdinalIgnoreCase) || name.Contains("secret", StringComparison.OrdinalIgnoreCase)
+        || name.Contains("password", StringComparison.OrdinalIgnoreCase) || name.EndsWith("_token", StringComparison.OrdinalIgnoreCase)
+        || name.Equals("token", StringComparison.OrdinalIgnoreCase) || name.Contains("credential", StringComparison.OrdinalIgnoreCase);
 }

@@ -8,7 +8,8 @@ namespace Proxy.Admin.Models;
 /// With STORE_MODEL_IN_DB, loads the stored models at start and polls for changes made by other replicas (LiteLLM
 /// polls about every 10 s); a change goes to the catalog, which makes the host apply a new snapshot.
 /// </summary>
-internal sealed partial class StoredModelSync(IKeyStore store, StoredModelCatalog catalog, AdminOptions options, TimeProvider time, ILogger<StoredModelSync> logger)
+internal sealed partial class StoredModelSync(
+    IKeyStore store, StoredModelCatalog catalog, AdminOptions options, TimeProvider time, StoredModelSecrets secrets, ILogger<StoredModelSync> logger)
     : BackgroundService
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(10);
@@ -59,10 +60,47 @@ internal sealed partial class StoredModelSync(IKeyStore store, StoredModelCatalo
             return;
         }
 
-        var models = ModelApi.ToStored(rows);
+        var undecryptable = new List<string>();
+        var models = ModelApi.ToStored(rows, secrets.Cipher, undecryptable);
+        foreach (var id in undecryptable)
+        {
+            Log.CannotDecrypt(logger, id);
+        }
+
         if (!models.SequenceEqual(catalog.Models))
         {
             catalog.Replace(models);
+        }
+
+        await EncryptPlaintextRowsAsync(rows, cancellationToken);
+    }
+
+    // Rows written before stored secrets were encrypted: encrypted in place once (any replica may do it; it is idempotent).
+    private async Task EncryptPlaintextRowsAsync(IReadOnlyList<ModelRow> rows, CancellationToken cancellationToken)
+    {
+        if (secrets.Cipher is not { } cipher)
+        {
+            return;
+        }
+
+        foreach (var row in rows)
+        {
+            if (!StoredSecretCipher.HasPlaintextKey(row.LitellmParams))
+            {
+                continue;
+            }
+
+            try
+            {
+                row.LitellmParams = cipher.Seal(row.LitellmParams);
+                row.UpdatedAt = time.GetUtcNow().ToUnixTimeMilliseconds();
+                await store.UpsertModelAsync(row, cancellationToken);
+            }
+            catch (Exception ex) when (ex is StoreUnavailableException or OperationCanceledException)
+            {
+                Log.SyncFailed(logger, ex.Message);
+                return;
+            }
         }
     }
 
@@ -70,5 +108,8 @@ internal sealed partial class StoredModelSync(IKeyStore store, StoredModelCatalo
     {
         [LoggerMessage(4201, LogLevel.Warning, "Could not read the stored models, keeping the ones in use: {Reason}")]
         public static partial void SyncFailed(ILogger logger, string reason);
+
+        [LoggerMessage(4202, LogLevel.Error, "Stored model {ModelId} is left out: its api_key cannot be decrypted (LITELLM_SALT_KEY, or the master key without one, differs from the one it was stored with)")]
+        public static partial void CannotDecrypt(ILogger logger, string modelId);
     }
 }

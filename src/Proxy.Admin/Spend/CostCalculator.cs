@@ -4,19 +4,22 @@ namespace Proxy.Admin.Spend;
 internal static class CostCalculator
 {
     /// <summary>Null when the price or the usage is unknown (no deployment answered, or no usage came back).</summary>
-    public static double? Compute(GatewayRequestContext request)
+    public static double? Compute(RequestOutcome outcome) => Compute(outcome, outcome.Deployment);
+
+    /// <param name="deployment">The deployment that answered; the outcome names it only once the router is done.</param>
+    public static double? Compute(RequestOutcome outcome, Deployment? deployment)
     {
-        if (request.CacheHit)
+        if (outcome.CacheHit)
         {
             return 0;
         }
 
-        if (request.Deployment is not { } deployment || request.PromptTokens is not { } prompt)
+        if (deployment is null || outcome.PromptTokens is not { } prompt)
         {
             return null;
         }
 
         // The deployment's prices already fall back from litellm_params to model_info (SnapshotBuilder).
-        return (prompt * deployment.InputCostPerToken) + ((request.CompletionTokens ?? 0) * deployment.OutputCostPerToken);
+        return (prompt * deployment.InputCostPerToken) + ((outcome.CompletionTokens ?? 0) * deployment.OutputCostPerToken);
     }
 }

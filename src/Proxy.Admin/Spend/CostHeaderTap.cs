@@ -17,9 +17,10 @@ internal sealed class CostHeaderTap(HttpContext context, GatewayRequestContext r
 
     public ValueTask<GatewayError?> OnCompletedAsync(CancellationToken cancellationToken)
     {
-        if (CostCalculator.Compute(request) is { } cost && !context.Response.HasStarted)
+        // The router has not finished the outcome yet: the answering deployment is the current attempt's.
+        if (CostCalculator.Compute(request.Outcome, request.Attempt.Deployment) is { } cost && !context.Response.HasStarted)
         {
-            request.ResponseCost = cost;
+            request.Outcome.ResponseCost = cost;
             context.Response.Headers[ResponseCostHeader] = cost.ToString(CultureInfo.InvariantCulture);
         }
 

@@ -14,6 +14,7 @@ internal sealed class SpendQueue : ISpendBufferStatus
 {
     private readonly Channel<SpendLogRow> _rows;
     private readonly ConcurrentQueue<KeyEntry> _dirtyKeys = new();
+    private readonly ConcurrentQueue<Tenants.TenantEntry> _dirtyTenants = new();
     private long _dropped;
     private int _retained;
 
@@ -53,6 +54,10 @@ internal sealed class SpendQueue : ISpendBufferStatus
     public void MarkDirty(KeyEntry key) => _dirtyKeys.Enqueue(key);
 
     public bool TryTakeDirty(out KeyEntry key) => _dirtyKeys.TryDequeue(out key!);
+
+    public void MarkDirty(Tenants.TenantEntry tenant) => _dirtyTenants.Enqueue(tenant);
+
+    public bool TryTakeDirtyTenant(out Tenants.TenantEntry tenant) => _dirtyTenants.TryDequeue(out tenant!);
 
     public void SetRetained(int count) => Volatile.Write(ref _retained, count);
 

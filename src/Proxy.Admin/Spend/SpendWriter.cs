@@ -11,7 +11,8 @@ namespace Proxy.Admin.Spend;
 /// buffer's capacity. It stops only after the web server has drained its requests (IHostedLifecycleService.StoppedAsync),
 /// so a clean shutdown writes everything.
 /// </summary>
-internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, KeyCache keys, AdminOptions options, TimeProvider time, ILogger<SpendWriter> logger)
+internal sealed partial class SpendWriter(SpendQueue queue, ITenantStore store, KeyCache keys, Tenants.TenantDirectory tenants, AdminOptions options, TimeProvider time,
+    ILogger<SpendWriter> logger)
     : IHostedLifecycleService, IDisposable
 {
     // Small enough that one transaction is a few milliseconds of work, even on SQLite.
@@ -23,6 +24,7 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Key
     private readonly DedicatedThreadScheduler _scheduler = new("spend-writer");
     private readonly List<SpendLogRow> _rows = [];
     private readonly List<KeySpendUpdate> _updates = [];
+    private readonly List<TenantSpendUpdate> _tenantUpdates = [];
     private Task? _loop;
     private bool _failing;
     private bool _reportedFull;
@@ -120,17 +122,25 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Key
             }
         }
 
+        while (queue.TryTakeDirtyTenant(out var tenant))
+        {
+            if (tenant.TakePending() is { } update)
+            {
+                _tenantUpdates.Add(update);
+            }
+        }
+
         queue.SetRetained(_rows.Count);
         ReportFullness();
-        if (_rows.Count == 0 && _updates.Count == 0)
+        if (_rows.Count == 0 && _updates.Count == 0 && _tenantUpdates.Count == 0)
         {
             return true;
         }
 
-        IReadOnlyList<KeySpendState> states;
+        SpendBatchResult states;
         try
         {
-            states = await store.WriteSpendAsync(_rows, _updates, cancellationToken);
+            states = await store.WriteBatchAsync(_rows, _updates, _tenantUpdates, cancellationToken);
         }
         catch (StoreUnavailableException ex)
         {
@@ -150,7 +160,7 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Key
         }
 
         // The store's totals include other replicas' spend: budgets then hold across replicas within a batch interval.
-        foreach (var state in states)
+        foreach (var state in states.Keys)
         {
             if (keys.TryGet(state.Token, out var entry))
             {
@@ -158,8 +168,14 @@ internal sealed partial class SpendWriter(SpendQueue queue, IKeyStore store, Key
             }
         }
 
+        foreach (var (update, state) in states.Tenants)
+        {
+            tenants.Find(update.Kind, update.Id, update.TeamId)?.Spend.Committed(state.Spend, state.BudgetResetAt);
+        }
+
         _rows.Clear();
         _updates.Clear();
+        _tenantUpdates.Clear();
         queue.SetRetained(0);
         return true;
     }

@@ -39,6 +39,15 @@ internal interface IKeyStore
 
     Task<double> TotalSpendAsync(CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Deletes up to <paramref name="batch"/> spend-log rows that started before <paramref name="cutoffMs"/>, in one short
+    /// transaction; answers how many went, or -1 when another replica holds the cleanup (PostgreSQL advisory lock).
+    /// </summary>
+    Task<int> DeleteSpendLogsBeforeAsync(long cutoffMs, int batch, CancellationToken cancellationToken);
+
+    /// <summary>Gives the space of deleted rows back where the database can (SQLite: incremental vacuum); no-op elsewhere.</summary>
+    Task CompactAsync(CancellationToken cancellationToken);
+
     Task<IReadOnlyList<ModelRow>> ListModelsAsync(CancellationToken cancellationToken);
 
     Task UpsertModelAsync(ModelRow row, CancellationToken cancellationToken);

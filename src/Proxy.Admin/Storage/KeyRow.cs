@@ -33,6 +33,15 @@ internal sealed class KeyRow
 
     public string? TeamId { get; set; }
 
+    public string? OrganizationId { get; set; }
+
+    public string? BudgetId { get; set; }
+
+    /// <summary>JSON object: model → {"budget_limit", "time_period"} (or a plain number, LiteLLM's older form).</summary>
+    public string ModelMaxBudget { get; set; } = "{}";
+
+    public double? SoftBudget { get; set; }
+
     public long Blocked { get; set; }
 
     public string? CreatedBy { get; set; }

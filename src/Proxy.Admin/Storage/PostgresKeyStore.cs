@@ -14,6 +14,7 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
 {
     // Any constant shared by every replica; it names the schema migration lock.
     private const long SchemaLockId = 7_305_112_094_001;
+    private const long RetentionLockId = 7_305_112_094_002;
 
     private readonly NpgsqlDataSource _dataSource;
 
@@ -37,10 +38,7 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
             await connection.ExecuteAsync(Command("SELECT pg_advisory_lock(@id)", new { id = SchemaLockId }, cancellationToken));
             try
             {
-                foreach (var statement in Sql.Schema)
-                {
-                    await connection.ExecuteAsync(Command(statement, null, cancellationToken));
-                }
+                await MigrateAsync(connection, cancellationToken);
             }
             finally
             {
@@ -50,6 +48,25 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
             return 0;
         }, write: true, cancellationToken);
     }
+
+    /// <summary>
+    /// One retention batch, in a transaction that first takes a transaction-scoped advisory lock without waiting: when
+    /// another replica is deleting, this one leaves it to that replica (-1) instead of contending for the same rows.
+    /// </summary>
+    public override Task<int> DeleteSpendLogsBeforeAsync(long cutoffMs, int batch, CancellationToken cancellationToken) =>
+        RunAsync(async connection =>
+        {
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            var locked = await connection.ExecuteScalarAsync<bool>(Command("SELECT pg_try_advisory_xact_lock(@id)", new { id = RetentionLockId }, cancellationToken, transaction));
+            if (!locked)
+            {
+                return -1;
+            }
+
+            var deleted = await connection.ExecuteAsync(Command(Sql.DeleteOldSpendLogsPostgres, new { cutoffMs, batch = (long)batch }, cancellationToken, transaction));
+            await transaction.CommitAsync(cancellationToken);
+            return deleted;
+        }, write: true, cancellationToken);
 
     /// <summary>
     /// The whole batch in one statement: a column array per field, unnested server-side. One round trip and no
@@ -75,6 +92,11 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
         var cacheHit = new long[count];
         var status = new string[count];
         var latency = new double[count];
+        var callId = new string?[count];
+        var userId = new string?[count];
+        var teamId = new string?[count];
+        var endUser = new string?[count];
+        var organizationId = new string?[count];
         for (var i = 0; i < count; i++)
         {
             var row = rows[i];
@@ -95,6 +117,11 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
             cacheHit[i] = row.CacheHit;
             status[i] = row.Status;
             latency[i] = row.LatencyMs;
+            callId[i] = row.CallId;
+            userId[i] = row.UserId;
+            teamId[i] = row.TeamId;
+            endUser[i] = row.EndUser;
+            organizationId[i] = row.OrganizationId;
         }
 
         await using var command = new NpgsqlCommand(UnnestInsert, (NpgsqlConnection)connection, (NpgsqlTransaction)transaction);
@@ -115,14 +142,18 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = cacheHit });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = status });
         command.Parameters.Add(new NpgsqlParameter<double[]> { TypedValue = latency });
+        foreach (var column in (string?[][])[callId, userId, teamId, endUser, organizationId])
+        {
+            command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = column, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text });
+        }
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    // Positional ($1..$17) in Sql.SpendLogInsertColumns order.
+    // Positional ($1..$22) in Sql.SpendLogInsertColumns order.
     private const string UnnestInsert = "INSERT INTO \"LiteLLM_SpendLogs\" (" + Sql.SpendLogInsertColumns + """
         ) SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::float8[], $6::int8[], $7::int8[],
             $8::int8[], $9::int8[], $10::int8[], $11::text[], $12::text[], $13::text[], $14::text[], $15::int8[],
-            $16::text[], $17::float8[])
+            $16::text[], $17::float8[], $18::text[], $19::text[], $20::text[], $21::text[], $22::text[])
         ON CONFLICT (request_id) DO NOTHING
         """;
 

@@ -36,4 +36,17 @@ internal sealed class SpendLogRow
     public string Status { get; set; } = "success";
 
     public double LatencyMs { get; set; }
+
+    /// <summary>The client's x-litellm-call-id (or the gateway's own id when it sent none); request_id is always the gateway's.</summary>
+    public string? CallId { get; set; }
+
+    /// <summary>The internal user of the key ("user" column).</summary>
+    public string? UserId { get; set; }
+
+    public string? TeamId { get; set; }
+
+    /// <summary>The customer (end user) the request was made for.</summary>
+    public string? EndUser { get; set; }
+
+    public string? OrganizationId { get; set; }
 }

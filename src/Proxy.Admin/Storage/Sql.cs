@@ -6,6 +6,7 @@ namespace Proxy.Admin.Storage;
 /// </summary>
 internal static class Sql
 {
+    /// <summary>The schema as the first versioned build created it (migration 1); later versions change it in <see cref="Migrations"/>.</summary>
     public static readonly string[] Schema =
     [
         """
@@ -69,7 +70,8 @@ internal static class Sql
         budget_duration AS BudgetDuration, budget_reset_at AS BudgetResetAt, expires AS Expires, models AS Models,
         tpm_limit AS TpmLimit, rpm_limit AS RpmLimit, max_parallel_requests AS MaxParallelRequests, metadata AS Metadata,
         user_id AS UserId, team_id AS TeamId, blocked AS Blocked, created_by AS CreatedBy, created_at AS CreatedAt,
-        updated_at AS UpdatedAt
+        updated_at AS UpdatedAt, organization_id AS OrganizationId, budget_id AS BudgetId, model_max_budget AS ModelMaxBudget,
+        soft_budget AS SoftBudget
         """;
 
     public const string FindKey = "SELECT " + KeyColumns + """ FROM "LiteLLM_VerificationToken" WHERE token = @token""";
@@ -79,17 +81,18 @@ internal static class Sql
     public const string InsertKey = """
         INSERT INTO "LiteLLM_VerificationToken" (token, key_name, key_alias, spend, max_budget, budget_duration,
             budget_reset_at, expires, models, tpm_limit, rpm_limit, max_parallel_requests, metadata, user_id, team_id,
-            blocked, created_by, created_at, updated_at)
+            blocked, created_by, created_at, updated_at, organization_id, budget_id, model_max_budget, soft_budget)
         VALUES (@Token, @KeyName, @KeyAlias, @Spend, @MaxBudget, @BudgetDuration, @BudgetResetAt, @Expires, @Models,
             @TpmLimit, @RpmLimit, @MaxParallelRequests, @Metadata, @UserId, @TeamId, @Blocked, @CreatedBy, @CreatedAt,
-            @UpdatedAt)
+            @UpdatedAt, @OrganizationId, @BudgetId, @ModelMaxBudget, @SoftBudget)
         """;
 
     public const string UpdateKey = """
         UPDATE "LiteLLM_VerificationToken" SET key_alias = @KeyAlias, max_budget = @MaxBudget,
             budget_duration = @BudgetDuration, budget_reset_at = @BudgetResetAt, expires = @Expires, models = @Models,
             tpm_limit = @TpmLimit, rpm_limit = @RpmLimit, max_parallel_requests = @MaxParallelRequests,
-            metadata = @Metadata, user_id = @UserId, team_id = @TeamId, blocked = @Blocked, updated_at = @UpdatedAt
+            metadata = @Metadata, user_id = @UserId, team_id = @TeamId, blocked = @Blocked, updated_at = @UpdatedAt,
+            organization_id = @OrganizationId, budget_id = @BudgetId, model_max_budget = @ModelMaxBudget, soft_budget = @SoftBudget
         WHERE token = @Token
         """;
 
@@ -114,12 +117,13 @@ internal static class Sql
     /// <summary>The spend-log columns in insert order; both stores bind their values in this order.</summary>
     public const string SpendLogInsertColumns = """
         request_id, call_type, api_key, key_alias, spend, total_tokens, prompt_tokens, completion_tokens, "startTime",
-        "endTime", model, model_id, model_group, api_base, cache_hit, status, latency_ms
+        "endTime", model, model_id, model_group, api_base, cache_hit, status, latency_ms, call_id, "user", team_id, end_user,
+        organization_id
         """;
 
-    /// <summary>One row, SQLite's numbered parameters ?1..?17 in <see cref="SpendLogInsertColumns"/> order.</summary>
+    /// <summary>One row, SQLite's numbered parameters ?1..?22 in <see cref="SpendLogInsertColumns"/> order.</summary>
     public const string InsertSpendLogRow = "INSERT INTO \"LiteLLM_SpendLogs\" (" + SpendLogInsertColumns + """
-        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+        ) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)
         ON CONFLICT (request_id) DO NOTHING
         """;
 
@@ -137,14 +141,27 @@ internal static class Sql
         request_id AS RequestId, call_type AS CallType, api_key AS ApiKey, key_alias AS KeyAlias, spend AS Spend,
         total_tokens AS TotalTokens, prompt_tokens AS PromptTokens, completion_tokens AS CompletionTokens,
         "startTime" AS StartTime, "endTime" AS EndTime, model AS Model, model_id AS ModelId, model_group AS ModelGroup,
-        api_base AS ApiBase, cache_hit AS CacheHit, status AS Status, latency_ms AS LatencyMs
+        api_base AS ApiBase, cache_hit AS CacheHit, status AS Status, latency_ms AS LatencyMs, call_id AS CallId,
+        "user" AS UserId, team_id AS TeamId, end_user AS EndUser, organization_id AS OrganizationId
         """;
 
     public const string QuerySpendLogs = "SELECT " + SpendColumns + """
          FROM "LiteLLM_SpendLogs"
-        WHERE (@apiKey IS NULL OR api_key = @apiKey) AND (@requestId IS NULL OR request_id = @requestId)
+        WHERE (@apiKey IS NULL OR api_key = @apiKey) AND (@requestId IS NULL OR request_id = @requestId OR call_id = @requestId)
+          AND (@userId IS NULL OR "user" = @userId) AND (@teamId IS NULL OR team_id = @teamId)
           AND (@startMs IS NULL OR "startTime" >= @startMs) AND (@endMs IS NULL OR "startTime" < @endMs)
         ORDER BY "startTime", request_id LIMIT @limit
+        """;
+
+    /// <summary>One batch of retention: the oldest rows first, by the startTime index; rowid is SQLite's, ctid PostgreSQL's.</summary>
+    public const string DeleteOldSpendLogs = """
+        DELETE FROM "LiteLLM_SpendLogs" WHERE rowid IN
+          (SELECT rowid FROM "LiteLLM_SpendLogs" WHERE "startTime" < @cutoffMs ORDER BY "startTime" LIMIT @batch)
+        """;
+
+    public const string DeleteOldSpendLogsPostgres = """
+        DELETE FROM "LiteLLM_SpendLogs" WHERE ctid IN
+          (SELECT ctid FROM "LiteLLM_SpendLogs" WHERE "startTime" < @cutoffMs ORDER BY "startTime" LIMIT @batch)
         """;
 
     public const string TotalSpend = """SELECT COALESCE(SUM(spend), 0) FROM "LiteLLM_SpendLogs" """;

@@ -4,7 +4,7 @@ using Dapper;
 namespace Proxy.Admin.Storage;
 
 /// <summary>The store on any ADO.NET database that takes <see cref="Sql"/>; subclasses open connections and classify failures.</summary>
-internal abstract class SqlKeyStore : IKeyStore
+internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
 {
     private readonly int _commandTimeoutSeconds;
 
@@ -20,17 +20,34 @@ internal abstract class SqlKeyStore : IKeyStore
     /// <summary>Serialises writers where the database needs it (SQLite has one writer at a time).</summary>
     protected virtual ValueTask<IDisposable?> EnterWriteAsync(CancellationToken cancellationToken) => ValueTask.FromResult<IDisposable?>(null);
 
-    public virtual async Task EnsureSchemaAsync(CancellationToken cancellationToken)
+    public virtual async Task EnsureSchemaAsync(CancellationToken cancellationToken) =>
+        await RunAsync(connection => MigrateAsync(connection, cancellationToken), write: true, cancellationToken);
+
+    /// <summary>Applies the <see cref="Migrations"/> the database has not seen yet, each in its own transaction; answers the version reached.</summary>
+    protected async Task<int> MigrateAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await RunAsync(async connection =>
+        await connection.ExecuteAsync(Command(Migrations.CreateVersionTable, null, cancellationToken));
+        var current = (int)await connection.ExecuteScalarAsync<long>(Command(Migrations.CurrentVersion, null, cancellationToken));
+        foreach (var migration in Migrations.All)
         {
-            foreach (var statement in Sql.Schema)
+            if (migration.Version <= current)
             {
-                await connection.ExecuteAsync(Command(statement, null, cancellationToken));
+                continue;
             }
 
-            return 0;
-        }, write: true, cancellationToken);
+            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+            foreach (var statement in migration.Statements)
+            {
+                await connection.ExecuteAsync(Command(statement, null, cancellationToken, transaction));
+            }
+
+            var record = new { version = (long)migration.Version, description = migration.Description, appliedAt = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() };
+            await connection.ExecuteAsync(Command(Migrations.RecordVersion, record, cancellationToken, transaction));
+            await transaction.CommitAsync(cancellationToken);
+            current = migration.Version;
+        }
+
+        return current;
     }
 
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
@@ -84,28 +101,9 @@ internal abstract class SqlKeyStore : IKeyStore
             return ((IReadOnlyList<KeyRow>)[.. rows], (int)total);
         }, write: false, cancellationToken);
 
-    public Task<IReadOnlyList<KeySpendState>> WriteSpendAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> updates, CancellationToken cancellationToken) =>
-        RunAsync(async connection =>
-        {
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            if (rows.Count > 0)
-            {
-                await InsertSpendLogsAsync(connection, transaction, rows, cancellationToken);
-            }
-
-            var states = new List<KeySpendState>(updates.Count);
-            foreach (var update in updates)
-            {
-                // One key at a time, in batch order: a key taken twice (a batch retried) ends on its latest total.
-                if (await connection.QuerySingleOrDefaultAsync<KeySpendState>(Command(Sql.AddKeySpend, update, cancellationToken, transaction)) is { } state)
-                {
-                    states.Add(state);
-                }
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-            return (IReadOnlyList<KeySpendState>)states;
-        }, write: true, cancellationToken);
+    public async Task<IReadOnlyList<KeySpendState>> WriteSpendAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> updates,
+        CancellationToken cancellationToken) =>
+        (await WriteBatchAsync(rows, updates, [], cancellationToken)).Keys;
 
     /// <summary>
     /// Inserts spend-log rows inside the batch's transaction; a row whose request_id is already there is skipped, so a
@@ -116,7 +114,7 @@ internal abstract class SqlKeyStore : IKeyStore
 
     public async Task<IReadOnlyList<SpendLogRow>> QuerySpendLogsAsync(SpendLogQuery query, CancellationToken cancellationToken) =>
         [.. await RunAsync(connection => connection.QueryAsync<SpendLogRow>(Command(Sql.QuerySpendLogs,
-            new { apiKey = query.ApiKey, requestId = query.RequestId, startMs = query.StartMs, endMs = query.EndMs, limit = (long)query.Limit },
+            new { apiKey = query.ApiKey, requestId = query.RequestId, startMs = query.StartMs, endMs = query.EndMs, limit = (long)query.Limit, userId = query.UserId, teamId = query.TeamId },
             cancellationToken)), write: false, cancellationToken)];
 
     public Task<double> TotalSpendAsync(CancellationToken cancellationToken) =>
@@ -130,6 +128,11 @@ internal abstract class SqlKeyStore : IKeyStore
 
     public async Task<bool> DeleteModelAsync(string modelId, CancellationToken cancellationToken) =>
         await RunAsync(connection => connection.ExecuteAsync(Command(Sql.DeleteModel, new { modelId }, cancellationToken)), write: true, cancellationToken) > 0;
+
+    public virtual Task<int> DeleteSpendLogsBeforeAsync(long cutoffMs, int batch, CancellationToken cancellationToken) =>
+        RunAsync(connection => connection.ExecuteAsync(Command(Sql.DeleteOldSpendLogs, new { cutoffMs, batch = (long)batch }, cancellationToken)), write: true, cancellationToken);
+
+    public virtual Task CompactAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     protected CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken, DbTransaction? transaction = null) =>
         new(sql, parameters, transaction, _commandTimeoutSeconds, cancellationToken: cancellationToken);

@@ -34,10 +34,32 @@ internal sealed class SqliteKeyStore : SqlKeyStore, IDisposable
 
     public override string Kind => "sqlite";
 
+    // Pages freed per step of CompactAsync: a few MB, so the writer never waits long behind it.
+    private const int VacuumStepPages = 2000;
+
     public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
+        // Incremental auto-vacuum lets retention give deleted rows' pages back to the file system (CompactAsync). It can
+        // only be chosen before the first table exists: a database made by an older version keeps reusing freed pages
+        // (its size stays bounded under retention) but does not shrink.
+        await RunAsync(connection => connection.ExecuteAsync(Command("PRAGMA auto_vacuum=INCREMENTAL", null, cancellationToken)), write: true, cancellationToken);
         await RunAsync(connection => connection.ExecuteAsync(Command("PRAGMA journal_mode=WAL", null, cancellationToken)), write: true, cancellationToken);
         await base.EnsureSchemaAsync(cancellationToken);
+    }
+
+    public override async Task CompactAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var free = await RunAsync(connection => connection.ExecuteScalarAsync<long>(Command("PRAGMA freelist_count", null, cancellationToken)), write: false, cancellationToken);
+            var mode = await RunAsync(connection => connection.ExecuteScalarAsync<long>(Command("PRAGMA auto_vacuum", null, cancellationToken)), write: false, cancellationToken);
+            if (free == 0 || mode != 2)
+            {
+                return;
+            }
+
+            await RunAsync(connection => connection.ExecuteAsync(Command($"PRAGMA incremental_vacuum({VacuumStepPages})", null, cancellationToken)), write: true, cancellationToken);
+        }
     }
 
     protected override async ValueTask<DbConnection> OpenAsync(CancellationToken cancellationToken)
@@ -78,6 +100,11 @@ internal sealed class SqliteKeyStore : SqlKeyStore, IDisposable
                 raw.sqlite3_bind_int64(statement, 15, row.CacheHit);
                 BindText(statement, 16, row.Status);
                 raw.sqlite3_bind_double(statement, 17, row.LatencyMs);
+                BindText(statement, 18, row.CallId);
+                BindText(statement, 19, row.UserId);
+                BindText(statement, 20, row.TeamId);
+                BindText(statement, 21, row.EndUser);
+                BindText(statement, 22, row.OrganizationId);
                 var result = raw.sqlite3_step(statement);
                 if (result != raw.SQLITE_DONE)
                 {

@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 
 namespace Proxy.Admin.Ui;
@@ -14,6 +15,18 @@ namespace Proxy.Admin.Ui;
 internal sealed partial class UiEndpoints(UiOptions options, UiSessions sessions, LoginThrottle throttle, UiAssets assets,
     IMasterKeyAccess masterKey, TimeProvider time, ILogger<UiEndpoints> logger)
 {
+    // A username and a password fit many times over; nothing larger is read from a caller without a key.
+    private const int MaxLoginBodyBytes = 16 * 1024;
+
+    private static readonly FormOptions LoginFormOptions = new()
+    {
+        BufferBody = false,
+        ValueCountLimit = 16,
+        KeyLengthLimit = 256,
+        ValueLengthLimit = MaxLoginBodyBytes,
+        MultipartBodyLengthLimit = 0,
+    };
+
     // No inline script or style, nothing from another origin, no framing: the pages need none of it.
     private const string ContentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -55,6 +68,25 @@ internal sealed partial class UiEndpoints(UiOptions options, UiSessions sessions
 
     public async Task LoginAsync(HttpContext context)
     {
+        // Bounded before anything else: this route takes requests without a key.
+        if (!IsUrlEncodedForm(context.Request))
+        {
+            await WriteLoginAsync(context, StatusCodes.Status415UnsupportedMediaType,
+                "Send the login form as application/x-www-form-urlencoded (username and password).", "");
+            return;
+        }
+
+        if (context.Request.ContentLength > MaxLoginBodyBytes)
+        {
+            await WriteLoginAsync(context, StatusCodes.Status413PayloadTooLarge, "The login form is too large.", "");
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxLoginBodyBytes;
+        }
+
         if (!masterKey.IsConfigured)
         {
             await WriteAssetAsync(context, assets.Get("needs-master-key.html"), StatusCodes.Status503ServiceUnavailable);
@@ -70,13 +102,23 @@ internal sealed partial class UiEndpoints(UiOptions options, UiSessions sessions
             return;
         }
 
-        if (!context.Request.HasFormContentType)
+        IFormCollection form;
+        try
+        {
+            context.Features.Set<IFormFeature>(new FormFeature(context.Request, LoginFormOptions));
+            form = await context.Request.ReadFormAsync(context.RequestAborted);
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteLoginAsync(context, StatusCodes.Status413PayloadTooLarge, "The login form is too large.", "");
+            return;
+        }
+        catch (InvalidDataException)
         {
             await WriteLoginAsync(context, StatusCodes.Status400BadRequest, "Send the login form (username and password).", "");
             return;
         }
 
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
         var username = form["username"].ToString();
         var password = form["password"].ToString();
         if (!sessions.CredentialsMatch(username, password))
@@ -96,6 +138,10 @@ internal sealed partial class UiEndpoints(UiOptions options, UiSessions sessions
         context.Response.Headers.Location = "/ui/";
         context.Response.Headers.CacheControl = "no-store";
     }
+
+    private static bool IsUrlEncodedForm(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
+        && type.MediaType.Equals("application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase);
 
     public Task LogoutAsync(HttpContext context)
     {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Primitives;
 using Proxy.Abstractions;
 using Proxy.Admin.Ui;
 using Proxy.Host.Routing;
+using Yarp.ReverseProxy.Model;
 
 namespace Proxy.Host.Auth;
 
@@ -10,10 +11,11 @@ namespace Proxy.Host.Auth;
 /// Checks the caller's key on every endpoint that is not marked anonymous. The key may come in any header LiteLLM
 /// accepts. With no master key configured the gateway is open (a warning is logged at start-up). Besides the master
 /// key it accepts virtual keys (<see cref="IVirtualKeyAuthenticator"/>): from memory, or after one store lookup for a
-/// key not seen yet.
+/// key not seen yet. Failed attempts are throttled per client address (<see cref="AuthFailureThrottle"/>), and on model
+/// routes a virtual key already at its max_parallel_requests or rpm_limit is refused before its body is read.
 /// </summary>
-internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors, IVirtualKeyAuthenticator? keys = null,
-    IAdminSessionAuthenticator? uiSessions = null)
+internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState state, IOpenAiErrorWriter errors, AuthFailureThrottle throttle,
+    IVirtualKeyAuthenticator? keys = null, IAdminSessionAuthenticator? uiSessions = null)
 {
     private static readonly string[] KeyHeaders = ["Authorization", "api-key", "x-api-key", "x-litellm-api-key", "x-goog-api-key", "Ocp-Apim-Subscription-Key"];
 
@@ -29,7 +31,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
         var masterKey = snapshot.MasterKey;
         if (!masterKey.IsConfigured)
         {
-            return next(context);
+            return AdminRoutes.Contains(context.Request.Path) ? errors.WriteAsync(context, AdminRoutes.NoMasterKey()) : next(context);
         }
 
         var presented = PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName);
@@ -43,7 +45,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
 
             return uiSessions.Check(context, out var sessionError) switch
             {
-                AdminSessionCheck.Admin => next(context),
+                AdminSessionCheck.Admin => AsAdmin(context),
                 AdminSessionCheck.Rejected => errors.WriteAsync(context, sessionError),
                 _ => errors.WriteAsync(context, GatewayError.NoApiKey()),
             };
@@ -54,7 +56,7 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
         {
             if (request is not null)
             {
-                request.IsMasterKey = true;
+                request.Authenticate(CallerIdentity.MasterKey);
             }
 
             return next(context);
@@ -62,28 +64,79 @@ internal sealed class GatewayAuthMiddleware(RequestDelegate next, GatewayState s
 
         if (keys is null || request is null)
         {
-            return errors.WriteAsync(context, GatewayError.InvalidApiKey(Abbreviate(presented)));
+            return RefuseAsync(context, GatewayError.InvalidApiKey(Abbreviate(presented)));
         }
 
         return keys.Check(presented, request, out var error) switch
         {
-            VirtualKeyCheck.Accepted => next(context),
-            VirtualKeyCheck.Rejected => errors.WriteAsync(context, error),
-            _ => LookupAsync(context, presented.ToString(), request, keys),
+            VirtualKeyCheck.Accepted => AdmitAsync(context, endpoint, request, keys),
+            VirtualKeyCheck.Rejected => RefuseAsync(context, error),
+            _ => LookupAsync(context, endpoint, presented.ToString(), request, keys),
         };
     }
 
-    // A key the cache has not seen: one store lookup (its answer is cached either way).
-    private async Task LookupAsync(HttpContext context, string presented, GatewayRequestContext request, IVirtualKeyAuthenticator authenticator)
+    private Task AsAdmin(HttpContext context)
     {
+        // The UI's session stands in for the master key (admin-only answers read this).
+        GatewayRequestContext.Get(context)?.Authenticate(CallerIdentity.MasterKey);
+        return next(context);
+    }
+
+    // The key is known; on a model route a key already at its limits is refused before the body is read.
+    private Task AdmitAsync(HttpContext context, Endpoint endpoint, GatewayRequestContext request, IVirtualKeyAuthenticator authenticator)
+    {
+        if (endpoint.Metadata.GetMetadata<RouteModel>() is not null && authenticator.CheckLimitsBeforeBody(request) is { } limited)
+        {
+            return errors.WriteAsync(context, limited);
+        }
+
+        return next(context);
+    }
+
+    // A wrong key: counted against the client's address; once it is throttled the answer is a 429 (no oracle either).
+    private Task RefuseAsync(HttpContext context, GatewayError error)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        if (throttle.RetryAfterSeconds(address) is > 0 and var wait)
+        {
+            return errors.WriteAsync(context, Throttled(wait));
+        }
+
+        if (error.Status == StatusCodes.Status401Unauthorized)
+        {
+            throttle.Failed(address);
+        }
+
+        return errors.WriteAsync(context, error);
+    }
+
+    // A key the cache has not seen: one store lookup (its answer is cached either way), at most one a second from a
+    // throttled address.
+    private async Task LookupAsync(HttpContext context, Endpoint endpoint, string presented, GatewayRequestContext request, IVirtualKeyAuthenticator authenticator)
+    {
+        var address = context.Connection.RemoteIpAddress;
+        if (!throttle.TryAdmitLookup(address))
+        {
+            await errors.WriteAsync(context, Throttled(throttle.RetryAfterSeconds(address)));
+            return;
+        }
+
         if (await authenticator.LookupAsync(presented, request, context.RequestAborted) is { } error)
         {
+            if (error.Status == StatusCodes.Status401Unauthorized)
+            {
+                throttle.Failed(address);
+            }
+
             await errors.WriteAsync(context, error);
             return;
         }
 
-        await next(context);
+        await AdmitAsync(context, endpoint, request, authenticator);
     }
+
+    private static GatewayError Throttled(int seconds) => new(429, "throttling_error",
+        $"Too many failed authentication attempts from this address. Retry in {seconds} seconds with a valid key.", null, Math.Max(1, seconds));
 
     internal static ReadOnlySpan<char> PresentedKey(IHeaderDictionary headers, string? customHeader)
     {

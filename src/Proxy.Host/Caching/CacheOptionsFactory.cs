@@ -37,6 +37,7 @@ internal static class CacheOptionsFactory
             Backend = backend.Value,
             OptIn = p.Mode == "default_off",
             Namespace = string.IsNullOrEmpty(p.Namespace) ? null : p.Namespace,
+            Scope = p.Scope switch { "key" => CacheScope.Key, "team" => CacheScope.Team, _ => CacheScope.Global },
             Ttl = ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Endpoints = EndpointsFor(p.SupportedCallTypes),
             OperationTimeout = TimeSpan.FromSeconds(p.SocketTimeout ?? 0.1),
@@ -59,7 +60,7 @@ internal static class CacheOptionsFactory
     public static string Fingerprint(CacheOptions options)
     {
         var text = new StringBuilder(options.StoreIdentity);
-        text.Append('|').Append(options.OptIn).Append('|').Append(options.Namespace).Append('|').Append(options.Ttl)
+        text.Append('|').Append(options.OptIn).Append('|').Append(options.Namespace).Append('|').Append(options.Scope).Append('|').Append(options.Ttl)
             .Append('|').Append(options.MaxItemBytes).Append('|');
         foreach (var endpoint in options.Endpoints.Order())
         {

@@ -17,6 +17,9 @@ internal sealed record CacheParams
 
     public string? Namespace { get; init; }
 
+    /// <summary>Gateway extension: <c>global</c> (LiteLLM's behaviour, the default), <c>key</c> or <c>team</c>.</summary>
+    public string Scope { get; init; } = "global";
+
     public double? Ttl { get; init; }
 
     /// <summary>Null when absent (every call type); an empty list turns caching of answers off, as in LiteLLM.</summary>

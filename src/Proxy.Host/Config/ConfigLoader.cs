@@ -29,9 +29,11 @@ internal static class ConfigLoader
         return Parse(text, path, getEnv, setEnv);
     }
 
-    public static ConfigLoadResult Parse(string yamlText, string sourcePath, Func<string, string?> getEnv, Action<string, string?> setEnv)
+    /// <param name="envPolicy">For models stored through the admin API: where <c>os.environ/</c> may appear; null for the config file.</param>
+    public static ConfigLoadResult Parse(
+        string yamlText, string sourcePath, Func<string, string?> getEnv, Action<string, string?> setEnv, StoredModelEnvPolicy? envPolicy = null)
     {
-        var reader = new ConfigReader(sourcePath, getEnv);
+        var reader = new ConfigReader(sourcePath, getEnv) { EnvPolicy = envPolicy };
         var stream = new YamlStream();
         try
         {

@@ -125,8 +125,8 @@ internal static class ConfigSupport
         Add(Deployment, P, "model_info");
         const string Params = Deployment + ".litellm_params";
         Add(Params, H, "model", "api_base", "api_key", "timeout", "stream_timeout", "mock_response", "rpm", "tpm", "weight",
-            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time");
-        Add(Params, P, "api_version", "max_parallel_requests", "max_retries", "region_name", "drop_params", "tags",
+            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests");
+        Add(Params, P, "api_version", "max_retries", "region_name", "drop_params", "tags",
             "custom_llm_provider", "organization", "input_cost_per_second", "output_cost_per_second",
             "cache_read_input_token_cost", "cache_creation_input_token_cost", "extra_headers", "use_in_pass_through");
         foreach (var key in NonRoutingParams)
@@ -159,11 +159,13 @@ internal static class ConfigSupport
         const string Litellm = "litellm_settings";
         Add(Litellm, H, "request_timeout", "num_retries", "fallbacks", "default_fallbacks", "context_window_fallbacks",
             "content_policy_fallbacks", "allowed_fails", "cooldown_time");
-        Add(Litellm, H, "json_logs", "cache", "cache_params");
-        Add(Litellm, P, "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks", "service_callbacks", "max_budget",
-            "budget_duration", "turn_off_message_logging", "redact_user_api_key_info",
+        Add(Litellm, H, "json_logs", "cache", "cache_params", "require_auth_for_metrics_endpoint");
+        Add(Litellm, H, "max_budget", "budget_duration", "max_end_user_budget", "max_end_user_budget_id", "disable_end_user_cost_tracking",
+            "max_internal_user_budget", "internal_user_budget_duration", "prometheus_end_user_label");
+        Add(Litellm, P, "drop_params", "set_verbose", "success_callback", "failure_callback", "callbacks", "service_callbacks",
+            "turn_off_message_logging", "redact_user_api_key_info",
             "modify_params", "telemetry", "force_ipv4");
-        Add(Litellm + ".cache_params", H, "type", "host", "port", "password", "redis_url", "namespace", "ttl",
+        Add(Litellm + ".cache_params", H, "type", "host", "port", "password", "redis_url", "namespace", "scope", "ttl",
             "supported_call_types", "mode", "default_in_memory_ttl", "default_in_redis_ttl", "db", "socket_timeout",
             "max_memory_kb", "max_item_kb");
         Add(Litellm + ".cache_params", P, "max_connections", "similarity_threshold", "redis_startup_nodes",
@@ -173,12 +175,18 @@ internal static class ConfigSupport
             "s3_region_name", "s3_endpoint_url", "s3_path", "disk_cache_dir", "gcs_bucket_name", "gcs_path_service_account");
 
         const string General = "general_settings";
-        Add(General, H, "master_key", "max_request_size_mb", "disable_mock_testing_flags", "litellm_key_header_name");
+        Add(General, H, "master_key", "max_request_size_mb", "disable_mock_testing_flags", "litellm_key_header_name",
+            "enforce_fallback_model_access", "allow_client_mock_response", "forward_client_headers_to_llm_api");
+        Add(Litellm, H, "model_group_settings");
+        Add(Litellm + ".model_group_settings", H, "forward_client_headers_to_llm_api");
+        Add(General, H, "stored_model_env_allowlist", "stored_model_allow_private_api_base");
         Add(General, H, "background_health_checks", "health_check_interval");
-        Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl");
+        Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl",
+            "maximum_spend_logs_retention_period", "maximum_spend_logs_retention_interval");
+        Add(General, H, "enforce_user_param", "alerting_webhook_url");
         Add(General, P, "max_parallel_requests", "global_max_parallel_requests", "allowed_routes", "public_routes", "ui_access_mode", "database_connection_pool_limit",
             "database_connection_timeout", "alerting", "alerting_threshold", "alert_types", "health_check_details",
-            "disable_spend_updates", "store_prompts_in_spend_logs", "maximum_spend_logs_retention_period",
+            "disable_spend_updates", "store_prompts_in_spend_logs",
             "admin_only_routes", "allowed_ips", "proxy_budget_rescheduler_min_time", "proxy_budget_rescheduler_max_time",
             "disable_master_key_return", "default_team_disabled", "max_response_size_mb", "disable_retry_on_max_parallel_request_limit_error");
 

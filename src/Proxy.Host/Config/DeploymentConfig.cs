@@ -17,4 +17,7 @@ internal sealed record DeploymentConfig
 
     /// <summary>1-based line of the entry in the source file.</summary>
     public int Line { get; init; }
+
+    /// <summary>Added through the admin API (STORE_MODEL_IN_DB), not written in the config file.</summary>
+    public bool IsStored { get; init; }
 }

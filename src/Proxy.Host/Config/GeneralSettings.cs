@@ -24,6 +24,24 @@ internal sealed record GeneralSettings
     /// <summary>Gateway extension: ignore LiteLLM's mock_testing_* request flags (for production).</summary>
     public bool DisableMockTestingFlags { get; init; }
 
+    /// <summary>maximum_spend_logs_retention_period (LiteLLM's "7d", "24h", "60m", "3600s"): spend logs older than this are deleted.</summary>
+    public TimeSpan? MaximumSpendLogsRetentionPeriod { get; init; }
+
+    /// <summary>maximum_spend_logs_retention_interval: how often retention runs; null = daily.</summary>
+    public TimeSpan? MaximumSpendLogsRetentionInterval { get; init; }
+
+    /// <summary>
+    /// Honour mock_response and mock_testing_* from every key, not only the master key (a gateway extension; LiteLLM
+    /// honours them for any caller). Off by default: a tenant's mock must not touch what other tenants get.
+    /// </summary>
+    public bool AllowClientMockResponse { get; init; }
+
+    /// <summary>Fallbacks skip model groups the caller's key may not use (LiteLLM's flag, off there by default, on here).</summary>
+    public bool EnforceFallbackModelAccess { get; init; } = true;
+
+    /// <summary>forward_client_headers_to_llm_api: every model group's upstreams get the client's x-* headers (LiteLLM's allow list).</summary>
+    public bool ForwardClientHeadersToLlmApi { get; init; }
+
     public string? LitellmKeyHeaderName { get; init; }
 
     public double ProxyBatchWriteAt { get; init; } = 10;
@@ -45,4 +63,18 @@ internal sealed record GeneralSettings
     public double DatabaseConnectionTimeout { get; init; } = 60;
 
     public IReadOnlyList<string> Alerting { get; init; } = [];
+
+    public bool EnforceUserParam { get; init; }
+
+    /// <summary>Where soft_budget alerts are POSTed (may hold a token: never logged).</summary>
+    public Secret? AlertingWebhookUrl { get; init; }
+
+    /// <summary>
+    /// Gateway extension: the only environment variables a model stored through the admin API may name, and only in
+    /// its litellm_params.api_key (as <c>os.environ/NAME</c>). Empty: stored models resolve no environment variable.
+    /// </summary>
+    public IReadOnlyList<string> StoredModelEnvAllowlist { get; init; } = [];
+
+    /// <summary>Gateway extension: let stored models' api_base name loopback, private, link-local and metadata addresses.</summary>
+    public bool StoredModelAllowPrivateApiBase { get; init; }
 }

@@ -25,7 +25,7 @@ internal static class GatewayEndpoints
     {
         var snapshot = state.Current;
         context.Response.ContentType = "application/json";
-        if (GatewayRequestContext.Get(context) is { KeyHash: not null } request)
+        if (GatewayRequestContext.Get(context) is { Caller.KeyHash: not null } request)
         {
             // A virtual key sees the groups (and aliases) it may use, as LiteLLM lists them per key.
             using var json = new Utf8JsonWriter(context.Response.BodyWriter);
@@ -80,6 +80,8 @@ internal static class GatewayEndpoints
     {
         var snapshot = state.Current;
         var reload = state.LastReload;
+        // Anonymous (probes call it): the config's path and reload errors (paths, lines, values) only for the master key.
+        var admin = snapshot.MasterKey.Matches(Auth.GatewayAuthMiddleware.PresentedKey(context.Request.Headers, snapshot.Config.GeneralSettings.LitellmKeyHeaderName));
         context.Response.ContentType = "application/json";
         using var json = new Utf8JsonWriter(context.Response.BodyWriter);
         json.WriteStartObject();
@@ -101,7 +103,11 @@ internal static class GatewayEndpoints
         json.WriteEndArray();
         json.WriteString("last_updated"u8, snapshot.LoadedAt);
         json.WriteStartObject("config"u8);
-        json.WriteString("path"u8, snapshot.Config.SourcePath);
+        if (admin)
+        {
+            json.WriteString("path"u8, snapshot.Config.SourcePath);
+        }
+
         json.WriteNumber("version"u8, snapshot.Version);
         json.WriteString("loaded_at"u8, snapshot.LoadedAt);
         json.WriteNumber("model_groups"u8, snapshot.VisibleGroupNames.Count);
@@ -111,13 +117,18 @@ internal static class GatewayEndpoints
         json.WriteString("status"u8, reload.Succeeded ? "ok"u8 : "failed"u8);
         json.WriteNumber("config_version"u8, reload.ConfigVersion);
         json.WriteNumber("warnings"u8, reload.Warnings);
-        json.WriteStartArray("errors"u8);
-        foreach (var error in reload.Errors)
+        json.WriteNumber("error_count"u8, reload.Errors.Count);
+        if (admin)
         {
-            json.WriteStringValue(error);
+            json.WriteStartArray("errors"u8);
+            foreach (var error in reload.Errors)
+            {
+                json.WriteStringValue(error);
+            }
+
+            json.WriteEndArray();
         }
 
-        json.WriteEndArray();
         json.WriteEndObject();
         json.WriteEndObject();
         foreach (var contributor in contributors)

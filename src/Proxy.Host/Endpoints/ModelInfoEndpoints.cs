@@ -17,9 +17,12 @@ internal static class ModelInfoEndpoints
         return endpoints;
     }
 
-    private static Task WriteModelInfo(HttpContext context, GatewayState state, StoredModelCatalog stored, string? litellm_model_id)
+    private static Task WriteModelInfo(HttpContext context, GatewayState state, StoredModelCatalog stored, IVirtualKeyAuthenticator keys, string? litellm_model_id)
     {
         var snapshot = state.Current;
+        // A virtual key sees the deployments of the groups it may use, as in /v1/models.
+        var request = GatewayRequestContext.Get(context);
+        var key = request is { Caller.KeyHash: not null } ? request : null;
         var fromDatabase = stored.Models.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
         context.Response.ContentType = "application/json";
         using var json = new Utf8JsonWriter(context.Response.BodyWriter);
@@ -29,7 +32,7 @@ internal static class ModelInfoEndpoints
         foreach (var group in snapshot.VisibleGroupNames)
         {
             // An alias names the same group; its deployments are listed once.
-            if (!snapshot.Groups.TryGetValue(group, out var modelGroup) || !seen.Add(modelGroup))
+            if (!snapshot.Groups.TryGetValue(group, out var modelGroup) || (key is not null && !keys.AllowsModel(key, group, modelGroup.Name)) || !seen.Add(modelGroup))
             {
                 continue;
             }

@@ -20,7 +20,7 @@ internal sealed class OpenAiErrorWriter : IOpenAiErrorWriter
             return Task.CompletedTask;
         }
 
-        GatewayRequestContext.Get(context)?.AnsweredError = error;
+        GatewayRequestContext.Get(context)?.Outcome.AnsweredError = error;
         response.StatusCode = error.Status;
         response.ContentType = "application/json";
         response.ContentLength = null;

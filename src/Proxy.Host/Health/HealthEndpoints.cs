@@ -8,12 +8,14 @@ using Yarp.ReverseProxy.Model;
 namespace Proxy.Host.Health;
 
 /// <summary>
-/// <c>GET /health</c> (master key) in LiteLLM's shape. With background health checks on it reports YARP's active probe
-/// results and cooldowns; otherwise it probes every deployment now, in parallel, each with a short timeout.
+/// <c>GET /health</c> (master key only: it names every deployment and its api_base) in LiteLLM's shape. With
+/// background health checks on it reports YARP's active probe results and cooldowns; otherwise it probes every
+/// deployment, coalesced (<see cref="HealthProbeRuns"/>).
 /// </summary>
 internal static class HealthEndpoints
 {
-    private static readonly TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
+    /// <summary>The HttpClient the probes use: stored models' hosts go through the internal-address guard.</summary>
+    public const string ProbeClientName = nameof(HealthEndpoints);
 
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder endpoints)
     {
@@ -21,12 +23,20 @@ internal static class HealthEndpoints
         return endpoints;
     }
 
-    private static async Task WriteHealthAsync(HttpContext context, GatewayState state, IProxyStateLookup proxyState, IHttpClientFactory clients, string? model)
+    private static async Task WriteHealthAsync(
+        HttpContext context, GatewayState state, IProxyStateLookup proxyState, HealthProbeRuns runs, IOpenAiErrorWriter errors, string? model)
     {
+        if (GatewayRequestContext.Get(context) is not { IsMasterKey: true })
+        {
+            await errors.WriteAsync(context, new GatewayError(403, "auth_error",
+                "Only the master key may call /health (it lists every deployment and its api_base)."));
+            return;
+        }
+
         var snapshot = state.Current;
         var results = new List<(DeploymentRoute Route, string? Error)>();
         var background = IsBackgroundCheckEnabled(snapshot);
-        var probes = new List<Task<(DeploymentRoute, string?)>>();
+        var toProbe = new List<DeploymentRoute>();
         foreach (var group in snapshot.Groups.Values.Distinct())
         {
             if (model is not null && !string.Equals(group.Name, model, StringComparison.Ordinal))
@@ -48,12 +58,17 @@ internal static class HealthEndpoints
                 }
                 else
                 {
-                    probes.Add(ProbeAsync(route, clients, context.RequestAborted));
+                    toProbe.Add(route);
                 }
             }
         }
 
-        results.AddRange(await Task.WhenAll(probes));
+        if (toProbe.Count > 0)
+        {
+            // Only names of configured groups get a run of their own; anything else probed nothing above.
+            results.AddRange(await runs.ProbeAsync(snapshot, toProbe, model).WaitAsync(context.RequestAborted));
+        }
+
         context.Response.ContentType = "application/json";
         await using var json = new Utf8JsonWriter(context.Response.Body);
         json.WriteStartObject();
@@ -66,34 +81,6 @@ internal static class HealthEndpoints
 
     private static bool IsBackgroundCheckEnabled(GatewaySnapshot snapshot) =>
         snapshot.Config.GeneralSettings.BackgroundHealthChecks || snapshot.Config.RouterSettings.HealthCheckInterval is not null;
-
-    private static async Task<(DeploymentRoute, string?)> ProbeAsync(DeploymentRoute route, IHttpClientFactory clients, CancellationToken cancellationToken)
-    {
-        var deployment = route.Deployment;
-        if (deployment.MockResponse is not null && deployment.ApiBase is null)
-        {
-            return (route, null);
-        }
-
-        var uri = DeploymentProbe.UriFor(deployment);
-        if (uri is null)
-        {
-            return (route, "no api_base to probe");
-        }
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(ProbeTimeout);
-        try
-        {
-            using var request = DeploymentProbe.CreateRequest(deployment, uri);
-            using var response = await clients.CreateClient(nameof(HealthEndpoints)).SendAsync(request, timeout.Token);
-            return (route, response.IsSuccessStatusCode ? null : $"health check answered HTTP {(int)response.StatusCode}");
-        }
-        catch (Exception ex) when (ex is HttpRequestException or OperationCanceledException)
-        {
-            return (route, ex is OperationCanceledException ? $"health check timed out after {ProbeTimeout.TotalSeconds} s" : ex.Message);
-        }
-    }
 
     private static void WriteEndpoints(Utf8JsonWriter json, string name, List<(DeploymentRoute Route, string? Error)> results, bool healthy)
     {

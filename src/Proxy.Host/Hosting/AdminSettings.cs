@@ -33,10 +33,23 @@ internal static class AdminSettings
             SqlitePath = sqlitePath,
             StoreModelInDb = storeModels,
             DisableSpendLogs = general.DisableSpendLogs,
+            SpendLogRetention = general.MaximumSpendLogsRetentionPeriod,
+            SpendLogRetentionInterval = general.MaximumSpendLogsRetentionInterval ?? TimeSpan.FromDays(1),
             // LiteLLM writes every 10 s by default; never spin faster than every 50 ms.
             BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
             KeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(0.1, general.UserApiKeyCacheTtl)),
             SharedLimits = SharedLimits(config, getEnv),
+            ProxyMaxBudget = config.LitellmSettings.MaxBudget is > 0 and var max ? max : null,
+            ProxyBudgetDuration = config.LitellmSettings.BudgetDuration,
+            MaxEndUserBudget = config.LitellmSettings.MaxEndUserBudget,
+            MaxEndUserBudgetId = config.LitellmSettings.MaxEndUserBudgetId,
+            TrackEndUsers = !config.LitellmSettings.DisableEndUserCostTracking,
+            MaxInternalUserBudget = config.LitellmSettings.MaxInternalUserBudget,
+            InternalUserBudgetDuration = config.LitellmSettings.InternalUserBudgetDuration,
+            EnforceUserParam = general.EnforceUserParam,
+            AlertingWebhookUrl = general.AlertingWebhookUrl is { IsEmpty: false } hook ? hook.Value : null,
+            SaltKey = getEnv("LITELLM_SALT_KEY") is { Length: > 0 } salt ? new Secret(salt) : null,
+            MasterKey = getEnv("LITELLM_MASTER_KEY") is { Length: > 0 } envKey ? new Secret(envKey) : general.MasterKey,
             SharedLimitsFromRouter = !string.IsNullOrWhiteSpace(config.RouterSettings.RedisHost) || config.RouterSettings.RedisUrl is { IsEmpty: false },
         };
     }

@@ -14,6 +14,8 @@ using Proxy.Host.Observability;
 using Prometheus;
 using Proxy.Host.Pipeline;
 using Proxy.Host.Routing;
+using Proxy.Host.Security;
+using Yarp.ReverseProxy.Forwarder;
 using Proxy.LoadBalancing;
 using Proxy.Transforms.Guardrails;
 using Proxy.Transforms.Providers;
@@ -47,8 +49,9 @@ internal static partial class GatewayHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            // The gateway enforces its own, OpenAI-shaped body limit (general_settings.max_request_size_mb).
-            kestrel.Limits.MaxRequestBodySize = null;
+            // 1 MB for every route before authentication; model routes raise it to general_settings.max_request_size_mb
+            // for themselves (RequestBodyReader), /login lowers it to 16 KB.
+            kestrel.Limits.MaxRequestBodySize = BodyLimitMiddleware.GlobalMaxRequestBodyBytes;
             Listen(kestrel, commandLine.Host, commandLine.Port);
             if (commandLine.MetricsPort > 0)
             {
@@ -63,18 +66,26 @@ internal static partial class GatewayHost
         services.AddSingleton<IProxyConfigProvider>(state);
         services.AddSingleton<IConfigChangeListener>(state);
         services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
+        services.AddSingleton<AuthFailureThrottle>();
         services.AddSingleton<OpenAiCompatibleTransformer>();
         services.AddSingleton<PromptTokenCounter>();
         services.AddSingleton<ConfigReloader>();
         services.AddHostedService<ConfigWatcher>();
         services.AddSingleton<IRouterOptionsSource>(state);
         services.AddHttpClient();
+        // Stored models' clusters and the /health probes connect through the internal-address guard.
+        services.AddSingleton<UpstreamConnectGuard>();
+        services.AddSingleton<HealthProbeRuns>();
+        services.AddSingleton<IForwarderHttpClientFactory, GuardedForwarderHttpClientFactory>();
+        services.AddHttpClient(HealthEndpoints.ProbeClientName).ConfigurePrimaryHttpMessageHandler(sp =>
+            new SocketsHttpHandler { ConnectCallback = sp.GetRequiredService<UpstreamConnectGuard>().ConnectAsync });
         services.AddSingleton<IProbingRequestFactory, DeploymentProbingRequestFactory>();
         services.AddReverseProxy().AddGatewayLoadBalancing();
         services.AddGuardrails(sp => ActivatorUtilities.CreateInstance<GuardrailSettingsSource>(sp));
         services.AddGatewayCache(getEnv);
         services.AddSingleton(storedModels);
         var adminOptions = AdminSettings.From(initial.Snapshot.Config, source.Path, getEnv);
+        services.AddSingleton<IModelGroupPrices, SnapshotModelGroupPrices>();
         services.AddGatewayAdmin(adminOptions);
         if (adminOptions.SharedLimits is { } sharedRedis && adminOptions.SharedLimitsFromRouter)
         {
@@ -86,10 +97,10 @@ internal static partial class GatewayHost
         }
 
         services.AddGatewayUi(UiSettings.From(getEnv, adminOptions.StoreModelInDb), sp => new SnapshotMasterKeyAccess(sp.GetRequiredService<GatewayState>()));
-        // After the admin services: completion observers run in registration order, and the spend tracker prices the
-        // request (ResponseCost, key spend) that metrics and the access log then report.
+        // Completion observers run in their ObserverOrder, not in registration order.
         if (!commandLine.MetricsDisabled)
         {
+            services.AddSingleton(new MetricsLabelOptions(initial.Snapshot.Config.LitellmSettings.PrometheusEndUserLabel));
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
             services.AddSingleton<IRequestCompletionObserver, FleetRoutingMetrics>();
@@ -142,6 +153,8 @@ internal static partial class GatewayHost
         }
 
         app.UseMiddleware<GatewayContextMiddleware>();
+        app.UseMiddleware<BodyLimitMiddleware>();
+        app.UseMiddleware<MetricsAuthMiddleware>();
         app.UseRouting();
         app.UseMiddleware<GatewayAuthMiddleware>();
         app.MapGatewayEndpoints();
@@ -224,6 +237,9 @@ internal static partial class GatewayHost
         var frameworkLevel = commandLine.DetailedDebug ? LogLevel.Information : LogLevel.Warning;
         logging.AddFilter("Microsoft", frameworkLevel);
         logging.AddFilter("Yarp", frameworkLevel);
+        // The forwarder logs every failed upstream call at Warning with its stack trace; the gateway logs one short line
+        // per failed attempt itself (RetryAndFallbackMiddleware), so YARP's copy is for debugging only.
+        logging.AddFilter("Yarp.ReverseProxy.Forwarder", commandLine.DetailedDebug ? LogLevel.Debug : LogLevel.None);
         logging.AddFilter("System.Net.Http", frameworkLevel);
         // With any level enabled for it, hosting opens a log scope per request; nothing here prints scopes.
         logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", commandLine.DetailedDebug ? LogLevel.Information : LogLevel.None);

@@ -26,6 +26,8 @@ internal sealed partial class AccessLog(ILoggerFactory loggers, TimeProvider tim
 
     private readonly ILogger _logger = loggers.CreateLogger("Proxy.Access");
 
+    public int Order => ObserverOrder.AccessLog;
+
     public void OnCompleted(HttpContext context, GatewayRequestContext request)
     {
         // Scrapes and probes arrive every few seconds and say nothing about traffic: logged only when debugging.
@@ -36,13 +38,16 @@ internal sealed partial class AccessLog(ILoggerFactory loggers, TimeProvider tim
             return;
         }
 
+        var caller = request.Caller;
+        var outcome = request.Outcome;
+        var tenant = context.Features.Get<RequestTenant>();
         var line = new Line(
             request.CallId, context.Request.Method, context.Request.Path.Value ?? "", context.Response.StatusCode,
-            request.KeyAlias ?? (request.KeyHash is { } hash ? hash[..Math.Min(12, hash.Length)] : request.IsMasterKey ? "master" : "-"),
-            request.RequestedModelGroup ?? request.ModelGroup ?? "-", request.ModelGroup ?? "-", request.Deployment?.Id ?? "-",
-            request.PromptTokens ?? 0, request.CompletionTokens ?? 0, request.ResponseCost ?? 0, request.CacheHit,
-            request.AttemptedRetries, request.AttemptedFallbacks, Math.Round(time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds, 3),
-            request.AnsweredError?.Type ?? "-");
+            caller.KeyAlias ?? (caller.KeyHash is { } hash ? hash[..Math.Min(12, hash.Length)] : caller.IsMasterKey ? "master" : "-"),
+            request.RequestedModel ?? request.ModelGroup ?? "-", outcome.ModelGroup ?? request.ModelGroup ?? "-", outcome.Deployment?.Id ?? "-",
+            outcome.PromptTokens ?? 0, outcome.CompletionTokens ?? 0, outcome.ResponseCost ?? 0, outcome.CacheHit,
+            outcome.AttemptedRetries, outcome.AttemptedFallbacks, Math.Round(time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds, 3),
+            outcome.AnsweredError?.Type ?? "-", tenant?.TeamId ?? "-", tenant?.UserId ?? "-");
         if (probe)
         {
             // Rare (debugging only): through the logger, like any other line.
@@ -106,19 +111,30 @@ internal sealed partial class AccessLog(ILoggerFactory loggers, TimeProvider tim
         json.WriteNumber("Fallbacks"u8, line.Fallbacks);
         json.WriteNumber("LatencyMs"u8, line.LatencyMs);
         json.WriteString("ErrorType"u8, line.ErrorType);
-        json.WriteString("{OriginalFormat}"u8, Template);
+        json.WriteString("Team"u8, line.Team);
+        json.WriteString("User"u8, line.User);
+        json.WriteString("{OriginalFormat}"u8, Template + " team={Team} user={User}");
         json.WriteEndObject();
         json.WriteEndObject();
         json.Flush();
         buffers.Line.Write("\n"u8);
     }
 
-    private static void WriteMessage(ArrayBufferWriter<byte> output, in Line line)
+    private static void WriteMessage(ArrayBufferWriter<byte> output, in Line original)
     {
+        // The message is one line of text: a decoded path ("/x%0A2026-... info: forged") or an alias must not break it.
+        var line = original with
+        {
+            Path = LogText.Escape(original.Path),
+            KeyAlias = LogText.Escape(original.KeyAlias),
+            RequestedModel = LogText.Escape(original.RequestedModel),
+            ModelGroup = LogText.Escape(original.ModelGroup),
+            ModelId = LogText.Escape(original.ModelId),
+        };
         // Sized generously: ids and names come from the config and the call id is at most 128 characters.
-        var span = output.GetSpan(1024 + line.Path.Length * 3);
+        var span = output.GetSpan(1024 + (line.Path.Length + line.KeyAlias.Length + line.RequestedModel.Length + line.ModelGroup.Length + line.ModelId.Length) * 3);
         if (!Utf8.TryWrite(span, CultureInfo.InvariantCulture,
-            $"{line.CallId} {line.Method} {line.Path} {line.Status} key={line.KeyAlias} requested_model={line.RequestedModel} model_group={line.ModelGroup} deployment={line.ModelId} prompt_tokens={line.PromptTokens} completion_tokens={line.CompletionTokens} cost={line.Cost} cache_hit={(line.CacheHit ? "True" : "False")} retries={line.Retries} fallbacks={line.Fallbacks} latency_ms={line.LatencyMs} error={line.ErrorType}",
+            $"{line.CallId} {line.Method} {line.Path} {line.Status} key={line.KeyAlias} requested_model={line.RequestedModel} model_group={line.ModelGroup} deployment={line.ModelId} prompt_tokens={line.PromptTokens} completion_tokens={line.CompletionTokens} cost={line.Cost} cache_hit={(line.CacheHit ? "True" : "False")} retries={line.Retries} fallbacks={line.Fallbacks} latency_ms={line.LatencyMs} error={line.ErrorType} team={line.Team} user={line.User}",
             out var written))
         {
             written = 0;
@@ -139,7 +155,8 @@ internal sealed partial class AccessLog(ILoggerFactory loggers, TimeProvider tim
 
     private readonly record struct Line(
         string CallId, string Method, string Path, int Status, string KeyAlias, string RequestedModel, string ModelGroup, string ModelId,
-        int PromptTokens, int CompletionTokens, double Cost, bool CacheHit, int Retries, int Fallbacks, double LatencyMs, string ErrorType);
+        int PromptTokens, int CompletionTokens, double Cost, bool CacheHit, int Retries, int Fallbacks, double LatencyMs, string ErrorType,
+        string Team = "-", string User = "-");
 
     private sealed class Buffers
     {

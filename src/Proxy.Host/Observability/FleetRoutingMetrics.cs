@@ -12,6 +12,8 @@ namespace Proxy.Host.Observability;
 /// </summary>
 internal sealed class FleetRoutingMetrics : IRequestCompletionObserver
 {
+    public int Order => ObserverOrder.Metrics;
+
     // Signed: below 0 the index over-predicted (the engine had evicted), above it under-predicted.
     private static readonly double[] ErrorBuckets = [-16384, -4096, -1024, -256, -64, -16, 0, 16, 64, 256, 1024, 4096, 16384];
 
@@ -41,18 +43,18 @@ internal sealed class FleetRoutingMetrics : IRequestCompletionObserver
 
     public void OnCompleted(HttpContext context, GatewayRequestContext request)
     {
-        if (request.ModelGroup is not { } group)
+        var outcome = request.Outcome;
+        if (outcome.ModelGroup is not { } group || outcome.Failed)
         {
             return;
         }
 
-        if (request.RoutingDecision != RoutingDecision.None && request.FailureKind == UpstreamFailureKind.None)
+        if (outcome.RoutingDecision is { } decision)
         {
-            _decisions.WithLabels(group, Label(request.RoutingDecision)).Inc();
+            _decisions.WithLabels(group, Label(decision)).Inc();
         }
 
-        if (request.CachedPromptTokens is not { } cached || request.PromptTokens is not { } prompt || prompt <= 0
-            || request.FailureKind != UpstreamFailureKind.None)
+        if (outcome.CachedPromptTokens is not { } cached || outcome.PromptTokens is not { } prompt || prompt <= 0)
         {
             return;
         }
@@ -96,12 +98,12 @@ internal sealed class FleetRoutingMetrics : IRequestCompletionObserver
         });
     }
 
-    private static string Label(RoutingDecision decision) => decision switch
+    // Bounded labels: "prefix-hit 12 blocks" counts as prefix-hit.
+    private static string Label(string decision) => decision switch
     {
-        RoutingDecision.PrefixHit => "prefix-hit",
-        RoutingDecision.Home => "home",
-        RoutingDecision.Spill => "spill",
-        _ => "session",
+        "home" or "spill" or "session" => decision,
+        _ when decision.StartsWith("prefix-hit", StringComparison.Ordinal) => "prefix-hit",
+        _ => "other",
     };
 
     private sealed class HitTotals

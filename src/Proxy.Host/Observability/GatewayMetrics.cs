@@ -63,9 +63,15 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
 
     private readonly TimeProvider _time;
 
-    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null, CacheStats? cache = null, ISpendBufferStatus? spendBuffer = null)
+    private readonly Gauge _remainingTeamBudget;
+    private readonly Gauge _teamMaxBudget;
+    private readonly bool _endUserLabel;
+
+    public GatewayMetrics(TimeProvider time, GuardrailStats? guardrails = null, CacheStats? cache = null, ISpendBufferStatus? spendBuffer = null,
+        MetricsLabelOptions? labels = null, ISoftBudgetAlerts? softBudgets = null)
     {
         _time = time;
+        _endUserLabel = labels?.EndUserLabel == true;
         Registry = Metrics.NewCustomRegistry();
         var factory = Metrics.WithCustomRegistry(Registry);
         // No exemplars: they are only exposed in OpenMetrics format, and looking for a trace on every update costs CPU.
@@ -108,6 +114,8 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
             ["hashed_api_key", "api_key_alias", "model"]);
         _remainingKeyTokens = factory.CreateGauge("litellm_remaining_api_key_tokens_for_model", "Tokens the virtual key may still use this minute",
             ["hashed_api_key", "api_key_alias", "model"]);
+        _remainingTeamBudget = factory.CreateGauge("litellm_remaining_team_budget_metric", "Budget (USD) the team has left", ["team_id", "team_alias"]);
+        _teamMaxBudget = factory.CreateGauge("litellm_team_max_budget_metric", "max_budget (USD) of the team", ["team_id", "team_alias"]);
         _inFlight = factory.CreateGauge("gateway_in_flight_requests", "Requests being served right now");
         _retries = factory.CreateCounter("gateway_retries_total", "Retries within a model group", ["model_group"]);
         _configReloads = factory.CreateCounter("gateway_config_reloads_total", "Config reloads by result", ["result"]);
@@ -125,6 +133,21 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
                 depth.Set(spendBuffer.Depth);
                 capacity.Set(spendBuffer.Capacity);
                 dropped.IncTo(spendBuffer.Dropped);
+            });
+        }
+
+        if (softBudgets is not null)
+        {
+            var crossed = factory.CreateCounter("gateway_soft_budget_alerts_total", "soft_budget crossings (one per budget window and holder)", ["entity"]);
+            var failed = factory.CreateCounter("gateway_soft_budget_webhook_failures_total", "soft_budget webhook deliveries that failed after every retry");
+            Registry.AddBeforeCollectCallback(() =>
+            {
+                foreach (var kind in softBudgets.Kinds)
+                {
+                    crossed.WithLabels(kind).IncTo(softBudgets.Count(kind));
+                }
+
+                failed.IncTo(softBudgets.FailedDeliveries);
             });
         }
 
@@ -168,6 +191,8 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     /// <summary>For features that add their own series (cache, keys, guardrails) to the same registry.</summary>
     public IMetricFactory Factory { get; }
 
+    public int Order => ObserverOrder.Metrics;
+
     public void RequestStarted() => _inFlight.Inc();
 
     public void RequestEnded() => _inFlight.Dec();
@@ -184,8 +209,9 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     /// <summary>One attempt against a deployment has ended (before any retry or fallback decision).</summary>
     public void AttemptEnded(GatewayRequestContext request, Deployment deployment)
     {
-        var requested = request.RequestedModelGroup ?? deployment.ModelGroup;
-        var seriesKey = new DeploymentSeriesKey(deployment, requested, request.KeyHash ?? "", request.KeyAlias ?? "");
+        var requested = request.RequestedModel ?? deployment.ModelGroup;
+        var attempt = request.Attempt;
+        var seriesKey = new DeploymentSeriesKey(deployment, requested, request.Caller.KeyHash ?? "", request.Caller.KeyAlias ?? "");
         if (!_deploymentSeries.TryGetValue(seriesKey, out var series))
         {
             if (_deploymentSeries.Count >= MaxCachedSeries)
@@ -198,13 +224,13 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         }
 
         series.Total.Inc();
-        if (request.FailureKind == UpstreamFailureKind.None)
+        if (!attempt.Failed)
         {
             series.Success.Inc();
             series.State.Set(0);
-            if (!request.Stream && request.CompletionTokens is > 0 and var tokens && request.UpstreamHeadersTimestamp != 0)
+            if (!request.Stream && request.Outcome.CompletionTokens is > 0 and var tokens && attempt.HeadersTimestamp != 0)
             {
-                series.LatencyPerOutputToken.Observe(_time.GetElapsedTime(request.AttemptStartTimestamp).TotalSeconds / tokens);
+                series.LatencyPerOutputToken.Observe(_time.GetElapsedTime(attempt.StartTimestamp).TotalSeconds / tokens);
             }
 
             return;
@@ -213,12 +239,12 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         // Failures are rarer: their labels are looked up each time.
         var key = series.Key;
         var apiBase = series.ApiBase;
-        var status = StatusOf(request);
+        var status = StatusOf(attempt.Error, attempt.FailureKind);
         var statusText = StatusText(status);
         _deploymentFailure.WithLabels(requested, deployment.ModelGroup, deployment.Id, apiBase, deployment.Provider, key.KeyHash, key.KeyAlias, "", "", statusText,
-            ExceptionClass(request.FailureKind, status)).Inc();
-        series.State.Set(request.CooledDown ? 2 : 1);
-        if (request.CooledDown)
+            ExceptionClass(attempt.FailureKind, status)).Inc();
+        series.State.Set(attempt.CooledDown ? 2 : 1);
+        if (attempt.CooledDown)
         {
             _deploymentCooledDown.WithLabels(deployment.ModelGroup, deployment.Id, apiBase, deployment.Provider, statusText).Inc();
         }
@@ -229,7 +255,9 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     /// <summary>The request is finished: the response has been fully written.</summary>
     public void OnCompleted(HttpContext context, GatewayRequestContext request)
     {
-        if (request.ModelGroup is null && request.AnsweredError is null && request.BlockedByGuardrail is null)
+        var outcome = request.Outcome;
+        var caller = request.Caller;
+        if (request.ModelGroup is null && outcome.AnsweredError is null && outcome.BlockedByGuardrail is null)
         {
             // Scrapes, probes, the UI's files and successful admin calls are not proxy requests (LiteLLM does not count
             // them either); refused requests are, whatever their path.
@@ -237,29 +265,38 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         }
 
         var status = context.Response.StatusCode;
-        var requested = request.RequestedModelGroup ?? request.ModelGroup ?? "";
-        var model = request.ModelGroup ?? "";
-        var seriesKey = new SeriesKey(requested, model, request.KeyHash ?? "", request.KeyAlias ?? "");
+        var requested = request.RequestedModel ?? request.ModelGroup ?? "";
+        var model = outcome.ModelGroup ?? request.ModelGroup ?? "";
+        var tenant = context.Features.Get<RequestTenant>();
+        var seriesKey = new SeriesKey(requested, model, caller.KeyHash ?? "", caller.KeyAlias ?? "", tenant?.TeamId ?? "", tenant?.TeamAlias ?? "",
+            tenant?.UserId ?? "", _endUserLabel ? tenant?.EndUserId ?? "" : "");
         if (!_series.TryGetValue(seriesKey, out var series))
         {
             series = _series.GetOrAdd(seriesKey, CreateSeries);
         }
 
         series.StatusCounter(status).Inc();
-        var failed = status >= 400 || request.FailureKind != UpstreamFailureKind.None;
+        var failed = status >= 400 || outcome.FailureKind != UpstreamFailureKind.None;
         if (failed)
         {
-            var failureStatus = request.AnsweredError?.Status ?? (status >= 400 ? status : StatusOf(request));
-            _failedRequests.WithLabels("", series.Key.KeyHash, series.Key.KeyAlias, requested, "", "", "", StatusText(failureStatus),
-                ExceptionClass(request.FailureKind, failureStatus)).Inc();
+            var failureStatus = outcome.AnsweredError?.Status ?? (status >= 400 ? status : StatusOf(outcome.LateError, outcome.FailureKind));
+            _failedRequests.WithLabels(series.Key.EndUser, series.Key.KeyHash, series.Key.KeyAlias, requested, series.Key.Team, series.Key.TeamAlias, series.Key.User,
+                StatusText(failureStatus), ExceptionClass(outcome.FailureKind, failureStatus)).Inc();
         }
 
-        if (request.KeyHash is { } hash)
+        if (caller.KeyHash is { } hash && outcome.Key is { } keyUsage)
         {
-            RecordKey(request, hash, requested);
+            RecordKey(keyUsage, hash, caller.KeyAlias ?? "", requested);
         }
 
-        if (request.BlockedByGuardrail is { } guardrail)
+        if (tenant is { TeamId: { } teamId, TeamMaxBudget: { } teamMax })
+        {
+            var teamAlias = tenant.TeamAlias ?? "";
+            _teamMaxBudget.WithLabels(teamId, teamAlias).Set(teamMax);
+            _remainingTeamBudget.WithLabels(teamId, teamAlias).Set(teamMax - (tenant.TeamSpend ?? 0));
+        }
+
+        if (outcome.BlockedByGuardrail is { } guardrail)
         {
             _guardrailBlocks.WithLabels(guardrail, requested).Inc();
         }
@@ -273,69 +310,70 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         var time = _time;
         var now = time.GetTimestamp();
         series.TotalLatency.Observe(time.GetElapsedTime(request.StartTimestamp, now).TotalSeconds);
-        if (request.CacheHit)
+        if (outcome.CacheHit)
         {
             series.CacheHits.Inc();
-            if (request.CompletionTokens is { } cached)
+            if (outcome.CompletionTokens is { } cached)
             {
                 series.CachedTokens.Inc(cached);
             }
         }
-        else if (request.CacheKey is not null)
+        else if (outcome.CacheKey is not null)
         {
             series.CacheMisses.Inc();
         }
 
-        if (request.AttemptStartTimestamp != 0 && !request.CacheHit)
+        // The last attempt's timings: the one that answered, when one did.
+        var attempt = request.Attempt;
+        if (attempt.StartTimestamp != 0 && !outcome.CacheHit)
         {
-            series.Overhead.Observe(time.GetElapsedTime(request.StartTimestamp, request.AttemptStartTimestamp).TotalSeconds);
+            series.Overhead.Observe(time.GetElapsedTime(request.StartTimestamp, attempt.StartTimestamp).TotalSeconds);
             if (!failed)
             {
-                series.LlmApiLatency.Observe(time.GetElapsedTime(request.AttemptStartTimestamp, now).TotalSeconds);
-                if (request.Stream && request.UpstreamHeadersTimestamp != 0)
+                series.LlmApiLatency.Observe(time.GetElapsedTime(attempt.StartTimestamp, now).TotalSeconds);
+                if (request.Stream && attempt.HeadersTimestamp != 0)
                 {
-                    series.TimeToFirstToken.Observe(time.GetElapsedTime(request.AttemptStartTimestamp, request.UpstreamHeadersTimestamp).TotalSeconds);
+                    series.TimeToFirstToken.Observe(time.GetElapsedTime(attempt.StartTimestamp, attempt.HeadersTimestamp).TotalSeconds);
                 }
             }
         }
 
-        if (!failed && !request.CacheHit && (request.PromptTokens is not null || request.CompletionTokens is not null))
+        if (!failed && !outcome.CacheHit && (outcome.PromptTokens is not null || outcome.CompletionTokens is not null))
         {
-            var input = request.PromptTokens ?? 0;
-            var output = request.CompletionTokens ?? 0;
+            var input = outcome.PromptTokens ?? 0;
+            var output = outcome.CompletionTokens ?? 0;
             series.InputTokens.Inc(input);
             series.OutputTokens.Inc(output);
             series.TotalTokens.Inc(input + output);
-            if (request.ResponseCost is { } cost)
+            if (outcome.ResponseCost is { } cost)
             {
                 series.Spend.Inc(cost);
             }
         }
 
-        if (request.AttemptedFallbacks > 0)
+        if (outcome.AttemptedFallbacks > 0)
         {
-            var fallbackStatus = failed ? StatusText(request.AnsweredError?.Status ?? status) : "";
-            var fallbackClass = failed ? ExceptionClass(request.FailureKind, request.AnsweredError?.Status ?? status) : "";
+            var fallbackStatus = failed ? StatusText(outcome.AnsweredError?.Status ?? status) : "";
+            var fallbackClass = failed ? ExceptionClass(outcome.FailureKind, outcome.AnsweredError?.Status ?? status) : "";
             (failed ? _failedFallbacks : _successfulFallbacks)
-                .WithLabels(requested, model, series.Key.KeyHash, series.Key.KeyAlias, "", "", fallbackStatus, fallbackClass).Inc();
+                .WithLabels(requested, model, series.Key.KeyHash, series.Key.KeyAlias, series.Key.Team, series.Key.TeamAlias, fallbackStatus, fallbackClass).Inc();
         }
     }
 
-    private void RecordKey(GatewayRequestContext request, string hash, string requested)
+    private void RecordKey(KeyUsageSnapshot usage, string hash, string alias, string requested)
     {
-        var alias = request.KeyAlias ?? "";
-        if (request.KeyMaxBudget is { } max)
+        if (usage.MaxBudget is { } max)
         {
             _keyMaxBudget.WithLabels(hash, alias).Set(max);
-            _remainingKeyBudget.WithLabels(hash, alias).Set(max - (request.KeySpend ?? 0));
+            _remainingKeyBudget.WithLabels(hash, alias).Set(max - usage.Spend);
         }
 
-        if (request.KeyRemainingRequests is { } requests)
+        if (usage.RemainingRequests is { } requests)
         {
             _remainingKeyRequests.WithLabels(hash, alias, requested).Set(requests);
         }
 
-        if (request.KeyRemainingTokens is { } tokens)
+        if (usage.RemainingTokens is { } tokens)
         {
             _remainingKeyTokens.WithLabels(hash, alias, requested).Set(tokens);
         }
@@ -348,7 +386,7 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
     private static Histogram Histogram(IMetricFactory factory, string name, string help, string[] labels) =>
         factory.CreateHistogram(name, help, new HistogramConfiguration { LabelNames = labels, Buckets = LatencyBuckets });
 
-    private static int StatusOf(GatewayRequestContext request) => request.UpstreamError?.Status ?? request.FailureKind switch
+    private static int StatusOf(GatewayError? error, UpstreamFailureKind kind) => error?.Status ?? kind switch
     {
         UpstreamFailureKind.Timeout => 408,
         UpstreamFailureKind.RateLimit => 429,
@@ -465,7 +503,8 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         public Histogram.Child LatencyPerOutputToken { get; }
     }
 
-    private readonly record struct SeriesKey(string Requested, string Model, string KeyHash, string KeyAlias);
+    private readonly record struct SeriesKey(string Requested, string Model, string KeyHash, string KeyAlias, string Team, string TeamAlias, string User,
+        string EndUser);
 
     /// <summary>
     /// The children of every per-request metric for one (requested group, served group, key) combination, looked up
@@ -485,9 +524,9 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
         public Histogram.Child Overhead => _overhead ??= metrics._overheadLatency.WithLabels(Labels(Key.Model));
 
         public Histogram.Child LlmApiLatency =>
-            _llmApiLatency ??= metrics._llmApiLatency.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, "", "", Key.Requested, "", "");
+            _llmApiLatency ??= metrics._llmApiLatency.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, Key.Team, Key.TeamAlias, Key.Requested, Key.EndUser, Key.User);
 
-        public Histogram.Child TimeToFirstToken => _timeToFirstToken ??= metrics._timeToFirstToken.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, "", "");
+        public Histogram.Child TimeToFirstToken => _timeToFirstToken ??= metrics._timeToFirstToken.WithLabels(Key.Model, Key.KeyHash, Key.KeyAlias, Key.Team, Key.TeamAlias);
 
         public Counter.Child Spend => _spend ??= metrics._spend.WithLabels(Labels(Key.Model));
 
@@ -507,6 +546,6 @@ internal sealed class GatewayMetrics : IRequestCompletionObserver
             _byStatus.TryGetValue(status, out var child) ? child : _byStatus.GetOrAdd(status, s => metrics._totalRequests.WithLabels(Labels(StatusText(s))));
 
         // K (end_user, hashed_api_key, api_key_alias, requested_model, team, team_alias, user) + one more label.
-        private string[] Labels(string last) => ["", Key.KeyHash, Key.KeyAlias, Key.Requested, "", "", "", last];
+        private string[] Labels(string last) => [Key.EndUser, Key.KeyHash, Key.KeyAlias, Key.Requested, Key.Team, Key.TeamAlias, Key.User, last];
     }
 }

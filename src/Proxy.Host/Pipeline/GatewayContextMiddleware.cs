@@ -12,7 +12,8 @@ internal sealed partial class GatewayContextMiddleware(
     RequestDelegate next, IOpenAiErrorWriter errors, TimeProvider time, ILogger<GatewayContextMiddleware> logger,
     IEnumerable<IRequestCompletionObserver> observers, GatewayMetrics? metrics = null)
 {
-    private readonly IRequestCompletionObserver[] _observers = [.. observers];
+    // Pricing completes the outcome that metrics, the access log and the spend log then report (ObserverOrder).
+    private readonly IRequestCompletionObserver[] _observers = [.. observers.OrderBy(observer => observer.Order)];
 
     public const string CallIdHeader = "x-litellm-call-id";
 

@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Unicode;
 using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
@@ -22,7 +25,7 @@ internal sealed class ModelRoutingMiddleware(
     {
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
         var snapshot = state.Current;
-        request.Endpoint = EndpointOf(context);
+        request.SetEndpoint(EndpointOf(context));
 
         BodyReadResult read;
         try
@@ -55,10 +58,23 @@ internal sealed class ModelRoutingMiddleware(
 
     private async Task RouteAsync(HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, PooledBuffer body)
     {
+        // JSON text is UTF-8 (RFC 8259); the scanner skips string values without decoding them, so check here, before any
+        // stage reads the body or it goes upstream.
+        if (!Utf8.IsValid(body.Span))
+        {
+            await errors.WriteAsync(context, GatewayError.InvalidUtf8(FirstInvalidUtf8(body.Span)));
+            return;
+        }
+
         var status = RequestScanner.Scan(body.Span, out var scan);
         if (status != ScanStatus.Ok)
         {
-            await errors.WriteAsync(context, status == ScanStatus.NotAnObject ? GatewayError.NotAnObject() : GatewayError.InvalidJson("check the syntax"));
+            await errors.WriteAsync(context, status switch
+            {
+                ScanStatus.NotAnObject => GatewayError.NotAnObject(),
+                ScanStatus.DuplicatePrompt => GatewayError.DuplicatePrompt(),
+                _ => GatewayError.InvalidJson("check the syntax"),
+            });
             return;
         }
 
@@ -76,17 +92,13 @@ internal sealed class ModelRoutingMiddleware(
             return;
         }
 
-        request.ModelGroup = group.Name;
-        // The name as sent (an alias stays an alias), for key model access; the router later records the group.
-        request.RequestedModelGroup = model;
-        request.Stream = scan.Stream;
-        request.ClientWantsUsage = scan.IncludeUsage;
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
-        request.EstimatedInputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
+        var inputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
             ? tokens.CountPromptTokens(body.Span)
             : body.Length / 4;
+        request.Route(model, group.Name, scan.Stream, scan.IncludeUsage, inputTokens);
         FleetRequestFacts.Attach(context, request, snapshot.Router, body.Span, scan);
-        context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan });
+        context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan, ClientMayMock = ClientMayMock(snapshot, request) });
         foreach (var stage in _stages)
         {
             if (await stage.InvokeAsync(context, request, body.Memory))
@@ -96,6 +108,30 @@ internal sealed class ModelRoutingMiddleware(
         }
 
         await next(context);
+    }
+
+    // mock_response and mock_testing_* change what the gateway answers and, through retries, what it does to a group:
+    // the operator's master key may send them; other keys only where the operator allows it.
+    private static bool ClientMayMock(GatewaySnapshot snapshot, GatewayRequestContext request)
+    {
+        var general = snapshot.Config.GeneralSettings;
+        return !general.DisableMockTestingFlags && (request.IsMasterKey || !snapshot.MasterKey.IsConfigured || general.AllowClientMockResponse);
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> body)
+    {
+        var offset = 0;
+        while (offset < body.Length)
+        {
+            if (Rune.DecodeFromUtf8(body[offset..], out _, out var consumed) != OperationStatus.Done)
+            {
+                return offset;
+            }
+
+            offset += consumed;
+        }
+
+        return offset;
     }
 
     private static OpenAiEndpoint EndpointOf(HttpContext context) =>

@@ -1,5 +1,6 @@
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
+using Yarp.ReverseProxy.Model;
 
 namespace Proxy.Host.Pipeline;
 
@@ -14,6 +15,18 @@ internal sealed class ProxyRequestState
 
     public RequestScan Scan;
 
+    /// <summary>
+    /// The body's mock_response and mock_testing_* fields may be honoured: the master key (or an open gateway) sent them,
+    /// or general_settings.allow_client_mock_response lets every key; never with disable_mock_testing_flags.
+    /// </summary>
+    public required bool ClientMayMock { get; init; }
+
     /// <summary>LiteLLM's mock_testing_* flags in force for the current attempt (only the requested group's; fallbacks run clean).</summary>
     public MockFlags ActiveMockFlags { get; set; }
+
+    /// <summary>The router's scratch list of eligible deployments, reused across this request's attempts.</summary>
+    public List<DestinationState>? Eligible;
+
+    /// <summary>Deployments of the current group this request has called; reset when it falls back to another group.</summary>
+    public List<DestinationState>? Tried;
 }

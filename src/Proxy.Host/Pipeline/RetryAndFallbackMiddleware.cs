@@ -4,6 +4,7 @@ using Proxy.Abstractions;
 using Proxy.Host.Observability;
 using Proxy.Host.Routing;
 using Proxy.LoadBalancing.Affinity;
+using Proxy.LoadBalancing.Eligibility;
 using Proxy.LoadBalancing.Retry;
 using Proxy.Transforms.Body;
 using Yarp.ReverseProxy;
@@ -13,23 +14,35 @@ using Yarp.ReverseProxy.Model;
 namespace Proxy.Host.Pipeline;
 
 /// <summary>
-/// LiteLLM's retries and fallbacks around YARP's load balancing: each attempt runs the rest of the proxy pipeline
-/// (policy pick → passive health (cooldown) → one forward). Before the response has started, a failed attempt is
-/// retried on another deployment of the group with LiteLLM's backoff; when the group is exhausted the request is
-/// re-targeted at the fallback groups in order. Only when nothing is left is the last error written.
+/// LiteLLM's retries and fallbacks around YARP's load balancing. Each attempt first narrows the group to the
+/// deployments that may serve it (<see cref="DeploymentEligibility"/>: healthy, untried, within limits, big enough,
+/// lowest order), then runs the rest of the proxy pipeline (policy pick → passive health (cooldown) → one forward).
+/// Before the response has started, a failed attempt is retried on another deployment of the group with LiteLLM's
+/// backoff; when the group is exhausted the request is re-targeted at the fallback groups the caller may use, in
+/// order. Only when nothing is left is the last error written.
 /// </summary>
 internal sealed partial class RetryAndFallbackMiddleware(
     RequestDelegate next, IProxyStateLookup proxyState, IOpenAiErrorWriter errors, IRandomSource random, TimeProvider time, ILogger<RetryAndFallbackMiddleware> logger,
-    SessionAffinity affinity, GatewayMetrics? metrics = null)
+    SessionAffinity affinity, GatewayMetrics? metrics = null, IVirtualKeyAuthenticator? keys = null)
 {
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
         var state = context.Features.GetRequiredFeature<ProxyRequestState>();
         var options = state.Snapshot.Router;
-        request.RequestedModelGroup = state.Group.Name;
-        state.ActiveMockFlags = options.MockTestingFlags ? state.Scan.MockFlags : MockFlags.None;
+        state.ActiveMockFlags = state.ClientMayMock ? state.Scan.MockFlags : MockFlags.None;
+        try
+        {
+            await RouteAsync(context, request, state, options);
+        }
+        finally
+        {
+            request.Outcome.Finish(request.Attempt);
+        }
+    }
 
+    private async Task RouteAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, RouterOptions options)
+    {
         var group = state.Group;
         IReadOnlyList<string>? chain = null;
         var next = 0;
@@ -41,33 +54,55 @@ internal sealed partial class RetryAndFallbackMiddleware(
             }
 
             // LiteLLM picks the fallback list by what went wrong with the requested group.
-            chain ??= state.Scan.DisableFallbacks ? [] : FallbackPlanner.For(state.Group.Name, request.FailureKind, options);
-            ModelGroup? fallback = null;
-            while (fallback is null && next < chain.Count)
-            {
-                state.Snapshot.Groups.TryGetValue(chain[next++], out fallback);
-            }
-
+            chain ??= state.Scan.DisableFallbacks ? [] : FallbackPlanner.For(state.Group.Name, request.Attempt.FailureKind, options);
+            var fallback = NextFallback(request, state, chain, ref next);
             if (fallback is null)
             {
                 await WriteFinalErrorAsync(context, request, chain);
                 return;
             }
 
-            Log.FallingBack(logger, request.CallId, group.Name, fallback.Name, request.FailureKind);
-            request.AttemptedFallbacks++;
+            Log.FallingBack(logger, request.CallId, group.Name, fallback.Name, request.Attempt.FailureKind);
+            request.Outcome.AttemptedFallbacks++;
             // LiteLLM pops the mock_testing flags before it calls a fallback, so the fallback really answers.
             state.ActiveMockFlags = MockFlags.None;
+            state.Tried?.Clear();
             group = fallback;
         }
+    }
+
+    // The next fallback group that exists and that the caller may use (general_settings.enforce_fallback_model_access,
+    // on by default here): a key restricted to one group must not get answers from another by making the first fail.
+    private ModelGroup? NextFallback(GatewayRequestContext request, ProxyRequestState state, IReadOnlyList<string> chain, ref int next)
+    {
+        var enforce = state.Snapshot.Config.GeneralSettings.EnforceFallbackModelAccess;
+        while (next < chain.Count)
+        {
+            if (!state.Snapshot.Groups.TryGetValue(chain[next++], out var fallback))
+            {
+                continue;
+            }
+
+            if (enforce && keys is not null && !keys.AllowsModel(request, fallback.Name, fallback.Name))
+            {
+                Log.FallbackNotAllowed(logger, request.CallId, fallback.Name);
+                continue;
+            }
+
+            return fallback;
+        }
+
+        return null;
     }
 
     /// <returns>True when the request is finished (answered, or the client is gone); false when the group failed.</returns>
     private async Task<bool> RunGroupAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, ModelGroup group, RouterOptions options)
     {
+        var attempt = request.Attempt;
+        attempt.Begin(group.Name);
         if (!proxyState.TryGetCluster(group.ClusterId, out var cluster))
         {
-            Fail(request, UpstreamFailureKind.ServiceUnavailable, NoDeploymentsError(group, options, []));
+            attempt.Fail(UpstreamFailureKind.ServiceUnavailable, NoDeploymentsError(group, options, []));
             return false;
         }
 
@@ -76,27 +111,26 @@ internal sealed partial class RetryAndFallbackMiddleware(
             context.ReassignProxyRequest(cluster);
         }
 
-        request.ModelGroup = group.Name;
-        if (RaiseMockBeforeCall(request, state, group, options))
+        if (RaiseMockBeforeCall(attempt, state, group, options))
         {
             return false;
         }
 
-        List<DestinationState>? tried = null;
-        for (var attempt = 0; ; attempt++)
+        // A virtual key's own num_retries cannot exceed the router's: one tenant must not multiply the load on a group.
+        var requestRetries = state.Scan.NumRetries is { } asked && !request.IsMasterKey ? Math.Min(asked, options.NumRetries) : state.Scan.NumRetries;
+        for (var retry = 0; ; retry++)
         {
-            var candidates = Candidates(cluster.DestinationsState.AvailableDestinations, tried, state, request, options, out var contextWindowExceeded);
-            if (candidates.Count == 0)
+            if (retry > 0)
             {
-                if (contextWindowExceeded)
-                {
-                    Fail(request, UpstreamFailureKind.ContextWindowExceeded, GatewayError.ContextWindowPreCheck(group.Name, request.EstimatedInputTokens));
-                }
-                else
-                {
-                    Fail(request, UpstreamFailureKind.RateLimit, NoDeploymentsError(group, options, cluster.DestinationsState.AllDestinations));
-                }
+                attempt.Begin(group.Name);
+            }
 
+            var query = new EligibilityQuery(request.EstimatedInputTokens, options.EnablePreCallChecks, DeploymentStats.MinuteOf(time));
+            var candidates = DeploymentEligibility.Select(cluster.DestinationsState.AvailableDestinations, state.Tried, query, ref state.Eligible, out var verdict);
+            if (verdict != EligibilityVerdict.Eligible)
+            {
+                attempt.Fail(verdict == EligibilityVerdict.ContextWindowExceeded ? UpstreamFailureKind.ContextWindowExceeded : UpstreamFailureKind.RateLimit,
+                    IneligibleError(verdict, group, options, request, cluster.DestinationsState.AllDestinations));
                 return false;
             }
 
@@ -104,115 +138,85 @@ internal sealed partial class RetryAndFallbackMiddleware(
             // session_affinity / deployment_affinity: the pinned deployment, when it is among this attempt's candidates.
             affinity.TryApply(context, request);
             await next(context);
-            if (metrics is not null && request.Deployment is { } attempted && context.GetReverseProxyFeature().ProxiedDestination is not null)
+            var picked = context.GetReverseProxyFeature().ProxiedDestination;
+            if (metrics is not null && attempt.Deployment is { } attempted && picked is not null)
             {
                 metrics.AttemptEnded(request, attempted);
             }
 
-            if (context.Response.HasStarted || request.FailureKind == UpstreamFailureKind.None || context.RequestAborted.IsCancellationRequested)
+            if (context.Response.HasStarted || !attempt.Failed || context.RequestAborted.IsCancellationRequested)
             {
                 return true;
             }
 
-            var picked = context.GetReverseProxyFeature().ProxiedDestination;
+            if (attempt.Deployment is { } failed)
+            {
+                Log.AttemptFailed(logger, request.CallId, failed.Id, group.Name, attempt.FailureKind, Reason(attempt.Error));
+            }
+
             if (picked is null)
             {
-                // No deployment was picked at all (every one over its rpm/tpm): retrying the same set cannot help.
+                // No deployment was called (a reload removed it between the pick and the call): nothing to retry against.
                 return false;
             }
 
-            (tried ??= []).Add(picked);
-            var allowed = RetryDecider.AllowedRetries(request.FailureKind, options, state.Scan.NumRetries);
+            (state.Tried ??= []).Add(picked);
+            var allowed = RetryDecider.AllowedRetries(attempt.FailureKind, options, requestRetries);
             var remaining = cluster.DestinationsState.AvailableDestinations;
-            if (attempt >= allowed || remaining.Count == 0)
+            if (retry >= allowed || remaining.Count == 0)
             {
                 // LiteLLM skips the remaining retries when the group has no healthy deployment left.
                 return false;
             }
 
-            if (!HasUntried(remaining, tried))
+            if (!HasUntried(remaining, state.Tried))
             {
-                var wait = RetryDecider.Backoff(attempt, request.UpstreamError?.RetryAfterSeconds ?? 0, options.RetryAfterSeconds, random.NextDouble());
-                Log.Retrying(logger, request.CallId, group.Name, attempt + 1, wait.TotalMilliseconds, request.FailureKind);
+                var wait = RetryDecider.Backoff(retry, attempt.Error?.RetryAfterSeconds ?? 0, options.RetryAfterSeconds, random.NextDouble());
+                Log.Retrying(logger, request.CallId, group.Name, retry + 1, wait.TotalMilliseconds, attempt.FailureKind);
                 await Task.Delay(wait, time, context.RequestAborted);
             }
 
-            request.AttemptedRetries++;
+            request.Outcome.AttemptedRetries++;
             metrics?.Retried(group.Name);
         }
     }
 
-    private static bool RaiseMockBeforeCall(GatewayRequestContext request, ProxyRequestState state, ModelGroup group, RouterOptions options)
+    private GatewayError IneligibleError(
+        EligibilityVerdict verdict, ModelGroup group, RouterOptions options, GatewayRequestContext request, IReadOnlyList<DestinationState> all) => verdict switch
+    {
+        EligibilityVerdict.ContextWindowExceeded => GatewayError.ContextWindowPreCheck(group.Name, request.EstimatedInputTokens),
+        // Over rpm/tpm/parallel: the per-minute windows start over at the next minute, so that is when to come back.
+        EligibilityVerdict.OverLimits => GatewayError.NoDeployments(group.Name, DeploymentEligibility.SecondsToNextMinute(time), options.EnablePreCallChecks, ""),
+        _ => NoDeploymentsError(group, options, all),
+    };
+
+    private static bool RaiseMockBeforeCall(AttemptContext attempt, ProxyRequestState state, ModelGroup group, RouterOptions options)
     {
         var flags = state.ActiveMockFlags;
         if ((flags & MockFlags.TestingFallbacks) != 0)
         {
             var fallbacks = string.Join(", ", FallbackPlanner.For(group.Name, UpstreamFailureKind.InternalServer, options));
-            Fail(request, UpstreamFailureKind.InternalServer, GatewayError.MockFallback(group.Name, fallbacks));
+            attempt.MarkSimulated();
+            attempt.Fail(UpstreamFailureKind.InternalServer, GatewayError.MockFallback(group.Name, fallbacks));
             return true;
         }
 
         if ((flags & MockFlags.TestingContextWindowFallbacks) != 0)
         {
-            Fail(request, UpstreamFailureKind.ContextWindowExceeded, GatewayError.MockContextWindow(group.Name));
+            attempt.MarkSimulated();
+            attempt.Fail(UpstreamFailureKind.ContextWindowExceeded, GatewayError.MockContextWindow(group.Name));
             return true;
         }
 
         if ((flags & MockFlags.TestingContentPolicyFallbacks) != 0)
         {
-            Fail(request, UpstreamFailureKind.ContentPolicyViolation, GatewayError.MockContentPolicy(group.Name));
+            attempt.MarkSimulated();
+            attempt.Fail(UpstreamFailureKind.ContentPolicyViolation, GatewayError.MockContentPolicy(group.Name));
             return true;
         }
 
         return false;
     }
-
-    /// <summary>The healthy deployments this attempt may use: not tried yet (unless all were), and big enough for the prompt.</summary>
-    private static IReadOnlyList<DestinationState> Candidates(
-        IReadOnlyList<DestinationState> available, List<DestinationState>? tried, ProxyRequestState state, GatewayRequestContext request,
-        RouterOptions options, out bool contextWindowExceeded)
-    {
-        contextWindowExceeded = false;
-        var checkContext = options.EnablePreCallChecks && request.EstimatedInputTokens > 0;
-        if (tried is null && !checkContext)
-        {
-            return available;
-        }
-
-        var result = new List<DestinationState>(available.Count);
-        var tooSmall = 0;
-        foreach (var destination in available)
-        {
-            if (checkContext && TooSmall(destination, request.EstimatedInputTokens))
-            {
-                tooSmall++;
-                continue;
-            }
-
-            if (tried is null || !tried.Contains(destination))
-            {
-                result.Add(destination);
-            }
-        }
-
-        if (result.Count == 0 && tried is not null)
-        {
-            // Every usable deployment has been tried once: a retry may go to one of them again.
-            foreach (var destination in available)
-            {
-                if (!(checkContext && TooSmall(destination, request.EstimatedInputTokens)))
-                {
-                    result.Add(destination);
-                }
-            }
-        }
-
-        contextWindowExceeded = result.Count == 0 && tooSmall > 0;
-        return result;
-    }
-
-    private static bool TooSmall(DestinationState destination, int inputTokens) =>
-        destination.Model.Config.Metadata is DeploymentMetadata { Deployment.MaxInputTokens: { } max } && inputTokens > max;
 
     private static bool HasUntried(IReadOnlyList<DestinationState> remaining, List<DestinationState> tried)
     {
@@ -232,10 +236,6 @@ internal sealed partial class RetryAndFallbackMiddleware(
         var proxy = context.GetReverseProxyFeature();
         proxy.AvailableDestinations = candidates;
         proxy.ProxiedDestination = null;
-        request.FailureKind = UpstreamFailureKind.None;
-        request.UpstreamError = null;
-        request.CooledDown = false;
-        request.UpstreamHeadersTimestamp = 0;
         var response = context.Response;
         if (response.StatusCode != StatusCodes.Status200OK || response.Headers.Count > 1)
         {
@@ -243,9 +243,10 @@ internal sealed partial class RetryAndFallbackMiddleware(
             response.Clear();
         }
 
+        var outcome = request.Outcome;
         response.Headers[GatewayContextMiddleware.CallIdHeader] = request.CallId;
-        response.Headers["x-litellm-attempted-retries"] = Number(request.AttemptedRetries);
-        response.Headers["x-litellm-attempted-fallbacks"] = Number(request.AttemptedFallbacks);
+        response.Headers["x-litellm-attempted-retries"] = Number(outcome.AttemptedRetries);
+        response.Headers["x-litellm-attempted-fallbacks"] = Number(outcome.AttemptedFallbacks);
         response.Headers["x-litellm-max-retries"] = Number(options.NumRetries);
     }
 
@@ -256,16 +257,17 @@ internal sealed partial class RetryAndFallbackMiddleware(
             return;
         }
 
-        var error = request.UpstreamError ?? GatewayError.Internal();
+        var error = request.Attempt.Error ?? GatewayError.Internal();
         if (chain.Count > 0)
         {
-            error = error with { Message = $"{error.Message}. Received Model Group={request.RequestedModelGroup}. Available Model Group Fallbacks=[{string.Join(", ", chain)}]" };
+            error = error with { Message = $"{error.Message}. Received Model Group={request.ModelGroup}. Available Model Group Fallbacks=[{string.Join(", ", chain)}]" };
         }
 
+        var outcome = request.Outcome;
         context.Response.Clear();
         context.Response.Headers[GatewayContextMiddleware.CallIdHeader] = request.CallId;
-        context.Response.Headers["x-litellm-attempted-retries"] = Number(request.AttemptedRetries);
-        context.Response.Headers["x-litellm-attempted-fallbacks"] = Number(request.AttemptedFallbacks);
+        context.Response.Headers["x-litellm-attempted-retries"] = Number(outcome.AttemptedRetries);
+        context.Response.Headers["x-litellm-attempted-fallbacks"] = Number(outcome.AttemptedFallbacks);
         await errors.WriteAsync(context, error);
     }
 
@@ -284,10 +286,11 @@ internal sealed partial class RetryAndFallbackMiddleware(
         return GatewayError.NoDeployments(group.Name, seconds, options.EnablePreCallChecks, string.Join(", ", cooling));
     }
 
-    private static void Fail(GatewayRequestContext request, UpstreamFailureKind kind, GatewayError error)
+    // One short line per failed attempt: the error's first sentence-sized piece, never a stack trace.
+    private static string Reason(GatewayError? error)
     {
-        request.FailureKind = kind;
-        request.UpstreamError = error;
+        var message = error?.Message ?? "unknown";
+        return message.Length <= 200 ? message : string.Concat(message.AsSpan(0, 200), "…");
     }
 
     private static string Number(int value) => value switch
@@ -304,5 +307,11 @@ internal sealed partial class RetryAndFallbackMiddleware(
 
         [LoggerMessage(1202, LogLevel.Information, "Call {CallId}: falling back from {ModelGroup} to {Fallback} ({FailureKind})")]
         public static partial void FallingBack(ILogger logger, string callId, string modelGroup, string fallback, UpstreamFailureKind failureKind);
+
+        [LoggerMessage(1203, LogLevel.Warning, "Call {CallId}: attempt on deployment {DeploymentId} of {ModelGroup} failed ({FailureKind}): {Reason}")]
+        public static partial void AttemptFailed(ILogger logger, string callId, string deploymentId, string modelGroup, UpstreamFailureKind failureKind, string reason);
+
+        [LoggerMessage(1204, LogLevel.Information, "Call {CallId}: skipping fallback {Fallback}, which the caller's key may not use")]
+        public static partial void FallbackNotAllowed(ILogger logger, string callId, string fallback);
     }
 }

@@ -25,35 +25,38 @@ internal sealed class UpstreamForwardingMiddleware(
     {
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
         var state = context.Features.GetRequiredFeature<ProxyRequestState>();
+        var attempt = request.Attempt;
         var proxy = context.GetReverseProxyFeature();
         var destinations = proxy.AvailableDestinations;
-        if (destinations.Count == 0)
-        {
-            // The strategy found no deployment within its rpm/tpm limits.
-            request.FailureKind = UpstreamFailureKind.RateLimit;
-            request.UpstreamError = RetryAndFallbackMiddleware.NoDeploymentsError(state.Group, gateway.Current.Router, proxy.AllDestinations);
-            return;
-        }
-
-        var destination = destinations[0];
+        // The eligibility step never hands over an empty set; a reload between it and here can.
+        var destination = destinations.Count > 0 ? destinations[0] : null;
         // A reload may have changed the group between routing and the pick; the newest facts are the right ones then.
-        if (!state.Snapshot.Deployments.TryGetValue(destination.DestinationId, out var route)
-            && !gateway.Current.Deployments.TryGetValue(destination.DestinationId, out route))
+        DeploymentRoute? route = null;
+        if (destination is null
+            || (!state.Snapshot.Deployments.TryGetValue(destination.DestinationId, out route)
+                && !gateway.Current.Deployments.TryGetValue(destination.DestinationId, out route)))
         {
-            request.FailureKind = UpstreamFailureKind.ServiceUnavailable;
-            request.UpstreamError = RetryAndFallbackMiddleware.NoDeploymentsError(state.Group, gateway.Current.Router, proxy.AllDestinations);
+            attempt.Fail(UpstreamFailureKind.ServiceUnavailable, RetryAndFallbackMiddleware.NoDeploymentsError(state.Group, gateway.Current.Router, proxy.AllDestinations));
             return;
         }
 
         var deployment = route.Deployment;
-        request.Deployment = deployment;
         proxy.ProxiedDestination = destination;
+        attempt.Start(deployment, time.GetTimestamp());
+        if (TryMock(state, deployment, out var mock))
+        {
+            // A mock answers instead of the deployment: its outcome is no fact about the deployment (no counters,
+            // no latency, no cooldown), or one tenant's test could take a group out for everyone.
+            attempt.MarkSimulated();
+            await AnswerMockAsync(context, request, state, deployment, mock);
+            return;
+        }
+
         var stats = deployment.Stats;
         stats.RequestStarted(DeploymentStats.MinuteOf(time));
-        request.AttemptStartTimestamp = time.GetTimestamp();
         try
         {
-            await AttemptAsync(context, request, state, route);
+            await ForwardAsync(context, request, state, route);
         }
         finally
         {
@@ -62,14 +65,20 @@ internal sealed class UpstreamForwardingMiddleware(
         }
     }
 
-    private async Task AttemptAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, DeploymentRoute route)
+    // The body's mock fields count only when the caller may mock; the operator's deployment mock_response always does.
+    private static bool TryMock(ProxyRequestState state, Deployment deployment, out string? mock)
     {
-        var deployment = route.Deployment;
+        mock = (state.ClientMayMock ? state.Scan.MockResponse : null) ?? deployment.MockResponse;
+        return mock is not null || (state.ActiveMockFlags & (MockFlags.TestingRateLimitError | MockFlags.Timeout)) != 0;
+    }
+
+    private async Task AnswerMockAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, Deployment deployment, string? mock)
+    {
+        var attempt = request.Attempt;
         var flags = state.ActiveMockFlags;
         if ((flags & MockFlags.TestingRateLimitError) != 0)
         {
-            // LiteLLM raises this inside the deployment call, so it counts toward cooldown like a real 429.
-            Fail(request, UpstreamFailureKind.RateLimit, GatewayError.MockRateLimit(deployment.ModelGroup));
+            attempt.Fail(UpstreamFailureKind.RateLimit, GatewayError.MockRateLimit(deployment.ModelGroup));
             return;
         }
 
@@ -77,23 +86,22 @@ internal sealed class UpstreamForwardingMiddleware(
         {
             var wait = TimeSpan.FromSeconds(Math.Clamp(state.Scan.TimeoutSeconds ?? 1, 0, 60));
             await Task.Delay(wait, time, context.RequestAborted);
-            Fail(request, UpstreamFailureKind.Timeout, GatewayError.UpstreamTimeout(deployment.ModelGroup, wait.TotalSeconds));
+            attempt.Fail(UpstreamFailureKind.Timeout, GatewayError.UpstreamTimeout(deployment.ModelGroup, wait.TotalSeconds));
             return;
         }
 
-        var mock = state.Scan.MockResponse ?? deployment.MockResponse;
-        if (mock is not null)
+        if (MockResponder.TryGetMockError(mock!, deployment.ModelGroup, out var mockError, out var kind))
         {
-            if (MockResponder.TryGetMockError(mock, deployment.ModelGroup, out var mockError, out var kind))
-            {
-                Fail(request, kind, mockError);
-                return;
-            }
-
-            await MockResponder.WriteAsync(context, request, mock, state.Body.Length, time, errors);
+            attempt.Fail(kind, mockError);
             return;
         }
 
+        await MockResponder.WriteAsync(context, request, mock!, state.Body.Length, time, errors);
+    }
+
+    private async Task ForwardAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, DeploymentRoute route)
+    {
+        var deployment = route.Deployment;
         var body = state.Body;
         PooledBuffer spliced = default;
         var forwarded = body;
@@ -110,9 +118,9 @@ internal sealed class UpstreamForwardingMiddleware(
             var config = request.Stream ? route.StreamRequestConfig : route.RequestConfig;
             var proxy = context.GetReverseProxyFeature();
             var error = await forwarder.SendAsync(context, proxy.ProxiedDestination!.Model.Config.Address, proxy.Cluster.HttpClient, config, transformer);
-            if (error != ForwarderError.None && request.UpstreamError is null && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            if (error != ForwarderError.None && !request.Attempt.Failed && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
             {
-                RecordForwarderError(context, request, error, config);
+                RecordForwarderError(context, request.Attempt, error, config);
             }
         }
         finally
@@ -121,50 +129,46 @@ internal sealed class UpstreamForwardingMiddleware(
         }
     }
 
-    private static void RecordForwarderError(HttpContext context, GatewayRequestContext request, ForwarderError error, ForwarderRequestConfig config)
+    private static void RecordForwarderError(HttpContext context, AttemptContext attempt, ForwarderError error, ForwarderRequestConfig config)
     {
-        var deployment = request.Deployment!;
+        var deployment = attempt.Deployment!;
         if (error == ForwarderError.RequestTimedOut)
         {
-            Fail(request, UpstreamFailureKind.Timeout, GatewayError.UpstreamTimeout(deployment.ModelGroup, (config.ActivityTimeout ?? TimeSpan.Zero).TotalSeconds));
+            attempt.Fail(UpstreamFailureKind.Timeout, GatewayError.UpstreamTimeout(deployment.ModelGroup, (config.ActivityTimeout ?? TimeSpan.Zero).TotalSeconds));
             return;
         }
 
         var detail = context.GetForwarderErrorFeature()?.Exception?.Message ?? error.ToString();
-        Fail(request, UpstreamFailureKind.Connection, GatewayError.UpstreamConnection(deployment.ModelGroup, deployment.ProviderLabel, detail));
-    }
-
-    private static void Fail(GatewayRequestContext request, UpstreamFailureKind kind, GatewayError error)
-    {
-        request.FailureKind = kind;
-        request.UpstreamError = error;
+        attempt.Fail(UpstreamFailureKind.Connection, GatewayError.UpstreamConnection(deployment.ModelGroup, deployment.ProviderLabel, detail));
     }
 
     private void RecordLatency(GatewayRequestContext request, DeploymentRoute route)
     {
         var stats = route.Deployment.Stats;
+        var attempt = request.Attempt;
+        var outcome = request.Outcome;
         var now = time.GetTimestamp();
-        if (request.FailureKind == UpstreamFailureKind.Timeout)
+        if (attempt.FailureKind == UpstreamFailureKind.Timeout)
         {
             // LiteLLM charges a timed-out deployment a large latency so that latency routing avoids it.
             stats.AddLatency((request.Stream ? route.Deployment.StreamTimeout : route.Deployment.Timeout).TotalSeconds, now);
             return;
         }
 
-        if (request.FailureKind != UpstreamFailureKind.None || request.UpstreamHeadersTimestamp == 0)
+        if (attempt.Failed || attempt.HeadersTimestamp == 0)
         {
             return;
         }
 
-        if (request.PromptTokens is { } prompt && request.CompletionTokens is { } completion)
+        if (outcome.PromptTokens is { } prompt && outcome.CompletionTokens is { } completion)
         {
             stats.AddTokens(DeploymentStats.MinuteOf(time), prompt + completion);
         }
 
         // As LiteLLM: streams are judged by time to first token, other calls by seconds per output token.
-        var end = request.Stream ? request.UpstreamHeadersTimestamp : now;
-        var seconds = time.GetElapsedTime(request.AttemptStartTimestamp, end).TotalSeconds;
-        if (!request.Stream && request.CompletionTokens is > 0 and var tokens)
+        var end = request.Stream ? attempt.HeadersTimestamp : now;
+        var seconds = time.GetElapsedTime(attempt.StartTimestamp, end).TotalSeconds;
+        if (!request.Stream && outcome.CompletionTokens is > 0 and var tokens)
         {
             seconds /= tokens;
         }

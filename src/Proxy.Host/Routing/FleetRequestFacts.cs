@@ -17,7 +17,7 @@ internal static class FleetRequestFacts
     /// </summary>
     public static void Attach(HttpContext context, GatewayRequestContext request, RouterOptions router, ReadOnlySpan<byte> body, in RequestScan scan)
     {
-        request.SessionId = SessionId(context.Request.Headers) ?? scan.SessionId;
+        request.SetSession(SessionId(context.Request.Headers) ?? scan.SessionId);
         if (router.RoutingStrategy != PolicyNames.PrefixCacheAware)
         {
             return;

@@ -49,6 +49,9 @@ internal sealed class GatewaySnapshot : IProxyConfig
 
     public required IReadOnlyList<ClusterConfig> Clusters { get; init; }
 
+    /// <summary>host:port of every upstream the config file names (the operator's own): trusted by the connect guard.</summary>
+    public FrozenSet<string> ConfigFileUpstreams { get; init; } = FrozenSet<string>.Empty;
+
     public IChangeToken ChangeToken { get; }
 
     /// <summary>Tells YARP to read the new snapshot; requests in flight are not affected.</summary>

@@ -13,6 +13,9 @@ namespace Proxy.Host.Routing;
 /// one destination per deployment, and one route per OpenAI path (the body's model picks the cluster).</summary>
 internal static class SnapshotBuilder
 {
+    private static readonly Dictionary<string, string> GuardedClusterMetadata =
+        new() { [Security.GuardedForwarderHttpClientFactory.GuardMetadataKey] = "true" };
+
     /// <summary>Routes point here; the gateway middleware reassigns each request to its model group's cluster.</summary>
     public const string UnroutedClusterId = "__gateway_unrouted";
 
@@ -61,8 +64,19 @@ internal static class SnapshotBuilder
         var deployments = new Dictionary<string, DeploymentRoute>(StringComparer.Ordinal);
         var groups = new Dictionary<string, List<DeploymentRoute>>(StringComparer.Ordinal);
         var groupOrder = new List<string>();
+        var groupsWithStored = new HashSet<string>(StringComparer.Ordinal);
+        var configFileUpstreams = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in config.ModelList)
         {
+            if (entry.IsStored)
+            {
+                groupsWithStored.Add(entry.ModelName);
+            }
+            else if (entry.LitellmParams.ApiBase is { } configured && Uri.TryCreate(configured, UriKind.Absolute, out var upstream))
+            {
+                configFileUpstreams.Add(Security.UpstreamConnectGuard.Authority(upstream.IdnHost, upstream.Port));
+            }
+
             var route = BuildDeployment(entry, config, previous);
             // Two entries with identical params get the same LiteLLM id; keep both by making the second unique.
             var id = route.Deployment.Id;
@@ -104,7 +118,8 @@ internal static class SnapshotBuilder
                 HasContextLimits = groups[name].Any(d => d.Deployment.MaxInputTokens is not null),
             };
             modelGroups.Add(name, group);
-            clusters.Add(BuildCluster(group, version, router, probeInterval));
+            var guardConnect = groupsWithStored.Contains(name) && !config.GeneralSettings.StoredModelAllowPrivateApiBase;
+            clusters.Add(BuildCluster(group, version, router, probeInterval, guardConnect));
         }
 
         var visible = new List<string>(groupOrder);
@@ -136,6 +151,7 @@ internal static class SnapshotBuilder
             MaxRequestBodyBytes = maxMb > 0 ? (long)(maxMb * 1024 * 1024) : DefaultMaxRequestBodyBytes,
             Routes = BuildRoutes(),
             Clusters = clusters,
+            ConfigFileUpstreams = configFileUpstreams.ToFrozenSet(StringComparer.Ordinal),
         };
     }
 
@@ -165,11 +181,14 @@ internal static class SnapshotBuilder
             ApiKey = p.ApiKey,
             AuthorizationHeader = p.ApiKey is { IsEmpty: false } key ? "Bearer " + key.Value : null,
             MockResponse = p.MockResponse,
+            ForwardClientHeaders = ForwardsClientHeaders(entry.ModelName, config),
+            ClientKeyHeader = config.GeneralSettings.LitellmKeyHeaderName,
             Timeout = timeout,
             StreamTimeout = streamTimeout,
             Weight = p.Weight,
             Rpm = p.Rpm,
             Tpm = p.Tpm,
+            MaxParallelRequests = p.MaxParallelRequests,
             Order = p.Order ?? 0,
             InputCostPerToken = p.InputCostPerToken ?? entry.ModelInfo.InputCostPerToken ?? 0,
             OutputCostPerToken = p.OutputCostPerToken ?? entry.ModelInfo.OutputCostPerToken ?? 0,
@@ -195,6 +214,27 @@ internal static class SnapshotBuilder
         StreamRequestConfig = route.StreamRequestConfig,
     };
 
+    private static bool ForwardsClientHeaders(string group, GatewayConfig config)
+    {
+        if (config.GeneralSettings.ForwardClientHeadersToLlmApi)
+        {
+            return true;
+        }
+
+        foreach (var pattern in config.LitellmSettings.ForwardClientHeadersGroups)
+        {
+            var matches = pattern.EndsWith('*')
+                ? group.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)
+                : string.Equals(pattern, group, StringComparison.Ordinal);
+            if (matches)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     private static TimeSpan Seconds(double seconds) =>
         seconds > 0 && seconds < TimeSpan.MaxValue.TotalSeconds / 2 ? TimeSpan.FromSeconds(seconds) : TimeSpan.FromSeconds(6000);
 
@@ -206,7 +246,7 @@ internal static class SnapshotBuilder
         VersionPolicy = HttpVersionPolicy.RequestVersionOrLower,
     };
 
-    private static ClusterConfig BuildCluster(ModelGroup group, int version, RouterOptions router, double? probeInterval)
+    private static ClusterConfig BuildCluster(ModelGroup group, int version, RouterOptions router, double? probeInterval, bool guardConnect)
     {
         var destinations = new Dictionary<string, DestinationConfig>(StringComparer.Ordinal);
         foreach (var route in group.Deployments)
@@ -232,6 +272,8 @@ internal static class SnapshotBuilder
                 Active = ActiveHealthCheck(group, probeInterval),
             },
             Destinations = destinations,
+            // A group with a model stored through the admin API connects through the internal-address guard.
+            Metadata = guardConnect ? GuardedClusterMetadata : null,
             HttpClient = new HttpClientConfig { EnableMultipleHttp2Connections = true },
             HttpRequest = RequestConfig(group.Deployments.Count > 0 ? group.Deployments[0].Deployment.Timeout : TimeSpan.FromSeconds(6000)),
         };

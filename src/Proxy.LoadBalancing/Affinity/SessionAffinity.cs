@@ -37,8 +37,10 @@ public sealed class SessionAffinity
     /// <returns>True when the attempt was pinned.</returns>
     public bool TryApply(HttpContext context, GatewayRequestContext request)
     {
+        // A new attempt: whatever explained the last one's pick does not explain this one's.
+        request.Outcome.RoutingDecision = null;
         var affinity = _options.RouterOptions.Affinity;
-        if (!IsOn(affinity) || request.ModelGroup is not { } group)
+        if (!IsOn(affinity) || request.Attempt.ModelGroup is not { } group)
         {
             return false;
         }
@@ -51,20 +53,21 @@ public sealed class SessionAffinity
         }
 
         var now = _time.GetTimestamp();
-        var destination = session && request.SessionId is { } sessionId ? Pinned(new PinKey(group, request.KeyHash ?? "", sessionId), proxy.AvailableDestinations, now) : null;
-        if (destination is null && key && request.KeyHash is { } keyHash)
+        var caller = request.Caller.KeyHash;
+        var destination = session && request.SessionId is { } sessionId ? Pinned(new PinKey(group, caller ?? "", sessionId), proxy.AvailableDestinations, now) : null;
+        if (destination is null && key && caller is not null)
         {
-            destination = Pinned(new PinKey(group, keyHash, null), proxy.AvailableDestinations, now);
+            destination = Pinned(new PinKey(group, caller, null), proxy.AvailableDestinations, now);
         }
 
-        // The pin holds only while its deployment is within its rpm/tpm this minute.
-        if (destination is null || DeploymentFilter.Single(context, destination, _time) is null)
+        // The candidates are the eligible ones (healthy, untried, within limits): a pin outside them waits.
+        if (destination is null)
         {
             return false;
         }
 
         proxy.AvailableDestinations = destination;
-        request.RoutingDecision = RoutingDecision.Session;
+        request.Outcome.RoutingDecision = "session";
         context.Response.Headers[PrefixCacheAwarePolicy.DecisionHeader] = "session";
         return true;
     }
@@ -73,20 +76,22 @@ public sealed class SessionAffinity
     public void Remember(HttpContext context, GatewayRequestContext request)
     {
         var affinity = _options.RouterOptions.Affinity;
-        if (!IsOn(affinity) || request.ModelGroup is not { } group || request.Deployment is not { } deployment
-            || request.FailureKind != UpstreamFailureKind.None || request.CacheHit || context.Response.StatusCode >= 400)
+        var outcome = request.Outcome;
+        if (!IsOn(affinity) || outcome.ModelGroup is not { } group || outcome.Deployment is not { } deployment
+            || outcome.Failed || outcome.CacheHit || request.Attempt.Simulated || context.Response.StatusCode >= 400)
         {
             return;
         }
 
         var (session, key) = ChecksFor(affinity, group);
         var expires = _time.GetTimestamp() + (long)(affinity.Ttl.TotalSeconds * _time.TimestampFrequency);
+        var caller = request.Caller.KeyHash;
         if (session && request.SessionId is { } sessionId)
         {
-            Claim(new PinKey(group, request.KeyHash ?? "", sessionId), deployment.Id, expires);
+            Claim(new PinKey(group, caller ?? "", sessionId), deployment.Id, expires);
         }
 
-        if (key && request.KeyHash is { } keyHash)
+        if (key && caller is { } keyHash)
         {
             Claim(new PinKey(group, keyHash, null), deployment.Id, expires);
         }

@@ -12,6 +12,8 @@ namespace Proxy.LoadBalancing.Fleet;
 /// </summary>
 internal sealed class PrefixCacheFeedback(PrefixCacheStates states) : IRequestCompletionObserver
 {
+    public int Order => ObserverOrder.Routing;
+
     public void OnCompleted(HttpContext context, GatewayRequestContext request)
     {
         if (context.Features.Get<PromptBlocks>() is not { Count: > 0 } blocks)
@@ -19,8 +21,10 @@ internal sealed class PrefixCacheFeedback(PrefixCacheStates states) : IRequestCo
             return;
         }
 
-        var answered = request.Deployment;
-        if (answered is null || request.FailureKind != UpstreamFailureKind.None || request.UpstreamHeadersTimestamp == 0 || request.CacheHit)
+        var outcome = request.Outcome;
+        var answered = outcome.Deployment;
+        // Only an upstream's real answer says what its cache holds: not a failure, a mock or the response cache.
+        if (answered is null || outcome.Failed || request.Attempt.Simulated || request.Attempt.HeadersTimestamp == 0 || outcome.CacheHit)
         {
             PrefixCacheAwarePolicy.Undo(states, blocks);
             return;
@@ -36,13 +40,13 @@ internal sealed class PrefixCacheFeedback(PrefixCacheStates states) : IRequestCo
             blocks.InsertedFrom = blocks.Count;
         }
 
-        if (request.PromptTokens is > 0 and var promptTokens)
+        if (outcome.PromptTokens is > 0 and var promptTokens)
         {
             state.LearnScale(blocks.PromptBytes, promptTokens);
         }
 
         state.SyncCapacity(answered.Stats.Engine);
-        if (request.CachedPromptTokens is { } cached)
+        if (outcome.CachedPromptTokens is { } cached)
         {
             blocks.PredictedTokens = state.TokensFor(blocks.PredictedBlocks, blocks.PromptBytes);
             state.Learn(blocks.PredictedTokens, cached, blocks.PredictedBlocks);

@@ -38,7 +38,16 @@ internal sealed partial class CooldownPolicy(
             return;
         }
 
-        var failed = request.FailureKind != UpstreamFailureKind.None;
+        var attempt = request.Attempt;
+        if (attempt.Simulated
+            || (attempt.ForwardedClientHeaders && attempt.FailureKind is UpstreamFailureKind.Authentication or UpstreamFailureKind.PermissionDenied))
+        {
+            // A mock answered, not the deployment; or the upstream refused credentials the client sent along: either way
+            // nothing is known about the deployment's health, and a tenant must not be able to take it out for everyone.
+            return;
+        }
+
+        var failed = attempt.Failed;
         if (!failed && context.RequestAborted.IsCancellationRequested)
         {
             // A client that went away says nothing about the deployment (YARP's own policy reasons the same way).
@@ -58,12 +67,12 @@ internal sealed partial class CooldownPolicy(
         _proxyState ??= services.GetRequiredService<IProxyStateLookup>();
         var groupCluster = _proxyState.TryGetCluster(context.GetReverseProxyFeature().Cluster.Config.ClusterId, out var reassigned) ? reassigned : cluster;
         var single = groupCluster.Destinations.Count <= 1;
-        if (!ShouldCoolDown(request.FailureKind, deployment.Stats, minute, single, settings))
+        if (!ShouldCoolDown(attempt.FailureKind, deployment.Stats, minute, single, settings))
         {
             return;
         }
 
-        var retryAfter = request.UpstreamError?.RetryAfterSeconds ?? 0;
+        var retryAfter = attempt.Error?.RetryAfterSeconds ?? 0;
         var period = retryAfter > 0
             ? TimeSpan.FromSeconds(retryAfter)
             : deployment.CooldownTime is { } seconds ? TimeSpan.FromSeconds(seconds) : settings.CooldownTime;
@@ -73,13 +82,13 @@ internal sealed partial class CooldownPolicy(
         }
 
         healthUpdater.SetPassive(groupCluster, destination, DestinationHealth.Unhealthy, period);
-        request.CooledDown = true;
+        attempt.MarkCooledDown();
         foreach (var broadcaster in broadcasters)
         {
             broadcaster.CooledDown(deployment, period);
         }
 
-        Log.CoolingDown(logger, deployment.Id, deployment.ModelGroup, period.TotalSeconds, request.FailureKind);
+        Log.CoolingDown(logger, deployment.Id, deployment.ModelGroup, period.TotalSeconds, attempt.FailureKind);
     }
 
     internal static bool ShouldCoolDown(UpstreamFailureKind kind, DeploymentStats stats, long minute, bool singleDeployment, RouterOptions settings)

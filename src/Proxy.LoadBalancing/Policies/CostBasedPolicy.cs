@@ -9,7 +9,7 @@ namespace Proxy.LoadBalancing.Policies;
 /// LiteLLM's cost-based-routing: the deployment with the lowest input + output price per token; ties go to the least
 /// busy, then the earliest.
 /// </summary>
-internal sealed class CostBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
+internal sealed class CostBasedPolicy : ILoadBalancingPolicy
 {
     // LiteLLM prices a deployment it knows nothing about at 5.0 per token each way, so any priced deployment wins.
     private const double UnknownCostPerToken = 5.0;
@@ -20,11 +20,11 @@ internal sealed class CostBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
     {
         if (available.Count <= 1)
         {
-            return available.Count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
+            return available.Count == 0 ? null : available[0];
         }
 
         var visitor = new Cheapest();
-        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        var anyDeployment = DeploymentFilter.Visit(available, ref visitor);
         return DeploymentFilter.Result(available, visitor.Best, anyDeployment);
     }
 
@@ -45,7 +45,6 @@ internal sealed class CostBasedPolicy(TimeProvider time) : ILoadBalancingPolicy
 
         public int Best { get; private set; } = -1;
 
-        public void Restart() => Best = -1;
 
         public void Visit(int index, Deployment deployment)
         {

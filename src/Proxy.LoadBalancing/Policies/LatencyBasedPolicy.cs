@@ -18,7 +18,7 @@ internal sealed class LatencyBasedPolicy(IRouterOptionsSource options, IRandomSo
         var count = available.Count;
         if (count <= 1)
         {
-            return count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
+            return count == 0 ? null : available[0];
         }
 
         var strategy = options.RouterOptions.Strategy;
@@ -26,14 +26,14 @@ internal sealed class LatencyBasedPolicy(IRouterOptionsSource options, IRandomSo
         if (!(buffer > 0))
         {
             var lowest = new Fastest(time, strategy.LatencyTtl, [], []);
-            var anyDeployment = DeploymentFilter.Visit(context, available, time, ref lowest);
+            var anyDeployment = DeploymentFilter.Visit(available, ref lowest);
             return DeploymentFilter.Result(available, lowest.Best, anyDeployment);
         }
 
         using var indices = new ScratchBuffer<int>(stackalloc int[DeploymentFilter.StackLength(count)], count);
         using var scores = new ScratchBuffer<double>(stackalloc double[DeploymentFilter.StackLength(count)], count);
         var visitor = new Fastest(time, strategy.LatencyTtl, indices.Span, scores.Span);
-        var any = DeploymentFilter.Visit(context, available, time, ref visitor);
+        var any = DeploymentFilter.Visit(available, ref visitor);
         if (visitor.Best < 0)
         {
             return DeploymentFilter.Result(available, -1, any);
@@ -72,12 +72,6 @@ internal sealed class LatencyBasedPolicy(IRouterOptionsSource options, IRandomSo
         public double Lowest { get; private set; }
 
         public int Count { get; private set; }
-
-        public void Restart()
-        {
-            Best = -1;
-            Count = 0;
-        }
 
         public void Visit(int index, Deployment deployment)
         {

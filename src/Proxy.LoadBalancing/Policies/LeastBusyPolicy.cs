@@ -18,11 +18,11 @@ internal sealed class LeastBusyPolicy(TimeProvider time) : ILoadBalancingPolicy
     {
         if (available.Count <= 1)
         {
-            return available.Count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
+            return available.Count == 0 ? null : available[0];
         }
 
         var visitor = new FewestInFlight(time.GetTimestamp());
-        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        var anyDeployment = DeploymentFilter.Visit(available, ref visitor);
         return DeploymentFilter.Result(available, visitor.Best, anyDeployment);
     }
 
@@ -32,7 +32,6 @@ internal sealed class LeastBusyPolicy(TimeProvider time) : ILoadBalancingPolicy
 
         public int Best { get; private set; } = -1;
 
-        public void Restart() => Best = -1;
 
         public void Visit(int index, Deployment deployment)
         {

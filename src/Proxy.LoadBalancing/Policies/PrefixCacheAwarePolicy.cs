@@ -50,12 +50,12 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         var count = available.Count;
         if (count <= 1)
         {
-            return count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
+            return count == 0 ? null : available[0];
         }
 
         using var indices = new ScratchBuffer<int>(stackalloc int[DeploymentFilter.StackLength(count)], count);
         var visitor = new Candidates(indices.Span);
-        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        var anyDeployment = DeploymentFilter.Visit(available, ref visitor);
         var candidates = indices.Span[..visitor.Count];
         if (candidates.Length <= 1)
         {
@@ -213,17 +213,17 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
 
     private void Record(HttpContext context, RoutingDecision decision, int matchedBlocks)
     {
-        if (context.Features.Get<GatewayRequestContext>() is { } request)
-        {
-            request.RoutingDecision = decision;
-        }
-
-        context.Response.Headers[DecisionHeader] = decision switch
+        var text = decision switch
         {
             RoutingDecision.PrefixHit => HitText(matchedBlocks),
             RoutingDecision.Home => "home",
             _ => "spill",
         };
+        context.Response.Headers[DecisionHeader] = text;
+        if (context.Features.Get<GatewayRequestContext>() is { } request)
+        {
+            request.Outcome.RoutingDecision = text;
+        }
     }
 
     private string HitText(int blocks)
@@ -245,8 +245,6 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         private readonly Span<int> _indices = indices;
 
         public int Count { get; private set; }
-
-        public void Restart() => Count = 0;
 
         public void Visit(int index, Deployment deployment) => _indices[Count++] = index;
     }

@@ -8,7 +8,7 @@ namespace Proxy.LoadBalancing.Policies;
 /// <summary>
 /// LiteLLM's default, simple-shuffle: a random deployment, weighted by weight, else by rpm, else by tpm, else uniform.
 /// </summary>
-internal sealed class SimpleShufflePolicy(IRandomSource random, TimeProvider time) : ILoadBalancingPolicy
+internal sealed class SimpleShufflePolicy(IRandomSource random) : ILoadBalancingPolicy
 {
     private enum Basis
     {
@@ -25,12 +25,12 @@ internal sealed class SimpleShufflePolicy(IRandomSource random, TimeProvider tim
         var count = available.Count;
         if (count <= 1)
         {
-            return count == 0 ? null : DeploymentFilter.Single(context, available[0], time);
+            return count == 0 ? null : available[0];
         }
 
         using var indices = new ScratchBuffer<int>(stackalloc int[DeploymentFilter.StackLength(count)], count);
         var visitor = new Totals(indices.Span);
-        var anyDeployment = DeploymentFilter.Visit(context, available, time, ref visitor);
+        var anyDeployment = DeploymentFilter.Visit(available, ref visitor);
         var candidates = indices.Span[..visitor.Count];
         if (candidates.Length <= 1)
         {
@@ -103,7 +103,6 @@ internal sealed class SimpleShufflePolicy(IRandomSource random, TimeProvider tim
 
         public double TpmTotal { get; private set; }
 
-        public void Restart() => this = new Totals(_indices);
 
         public void Visit(int index, Deployment deployment)
         {

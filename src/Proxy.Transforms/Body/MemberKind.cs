@@ -28,6 +28,8 @@ internal enum MemberKind : byte
     CacheSalt,
     System,
     Instructions,
+
+    /// <summary><c>messages</c>, <c>prompt</c>, <c>input</c>: forwarded, but refused when sent twice (a guard and the upstream could read different copies).</summary>
     Messages,
     Prompt,
     Input,

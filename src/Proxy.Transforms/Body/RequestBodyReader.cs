@@ -1,5 +1,6 @@
 using System.Buffers;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace Proxy.Transforms.Body;
 
@@ -9,9 +10,15 @@ public static class RequestBodyReader
     // Without Content-Length, start at a size that holds a typical chat request in one rent.
     private const int InitialChunkedSize = 16 * 1024;
 
+    // A declared length is a promise, not bytes: beyond this the buffer grows only as bytes arrive, so clients that
+    // declare 32 MB and then trickle (or never send) cannot make the gateway commit 32 MB each.
+    private const int MaxInitialDeclaredSize = 64 * 1024;
+
     /// <summary>
     /// Reads the whole body. A Content-Length over <paramref name="maxBytes"/> is refused before reading; otherwise
-    /// it sizes the rent, and a chunked body grows by doubling. The caller owns (disposes) the returned body.
+    /// it sizes the first rent (up to 64 KB) and the buffer doubles as bytes arrive, never past the declared length.
+    /// The server's own body limit (1 MB for the whole app) is raised to <paramref name="maxBytes"/> for this request.
+    /// The caller owns (disposes) the returned body.
     /// </summary>
     public static ValueTask<BodyReadResult> ReadAsync(HttpRequest request, long maxBytes, CancellationToken cancellationToken)
     {
@@ -31,12 +38,18 @@ public static class RequestBodyReader
             return ValueTask.FromResult(new BodyReadResult(default, TooLarge: false));
         }
 
+        if (request.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } serverLimit)
+        {
+            serverLimit.MaxRequestBodySize = limit;
+        }
+
         // One spare byte lets us see, without a second read, that a body overran its declared length.
-        var initial = contentLength is { } declared ? (int)declared + 1 : Math.Min(InitialChunkedSize, limit + 1);
-        return ReadCoreAsync(request.Body, limit, initial, cancellationToken);
+        var cap = contentLength is { } declared ? (int)declared + 1 : limit + 1;
+        var initial = Math.Min(cap, contentLength is null ? InitialChunkedSize : MaxInitialDeclaredSize);
+        return ReadCoreAsync(request.Body, limit, initial, cap, cancellationToken);
     }
 
-    private static async ValueTask<BodyReadResult> ReadCoreAsync(Stream body, int limit, int initialSize, CancellationToken cancellationToken)
+    private static async ValueTask<BodyReadResult> ReadCoreAsync(Stream body, int limit, int initialSize, int cap, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(initialSize);
         var length = 0;
@@ -51,7 +64,7 @@ public static class RequestBodyReader
                         break;
                     }
 
-                    buffer = Grow(buffer, length, limit);
+                    buffer = Grow(buffer, length, cap, limit);
                 }
 
                 var read = await body.ReadAsync(buffer.AsMemory(length), cancellationToken);
@@ -82,10 +95,11 @@ public static class RequestBodyReader
         return new BodyReadResult(new PooledBuffer(buffer, length), TooLarge: false);
     }
 
-    private static byte[] Grow(byte[] buffer, int length, int limit)
+    private static byte[] Grow(byte[] buffer, int length, int cap, int limit)
     {
-        // Doubling, but never past limit + 1: that one extra byte is enough to prove the body is too large.
-        var size = (int)Math.Min((long)buffer.Length * 2, (long)limit + 1);
+        // Doubling, but never past the declared length + 1 (or limit + 1): that one extra byte is enough to prove the
+        // body is longer than it said (or too large). A body that overran its declared length goes on up to the limit.
+        var size = (int)Math.Min((long)buffer.Length * 2, length < cap ? cap : (long)limit + 1);
         var larger = ArrayPool<byte>.Shared.Rent(size);
         buffer.AsSpan(0, length).CopyTo(larger);
         ArrayPool<byte>.Shared.Return(buffer);

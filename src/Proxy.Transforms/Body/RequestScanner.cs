@@ -94,6 +94,7 @@ public static class RequestScanner
         var prevValueEnd = -1;
         var seenModel = false;
         var seenStream = false;
+        var seenPrompts = 0;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject)
@@ -113,7 +114,20 @@ public static class RequestScanner
                     strip = false;
                     reader.Skip();
                     break;
-                case >= MemberKind.Tools and <= MemberKind.Input:
+                case MemberKind.Messages or MemberKind.Prompt or MemberKind.Input:
+                    // Two copies of the prompt: Python keeps the last, a reader that stops early the first. A guardrail
+                    // and the upstream must read the same one, so the body is refused.
+                    var bit = 1 << (kind - MemberKind.Messages);
+                    if ((seenPrompts & bit) != 0)
+                    {
+                        return ScanStatus.DuplicatePrompt;
+                    }
+
+                    seenPrompts |= bit;
+                    strip = false;
+                    SkipPromptPart(ref reader, ref scan, (PromptPart)(kind - MemberKind.Tools));
+                    break;
+                case >= MemberKind.Tools and <= MemberKind.Instructions:
                     strip = false;
                     SkipPromptPart(ref reader, ref scan, (PromptPart)(kind - MemberKind.Tools));
                     break;

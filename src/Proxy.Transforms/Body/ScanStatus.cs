@@ -6,4 +6,7 @@ public enum ScanStatus
     Ok,
     InvalidJson,
     NotAnObject,
+
+    /// <summary><c>messages</c>, <c>prompt</c> or <c>input</c> appears more than once at the top level.</summary>
+    DuplicatePrompt,
 }

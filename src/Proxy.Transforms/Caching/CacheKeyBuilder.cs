@@ -27,7 +27,12 @@ public static class CacheKeyBuilder
 
     /// <summary>Computes the key and fills <paramref name="control"/> from the body's <c>cache</c> object.</summary>
     /// <returns>The key, or null when the body cannot be keyed (not valid JSON: it was rejected before, so never here).</returns>
-    public static string? Build(ReadOnlySpan<byte> body, OpenAiEndpoint endpoint, string modelGroup, string? defaultNamespace, ref CacheControl control)
+    public static string? Build(ReadOnlySpan<byte> body, OpenAiEndpoint endpoint, string modelGroup, string? defaultNamespace, ref CacheControl control) =>
+        Build(body, endpoint, modelGroup, defaultNamespace, scope: null, ref control);
+
+    /// <param name="scope">Who may share the entry (<c>cache_params.scope</c>): a key or team identity hashed in, or null for everyone.</param>
+    public static string? Build(
+        ReadOnlySpan<byte> body, OpenAiEndpoint endpoint, string modelGroup, string? defaultNamespace, string? scope, ref CacheControl control)
     {
         var buffer = new CanonicalBuffer(body.Length + 64);
         var members = new MemberStack();
@@ -43,6 +48,11 @@ public static class CacheKeyBuilder
             else
             {
                 buffer.AppendPrefixed((byte)'m', Encoding.UTF8.GetBytes(modelGroup));
+            }
+
+            if (scope is not null)
+            {
+                buffer.AppendPrefixed((byte)'s', Encoding.UTF8.GetBytes(scope));
             }
 
             var reader = new Utf8JsonReader(body, RequestScanner.ReaderOptions);

@@ -15,6 +15,9 @@ public sealed record CacheOptions
 
     public string? Namespace { get; init; }
 
+    /// <summary>Gateway extension (<c>cache_params.scope</c>): who shares stored answers. LiteLLM's cache is global.</summary>
+    public CacheScope Scope { get; init; } = CacheScope.Global;
+
     /// <summary>Expiry of stored answers; null keeps them until evicted (Redis) or for <see cref="LocalDefaultTtl"/> (local).</summary>
     public TimeSpan? Ttl { get; init; }
 
@@ -47,6 +50,9 @@ public sealed record CacheOptions
 
     /// <summary>The cache_params as LiteLLM's /cache/ping prints them (string values; no secrets).</summary>
     public IReadOnlyList<KeyValuePair<string, string>> DisplayParams { get; init; } = [];
+
+    /// <summary>Longest ttl a config or a request may ask for (ten years); TimeSpan and Redis both hold it.</summary>
+    public const double MaxTtlSeconds = 10 * 365 * 24 * 3600.0;
 
     // LiteLLM's InMemoryCache keeps entries 600 s unless told otherwise.
     public static readonly TimeSpan LocalDefaultTtl = TimeSpan.FromSeconds(600);

@@ -17,13 +17,22 @@ internal static class CachedResponseWriter
     public const string CacheKeyHeader = "x-litellm-cache-key";
 
     /// <summary>False when the stored answer cannot be replayed (nothing has been written then).</summary>
-    public static async ValueTask<bool> TryWriteAsync(HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> stored, string key, TimeProvider time)
+    /// <param name="errors">For guardrails that refuse the replayed answer.</param>
+    public static async ValueTask<bool> TryWriteAsync(
+        HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> stored, string key, TimeProvider time, IOpenAiErrorWriter errors)
     {
         var response = context.Response;
+        var judged = IsJudged(request);
         if (!request.Stream || request.Endpoint == OpenAiEndpoint.Embeddings)
         {
             WriteHeaders(response, request, key, time);
             response.ContentType = "application/json";
+            if (judged)
+            {
+                await ReplayThroughTapsAsync(context, request, stored, stream: false, errors);
+                return true;
+            }
+
             response.ContentLength = stored.Length;
             await response.BodyWriter.WriteAsync(stored, context.RequestAborted);
             return true;
@@ -38,17 +47,55 @@ internal static class CachedResponseWriter
         WriteHeaders(response, request, key, time);
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
+        if (judged)
+        {
+            await ReplayThroughTapsAsync(context, request, events.WrittenMemory, stream: true, errors);
+            return true;
+        }
+
         await response.BodyWriter.WriteAsync(events.WrittenMemory, context.RequestAborted);
         return true;
+    }
+
+    // during_call and post_call guardrails see a stored answer exactly as they see a fresh one: through the same copier.
+    private static bool IsJudged(GatewayRequestContext request)
+    {
+        if (request.ResponseTaps is not { } taps)
+        {
+            return false;
+        }
+
+        foreach (var tap in taps)
+        {
+            if (tap is Guardrails.IGuardrailTap)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static async Task ReplayThroughTapsAsync(HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> body, bool stream, IOpenAiErrorWriter errors)
+    {
+        using var message = new HttpResponseMessage(System.Net.HttpStatusCode.OK) { Content = new ReadOnlyMemoryContent(body) };
+        var observer = new Usage.UsageObserver();
+        observer.Reset(stream, hideUsageChunk: false);
+        await Streaming.ResponseCopier.CopyAsync(context, message, request, idleTimeout: null, context.RequestAborted, errors, observer);
     }
 
     private static void WriteHeaders(HttpResponse response, GatewayRequestContext request, string key, TimeProvider time)
     {
         response.StatusCode = 200;
         var headers = response.Headers;
-        headers[CacheKeyHeader] = key;
+        // The key lets its holder probe and delete entries (/cache/delete): only the master key is shown it.
+        if (request.IsMasterKey)
+        {
+            headers[CacheKeyHeader] = key;
+        }
+
         headers["x-litellm-response-cost"] = "0";
-        headers["x-litellm-model-group"] = request.ModelGroup;
+        headers["x-litellm-model-group"] = Http.HeaderValues.Safe(request.ModelGroup);
         var elapsed = time.GetElapsedTime(request.StartTimestamp).TotalMilliseconds;
         headers["x-litellm-response-duration-ms"] = elapsed.ToString("0.###", CultureInfo.InvariantCulture);
     }

@@ -8,7 +8,7 @@ namespace Proxy.Transforms.Caching;
 /// The cache lookup, after keys and guardrails and before routing: a fresh hit is written here (no deployment is
 /// called, cost 0); a miss registers a <see cref="CacheStoreTap"/> so the upstream's answer is stored as it passes.
 /// </summary>
-internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestStage
+internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter errors) : IGatewayRequestStage
 {
     public int Order => 300;
 
@@ -21,14 +21,20 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
         }
 
         var control = default(CacheControl);
-        var key = CacheKeyBuilder.Build(body.Span, request.Endpoint, request.ModelGroup, active.Options.Namespace, ref control);
+        var key = CacheKeyBuilder.Build(body.Span, request.Endpoint, request.ModelGroup, active.Options.Namespace, ScopeOf(context, request, active.Options.Scope), ref control);
         CacheKeyBuilder.ApplyHeader(context.Request.Headers, ref control);
         if (key is null || (active.Options.OptIn && !control.UseCache))
         {
             return ValueTask.FromResult(false);
         }
 
-        request.CacheKey = key;
+        if (control.Ttl > CacheOptions.MaxTtlSeconds)
+        {
+            return RefuseAsync(context, new GatewayError(400, "invalid_request_error",
+                $"cache.ttl must be at most {CacheOptions.MaxTtlSeconds} seconds (ten years); send a smaller ttl.", "cache"));
+        }
+
+        request.Outcome.CacheKey = key;
         var ttl = control.Ttl is { } seconds ? TimeSpan.FromSeconds(seconds) : active.Options.Ttl;
         if (control.NoCache)
         {
@@ -39,17 +45,31 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
         return LookupAsync(context, request, active, key, control.MaxAge, control.NoStore, ttl);
     }
 
+    // Key scope keeps one key's answers from another's; team scope falls back to the key when the key has no team.
+    // The master key (and an open gateway) is one scope of its own.
+    private static string? ScopeOf(HttpContext context, GatewayRequestContext request, CacheScope scope) => scope switch
+    {
+        CacheScope.Key => KeyScope(request),
+        CacheScope.Team => context.Features.Get<RequestTenant>()?.TeamId is { Length: > 0 } team ? "team:" + team : KeyScope(request),
+        _ => null,
+    };
+
+    private static string KeyScope(GatewayRequestContext request) => request.Caller.KeyHash is { } key ? "key:" + key : "master";
+
+    private async ValueTask<bool> RefuseAsync(HttpContext context, GatewayError error)
+    {
+        await errors.WriteAsync(context, error);
+        return true;
+    }
+
     private async ValueTask<bool> LookupAsync(
         HttpContext context, GatewayRequestContext request, ActiveCache active, string key, double? maxAge, bool noStore, TimeSpan? ttl)
     {
         var entry = await cache.TryGetAsync(active, key, context.RequestAborted);
         if (entry is { } stored && CacheEntry.TryRead(stored, out var storedAt, out var response) && IsFresh(storedAt, maxAge)
-            && await CachedResponseWriter.TryWriteAsync(context, request, response, key, cache.Time))
+            && await CachedResponseWriter.TryWriteAsync(context, request, response, key, cache.Time, errors))
         {
-            request.CacheHit = true;
-            request.ResponseCost = 0;
-            request.RequestedModelGroup ??= request.ModelGroup;
-            RecordUsage(request, response.Span);
+            RecordHit(request, response.Span);
             cache.Stats.OnHit();
             return true;
         }
@@ -60,13 +80,10 @@ internal sealed class ResponseCacheStage(ResponseCache cache) : IGatewayRequestS
     }
 
     // Spend logs and metrics show a hit's tokens (at cost 0), as LiteLLM logs them. The top-level usage follows the choices.
-    private static void RecordUsage(GatewayRequestContext request, ReadOnlySpan<byte> response)
+    private static void RecordHit(GatewayRequestContext request, ReadOnlySpan<byte> response)
     {
-        if (TryReadUsage(response, out var usage))
-        {
-            request.PromptTokens = usage.PromptTokens;
-            request.CompletionTokens = usage.CompletionTokens;
-        }
+        var known = TryReadUsage(response, out var usage);
+        request.Outcome.CacheHitServed(known ? usage.PromptTokens : null, known ? usage.CompletionTokens : null);
     }
 
     internal static bool TryReadUsage(ReadOnlySpan<byte> response, out TokenUsage usage)

@@ -6,7 +6,7 @@ namespace Proxy.Transforms.Guardrails;
 /// Holds the answer of a request whose during_call check runs beside the model call: the first piece (or the end of an
 /// empty answer) waits for the check; a flagged or failed-closed check replaces the answer with its error.
 /// </summary>
-internal sealed class DuringCallTap(Task<GatewayError?> check) : IResponseTap
+internal sealed class DuringCallTap(Task<GatewayError?> check) : IGuardrailTap
 {
     private bool _passed;
 

@@ -18,6 +18,12 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
 
     private const int MaxAnswerBytes = 1024 * 1024;
 
+    /// <summary>Calls in flight to one guardrail's backend; more wait (within the guardrail's timeout) for a slot.</summary>
+    public const int MaxConcurrentCalls = 64;
+
+    // One gate per guardrail of the config in force (a reload makes new definitions, and their gates with them).
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<GuardrailDefinition, SemaphoreSlim> _gates = new();
+
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static readonly MediaTypeHeaderValue JsonType = new("application/json");
@@ -182,6 +188,16 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key.Value);
         }
 
+        var gate = _gates.GetValue(guardrail, static _ => new SemaphoreSlim(MaxConcurrentCalls, MaxConcurrentCalls));
+        try
+        {
+            await gate.WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return (null, $"{MaxConcurrentCalls} checks already in flight to this guard for {guardrail.Timeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+        }
+
         try
         {
             var client = httpClients.CreateClient(HttpClientName);
@@ -205,6 +221,10 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
         catch (HttpRequestException ex)
         {
             return (null, "backend unreachable: " + (ex.HttpRequestError == HttpRequestError.Unknown ? ex.Message : ex.HttpRequestError.ToString()));
+        }
+        finally
+        {
+            gate.Release();
         }
     }
 

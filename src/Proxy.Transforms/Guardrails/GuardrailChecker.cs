@@ -25,7 +25,7 @@ public sealed class GuardrailChecker(GuardBackendClient client, GuardrailStats s
             }
 
             counters.Block();
-            request.BlockedByGuardrail ??= guardrail.Name;
+            request.Outcome.BlockedByGuardrail ??= guardrail.Name;
             if (logger.IsEnabled(LogLevel.Information))
             {
                 GuardrailLog.Blocked(logger, guardrail.Name, stage, request.CallId, string.Join(',', result.ViolatedCategories()));

@@ -25,6 +25,19 @@ public static class GuardrailErrors
             Details = new GuardrailBlockDetails(guardrail.Name, null),
         };
 
+    /// <summary>The body could not be read to find what to judge: refused rather than let through unjudged.</summary>
+    public static GatewayError Unreadable(string reason) =>
+        new(400, "invalid_request_error",
+            $"The request could not be checked by its guardrails because its body could not be read ({reason}); it was not served. Send valid JSON with valid Unicode strings.");
+
+    /// <summary>The request carries prompt content a text guardrail cannot judge.</summary>
+    public static GatewayError Unjudgeable(GuardrailDefinition guardrail) =>
+        new(400, "invalid_request_error",
+            $"Guardrail '{guardrail.Name}' judges text, and this request carries prompt content without text (token ids, prompt_embeds, or content parts with no text part), so it was not served. Send the prompt as text.")
+        {
+            Details = new GuardrailBlockDetails(guardrail.Name, null),
+        };
+
     // LiteLLM's legacy llamaguard_moderations callback: HTTPException(400, detail={"error": "Violated content safety policy"}).
     private const string LegacyMessage = "{'error': 'Violated content safety policy'}";
 

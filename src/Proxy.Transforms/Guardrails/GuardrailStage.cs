@@ -8,7 +8,10 @@ namespace Proxy.Transforms.Guardrails;
 /// Applies the guardrails a request is subject to (default_on, named in its <c>guardrails</c>, or turned on for its
 /// virtual key): pre_call ones are awaited here, before routing, so a flagged input never reaches a model; during_call
 /// ones start here and a tap holds the answer until they pass; post_call ones get a tap that checks the answer before
-/// it is released.
+/// it is released. Anything that must be judged and cannot be read fails closed: a body the guard parser cannot read
+/// (the routing scanner's limits apply, so nothing routing accepted is skipped), a string that is not valid Unicode,
+/// and prompt content no text guard can judge (token ids, prompt_embeds, content without any text) are refused with
+/// a 400 when a pre_call or during_call guardrail applies.
 /// </summary>
 internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailChecker checker, IOpenAiErrorWriter errors) : IGatewayRequestStage
 {
@@ -33,22 +36,31 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         {
             input = GuardInput.Parse(body.Span);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            // The routing scan accepted the body; nothing here can judge what it could not read.
-            return false;
+            // Whether a guardrail applies is in the body too: what cannot be read is refused, never let through.
+            await errors.WriteAsync(context, GuardrailErrors.Unreadable(ex is InvalidOperationException
+                ? "a string in it is not valid Unicode (a lone surrogate escape?)"
+                : "it is not valid JSON within the gateway's limits"));
+            return true;
         }
 
         var conversation = input.Conversation();
         var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions;
         foreach (var guardrail in settings.All)
         {
-            if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.KeyGuardrails))
+            if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.Caller.Guardrails))
             {
                 continue;
             }
 
             var modes = guardrail.Modes;
+            if ((modes & (GuardrailModes.PreCall | GuardrailModes.DuringCall)) != 0 && (input.HasUnjudgeable || (conversation.Count == 0 && input.HasNonTextContent)))
+            {
+                await errors.WriteAsync(context, GuardrailErrors.Unjudgeable(guardrail));
+                return true;
+            }
+
             if ((modes & GuardrailModes.PreCall) != 0 && conversation.Count > 0)
             {
                 var refused = await checker.RunAsync(guardrail, conversation, assessAgent: false, request, context.RequestAborted);

@@ -32,7 +32,7 @@ public static class LlamaGuardPrompt
             .Append("<BEGIN CONVERSATION>\n\n");
         foreach (var message in conversation)
         {
-            text.Append(message.IsAgent ? "Agent: " : "User: ").Append(message.Text.Trim()).Append("\n\n");
+            text.Append(message.IsAgent ? "Agent: " : "User: ").Append(Neutralise(message.Text).Trim()).Append("\n\n");
         }
 
         text.Append("<END CONVERSATION>\n\n")
@@ -50,8 +50,10 @@ public static class LlamaGuardPrompt
     public static List<GuardMessage> Alternating(IReadOnlyList<GuardMessage> conversation)
     {
         var result = new List<GuardMessage>(conversation.Count);
-        foreach (var message in conversation)
+        foreach (var original in conversation)
         {
+            // The server renders these into the same User:/Agent: prompt, so they are neutralised the same way.
+            var message = original with { Text = Neutralise(original.Text) };
             if (result.Count == 0 && message.IsAgent)
             {
                 result.Add(new GuardMessage(false, string.Empty));
@@ -68,6 +70,66 @@ public static class LlamaGuardPrompt
 
         return result;
     }
+
+    /// <summary>
+    /// Makes judged text unable to pose as the prompt around it: a line starting with <c>User:</c> or <c>Agent:</c> would
+    /// open a forged turn (so the real last turn looks harmless), <c>&lt;|…|&gt;</c> would be tokenized as Llama's
+    /// special tokens (ending the prompt early), and <c>&lt;BEGIN …&gt;</c>/<c>&lt;END …&gt;</c> would forge its sections.
+    /// Each is broken with a space or quoted with "> ", which a reader (and the guard) still understands.
+    /// </summary>
+    public static string Neutralise(string text)
+    {
+        if (text.IndexOf('<') < 0 && text.IndexOf(':') < 0)
+        {
+            return text;
+        }
+
+        var result = new StringBuilder(text.Length + 16);
+        var lineStart = true;
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (lineStart && StartsTurn(text.AsSpan(i)))
+            {
+                result.Append("> ");
+            }
+
+            if (c == '<' && i + 1 < text.Length && (text[i + 1] == '|' || StartsSection(text.AsSpan(i + 1))))
+            {
+                result.Append("< ");
+                lineStart = false;
+                continue;
+            }
+
+            if (c == '|' && i + 1 < text.Length && text[i + 1] == '>')
+            {
+                result.Append("| ");
+                lineStart = false;
+                continue;
+            }
+
+            result.Append(c);
+            // Whitespace before a forged turn still makes it one.
+            lineStart = c is '\n' or '\r' || (lineStart && c is ' ' or '\t');
+        }
+
+        return result.ToString();
+    }
+
+    private static bool StartsTurn(ReadOnlySpan<char> text)
+    {
+        var colon = text.IndexOf(':');
+        if (colon < 0 || colon > 12)
+        {
+            return false;
+        }
+
+        var role = text[..colon].TrimEnd();
+        return role.Equals("User", StringComparison.OrdinalIgnoreCase) || role.Equals("Agent", StringComparison.OrdinalIgnoreCase);
+    }
+
+    private static bool StartsSection(ReadOnlySpan<char> text) =>
+        text.StartsWith("BEGIN", StringComparison.OrdinalIgnoreCase) || text.StartsWith("END", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Reads the model's answer; null when it is neither <c>safe</c> nor <c>unsafe</c> (a malformed answer).</summary>
     public static ModerationResult? Parse(string? output)

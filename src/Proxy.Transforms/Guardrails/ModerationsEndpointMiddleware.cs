@@ -9,11 +9,20 @@ namespace Proxy.Transforms.Guardrails;
 /// Answers <c>POST /v1/moderations</c> (and <c>/moderations</c>) with a configured guardrail's backend, in OpenAI's
 /// schema, so the tutorial's wrapper service is optional. A request whose <c>model</c> names a model group of the config
 /// is proxied to it as before (LiteLLM routes moderations by model). Otherwise the guardrail named by <c>model</c>
-/// answers, else the one whose own <c>model</c> matches, else the first default_on one, else the first one.
+/// answers, else the one whose own <c>model</c> matches, else the first default_on one, else the first one. An answer
+/// from a guardrail goes through the virtual key's checks (model access for a named model, budget, rpm/tpm/parallel
+/// limits: the request stages ordered before guardrails) and is a spend-log row like any call, and takes at most
+/// <see cref="MaxInputs"/> inputs, since each may be its own call to the guard.
 /// </summary>
 internal sealed class ModerationsEndpointMiddleware(
-    RequestDelegate next, IGuardrailSettingsSource source, GuardBackendClient client, GuardrailStats stats, IOpenAiErrorWriter errors)
+    RequestDelegate next, IGuardrailSettingsSource source, GuardBackendClient client, GuardrailStats stats, IOpenAiErrorWriter errors,
+    IEnumerable<IGatewayRequestStage> stages)
 {
+    public const int MaxInputs = 32;
+
+    // The virtual key's stages (order below the guardrails' 200): nothing after them applies to a guard's answer.
+    private readonly IGatewayRequestStage[] _keyStages = [.. stages.Where(s => s.Order < 200).OrderBy(s => s.Order)];
+
     public Task InvokeAsync(HttpContext context)
     {
         var settings = source.Current;
@@ -48,6 +57,11 @@ internal sealed class ModerationsEndpointMiddleware(
             await errors.WriteAsync(context, GatewayError.InvalidJson("check the syntax"));
             return;
         }
+        catch (InvalidOperationException)
+        {
+            await errors.WriteAsync(context, GuardrailErrors.Unreadable("a string in it is not valid Unicode (a lone surrogate escape?)"));
+            return;
+        }
 
         if (input.Model is { } model && settings.ModelGroups.Contains(model))
         {
@@ -65,7 +79,29 @@ internal sealed class ModerationsEndpointMiddleware(
             return;
         }
 
+        if (input.Texts.Count > MaxInputs)
+        {
+            await errors.WriteAsync(context, new GatewayError(400, "invalid_request_error",
+                $"At most {MaxInputs} inputs per moderation request here (this one has {input.Texts.Count}); split it into several requests.", "input"));
+            return;
+        }
+
         var guardrail = Pick(settings, input.Model);
+        if (GatewayRequestContext.Get(context) is { } call)
+        {
+            call.SetEndpoint(OpenAiEndpoint.Moderations);
+            // Spend and metrics see the guard as the model group. Key access is checked on the model the body names;
+            // without one (null, as LiteLLM leaves it unchecked) there is nothing to check.
+            call.Route(input.Model!, guardrail.Model ?? guardrail.Name, stream: false, clientWantsUsage: false, estimatedInputTokens: body.Length / 4);
+            foreach (var stage in _keyStages)
+            {
+                if (await stage.InvokeAsync(context, call, body.Memory))
+                {
+                    return;
+                }
+            }
+        }
+
         var counters = stats.For(guardrail.Name);
         counters.Check();
         var batch = await client.ModerateAsync(guardrail, input.Texts, context.RequestAborted);

@@ -9,9 +9,11 @@ namespace Proxy.Transforms.Guardrails;
 /// the piece that carries <c>data: [DONE]</c> waits for the check (and, with <c>streaming_sampling_rate</c>, every Nth
 /// content event waits for a check of the text so far), so a flagged stream ends with an SSE error event
 /// instead of a clean end (what was already sent cannot be taken back; LiteLLM's streaming check is no stricter).
+/// Every choice, reasoning text and tool-call argument is judged (<see cref="AnswerText"/>); an answer that cannot be
+/// read fails closed.
 /// </summary>
 internal sealed class PostCallTap(
-    GuardrailChecker checker, GuardrailDefinition guardrail, IReadOnlyList<GuardMessage> conversation, GatewayRequestContext request) : IResponseTap
+    GuardrailChecker checker, GuardrailDefinition guardrail, IReadOnlyList<GuardMessage> conversation, GatewayRequestContext request) : IGuardrailTap
 {
     private ArrayPoolBufferWriter? _body;
     private SseTextCollector? _stream;
@@ -33,7 +35,7 @@ internal sealed class PostCallTap(
         _stream ??= new SseTextCollector();
         if (_stream.Feed(data.Span))
         {
-            return CheckAsync(_stream.Text, cancellationToken);
+            return _stream.Unreadable ? Unreadable() : CheckAsync(_stream.Text, cancellationToken);
         }
 
         // Sampled checks as the text grows hold only the piece that triggers them.
@@ -56,17 +58,17 @@ internal sealed class PostCallTap(
 
         if (request.Stream)
         {
-            return CheckAsync(_stream?.Text ?? string.Empty, cancellationToken);
+            return _stream is { Unreadable: true } ? Unreadable() : CheckAsync(_stream?.Text ?? string.Empty, cancellationToken);
         }
 
-        string? text;
+        string text;
         try
         {
-            text = _body is null ? null : GuardBackendClient.CompletionText(_body.WrittenMemory.Span);
+            text = _body is null ? string.Empty : AnswerText.Read(_body.WrittenMemory.Span);
         }
-        catch (System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidOperationException)
         {
-            text = null;
+            return Unreadable();
         }
         finally
         {
@@ -74,7 +76,14 @@ internal sealed class PostCallTap(
             _body = null;
         }
 
-        return CheckAsync(text ?? string.Empty, cancellationToken);
+        return CheckAsync(text, cancellationToken);
+    }
+
+    // An answer the guard cannot be shown is not released (the guard's fail_open applies to its backend, not to this).
+    private ValueTask<GatewayError?> Unreadable()
+    {
+        _checked = true;
+        return ValueTask.FromResult<GatewayError?>(GuardrailErrors.Unavailable(guardrail, "the answer could not be read to judge it"));
     }
 
     public void OnAborted()
@@ -93,7 +102,7 @@ internal sealed class PostCallTap(
     {
         if (string.IsNullOrWhiteSpace(answer))
         {
-            // Tool calls only, or an empty answer: no text to judge.
+            // An empty answer: nothing to judge.
             return default;
         }
 

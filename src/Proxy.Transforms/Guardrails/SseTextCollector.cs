@@ -4,16 +4,42 @@ using System.Text.Json;
 namespace Proxy.Transforms.Guardrails;
 
 /// <summary>
-/// Collects the text of a streamed answer (<c>choices[0].delta.content</c> or <c>choices[0].text</c> of each
-/// <c>data:</c> event) from pieces that may split lines anywhere, and notices the closing <c>data: [DONE]</c>.
+/// Collects the text of a streamed answer from pieces that may split lines anywhere, and notices the closing
+/// <c>data: [DONE]</c>. Every choice (<c>n &gt; 1</c>) is collected, and within it each kind of text on its own
+/// (content or a completion's <c>text</c>, reasoning, refusal, each tool call's name and arguments), so fragments that
+/// arrive interleaved still read as what was said.
 /// </summary>
 internal sealed class SseTextCollector
 {
-    private readonly StringBuilder _text = new();
+    private readonly List<(long Slot, StringBuilder Text)> _parts = [];
     private byte[] _partial = [];
     private int _partialLength;
 
-    public string Text => _text.ToString();
+    public string Text
+    {
+        get
+        {
+            var text = new StringBuilder();
+            foreach (var (_, part) in _parts)
+            {
+                if (part.Length == 0)
+                {
+                    continue;
+                }
+
+                if (text.Length > 0)
+                {
+                    text.Append("\n\n");
+                }
+
+                text.Append(part);
+            }
+
+            return text.ToString();
+        }
+    }
+    /// <summary>A data event was not readable JSON (or not valid Unicode).</summary>
+    public bool Unreadable { get; private set; }
 
     /// <summary>Events that added text so far.</summary>
     public int ContentEvents { get; private set; }
@@ -80,9 +106,10 @@ internal sealed class SseTextCollector
         {
             Append(payload);
         }
-        catch (JsonException)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
-            // An event that is not JSON carries no text to judge.
+            // What cannot be read cannot be judged: the check fails closed at the end.
+            Unreadable = true;
         }
 
         return false;
@@ -90,79 +117,117 @@ internal sealed class SseTextCollector
 
     private void Append(ReadOnlySpan<byte> json)
     {
-        var reader = new Utf8JsonReader(json);
+        var reader = new Utf8JsonReader(json, Body.RequestScanner.ReaderOptions);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
             return;
         }
 
+        var added = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (!reader.ValueTextEquals("choices"u8))
+            var isChoices = reader.ValueTextEquals("choices"u8);
+            reader.Read();
+            if (!isChoices || reader.TokenType != JsonTokenType.StartArray)
             {
-                reader.Read();
                 reader.Skip();
                 continue;
             }
 
-            reader.Read();
-            if (reader.TokenType != JsonTokenType.StartArray || !reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
             {
-                return;
+                added |= ReadChoice(ref reader);
             }
+        }
 
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals("text"u8))
-                {
-                    reader.Read();
-                    if (reader.TokenType == JsonTokenType.String)
-                    {
-                        Add(reader.GetString());
-                    }
-
-                    return;
-                }
-
-                if (!reader.ValueTextEquals("delta"u8))
-                {
-                    reader.Read();
-                    reader.Skip();
-                    continue;
-                }
-
-                reader.Read();
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    return;
-                }
-
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var isContent = reader.ValueTextEquals("content"u8);
-                    reader.Read();
-                    if (isContent && reader.TokenType == JsonTokenType.String)
-                    {
-                        Add(reader.GetString());
-                        return;
-                    }
-
-                    reader.Skip();
-                }
-
-                return;
-            }
-
-            return;
+        if (added)
+        {
+            ContentEvents++;
         }
     }
 
-    private void Add(string? text)
+    // One choice of one event: its index may come after its delta, so its texts are gathered first.
+    private bool ReadChoice(ref Utf8JsonReader reader)
     {
-        if (!string.IsNullOrEmpty(text))
+        var depth = reader.CurrentDepth;
+        var index = 0L;
+        var tool = 0L;
+        List<(int Kind, long Tool, string Text)>? texts = null;
+        while (reader.Read() && reader.CurrentDepth > depth)
         {
-            _text.Append(text);
-            ContentEvents++;
+            if (reader.TokenType != JsonTokenType.PropertyName)
+            {
+                continue;
+            }
+
+            if (reader.CurrentDepth == depth + 1 && reader.ValueTextEquals("index"u8))
+            {
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var i))
+                {
+                    index = Math.Clamp(i, 0, 1023);
+                }
+
+                continue;
+            }
+
+            if (reader.ValueTextEquals("index"u8))
+            {
+                // A tool call's own index (inside delta.tool_calls[]).
+                reader.Read();
+                if (reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var t))
+                {
+                    tool = Math.Clamp(t, 0, 1023);
+                }
+
+                continue;
+            }
+
+            var kind = KindOf(ref reader);
+            reader.Read();
+            if (kind >= 0 && reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: > 0 } value)
+            {
+                (texts ??= []).Add((kind, kind >= 3 ? tool : 0, value));
+            }
+            else if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
+            {
+                reader.Skip();
+            }
         }
+
+        if (texts is null)
+        {
+            return false;
+        }
+
+        foreach (var (kind, toolIndex, value) in texts)
+        {
+            Builder((index << 20) | (toolIndex << 4) | (long)kind).Append(value);
+        }
+
+        return true;
+    }
+
+    private static int KindOf(ref Utf8JsonReader reader) =>
+        reader.ValueTextEquals("content"u8) || reader.ValueTextEquals("text"u8) ? 0
+        : reader.ValueTextEquals("reasoning_content"u8) || reader.ValueTextEquals("reasoning"u8) ? 1
+        : reader.ValueTextEquals("refusal"u8) ? 2
+        : reader.ValueTextEquals("name"u8) ? 3
+        : reader.ValueTextEquals("arguments"u8) ? 4
+        : -1;
+
+    private StringBuilder Builder(long slot)
+    {
+        foreach (var (existing, text) in _parts)
+        {
+            if (existing == slot)
+            {
+                return text;
+            }
+        }
+
+        var added = new StringBuilder();
+        _parts.Add((slot, added));
+        return added;
     }
 }

@@ -46,16 +46,15 @@ public static class MockResponder
         var promptTokens = Math.Max(1, (promptBytes + 3) / 4);
         var completionTokens = Math.Max(1, (content.Length + 3) / 4);
         // The mock's usage is what spend, metrics and logs count, as for a real answer.
-        request.PromptTokens = promptTokens;
-        request.CompletionTokens = request.Endpoint == OpenAiEndpoint.Embeddings ? 0 : completionTokens;
+        request.Outcome.SetUsage(promptTokens, request.Endpoint == OpenAiEndpoint.Embeddings ? 0 : completionTokens);
         var mock = new MockAnswer(
-            NewId(request.Endpoint), request.Endpoint, time.GetUtcNow().ToUnixTimeSeconds(), request.ModelGroup ?? "", content, promptTokens, completionTokens);
-        if (request.Deployment is { } deployment)
+            NewId(request.Endpoint), request.Endpoint, time.GetUtcNow().ToUnixTimeSeconds(), request.Attempt.ModelGroup ?? request.ModelGroup ?? "", content, promptTokens, completionTokens);
+        if (request.Attempt.Deployment is { } deployment)
         {
-            response.Headers["x-litellm-model-id"] = deployment.Id;
+            response.Headers["x-litellm-model-id"] = Http.HeaderValues.Safe(deployment.Id);
         }
 
-        response.Headers["x-litellm-model-group"] = mock.Model;
+        response.Headers["x-litellm-model-group"] = Http.HeaderValues.Safe(mock.Model);
         var stream = request.Stream && request.Endpoint != OpenAiEndpoint.Embeddings;
         response.ContentType = stream ? "text/event-stream" : "application/json";
         if (stream)

@@ -20,33 +20,34 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
     // One observer per response in flight, reused: each carries a 2 KB tail buffer.
     private readonly ObjectPool<UsageObserver> _observers = new DefaultObjectPool<UsageObserver>(new DefaultPooledObjectPolicy<UsageObserver>(), 1024);
 
-    // Client credentials and headers that must never reach an upstream. Accept-Encoding is dropped so that the
-    // response stays readable for usage capture and error normalisation.
-    private static readonly string[] StrippedRequestHeaders =
-    [
-        HeaderNames.Authorization, "api-key", "x-api-key", "x-litellm-api-key", "x-goog-api-key", "Ocp-Apim-Subscription-Key",
-        HeaderNames.Cookie, HeaderNames.AcceptEncoding, HeaderNames.TransferEncoding,
-    ];
-
-    public override async ValueTask TransformRequestAsync(
+    // YARP's base transform copies every client header, Host included; an upstream gets an allow list instead
+    // (UpstreamHeaders), its own authority as Host (HttpClient takes it from the URI), and the deployment's key.
+    // Accept-Encoding is never sent, so the response stays readable for usage capture and error normalisation.
+    public override ValueTask TransformRequestAsync(
         HttpContext httpContext, HttpRequestMessage proxyRequest, string destinationPrefix, CancellationToken cancellationToken)
     {
-        await base.TransformRequestAsync(httpContext, proxyRequest, destinationPrefix, cancellationToken);
         var request = httpContext.Features.GetRequiredFeature<GatewayRequestContext>();
-        var deployment = request.Deployment!;
+        var attempt = request.Attempt;
+        var deployment = attempt.Deployment!;
         proxyRequest.RequestUri = deployment.UriFor(request.Endpoint);
-        var headers = proxyRequest.Headers;
-        foreach (var name in StrippedRequestHeaders)
+        if (proxyRequest.Content is { } content && httpContext.Request.ContentLength is { } length)
         {
-            headers.Remove(name);
+            content.Headers.ContentLength = length;
         }
 
+        if (UpstreamHeaders.CopyRequestHeaders(httpContext.Request.Headers, proxyRequest, deployment.ForwardClientHeaders, deployment.ClientKeyHeader))
+        {
+            attempt.MarkForwardedClientHeaders();
+        }
+
+        var headers = proxyRequest.Headers;
         if (deployment.AuthorizationHeader is not null)
         {
             headers.TryAddWithoutValidation(HeaderNames.Authorization, deployment.AuthorizationHeader);
         }
 
         headers.TryAddWithoutValidation("x-litellm-call-id", request.CallId);
+        return default;
     }
 
     public override async ValueTask<bool> TransformResponseAsync(
@@ -58,31 +59,32 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
         }
 
         var request = httpContext.Features.GetRequiredFeature<GatewayRequestContext>();
-        var deployment = request.Deployment!;
-        request.UpstreamHeadersTimestamp = time.GetTimestamp();
+        var attempt = request.Attempt;
+        var deployment = attempt.Deployment!;
+        attempt.HeadersArrived(time.GetTimestamp());
         if ((int)proxyResponse.StatusCode >= 400)
         {
             // Nothing has been sent yet: keep the error so the gateway can retry, fall back, or write it in OpenAI's shape.
             var (error, kind) = await UpstreamErrorReader.ReadAsync(proxyResponse, deployment, httpContext.RequestAborted);
-            request.UpstreamError = error;
-            request.FailureKind = kind;
+            attempt.Fail(kind, error);
             return false;
         }
 
         await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         var responseHeaders = httpContext.Response.Headers;
-        responseHeaders["x-litellm-model-id"] = deployment.Id;
-        responseHeaders["x-litellm-model-group"] = request.ModelGroup;
+        UpstreamHeaders.StripResponseHeaders(responseHeaders);
+        responseHeaders["x-litellm-model-id"] = Http.HeaderValues.Safe(deployment.Id);
+        responseHeaders["x-litellm-model-group"] = Http.HeaderValues.Safe(attempt.ModelGroup);
         if (deployment.ApiBase is not null)
         {
-            responseHeaders["x-litellm-model-api-base"] = deployment.ApiBase;
+            responseHeaders["x-litellm-model-api-base"] = Http.HeaderValues.Safe(deployment.ApiBase);
         }
 
         var now = time.GetTimestamp();
         var elapsed = time.GetElapsedTime(request.StartTimestamp, now).TotalMilliseconds;
         responseHeaders["x-litellm-response-duration-ms"] = elapsed.ToString("0.###", CultureInfo.InvariantCulture);
         // The gateway's own share: everything before this attempt went upstream (parsing, routing, earlier attempts).
-        var overhead = time.GetElapsedTime(request.StartTimestamp, request.AttemptStartTimestamp).TotalMilliseconds;
+        var overhead = time.GetElapsedTime(request.StartTimestamp, attempt.StartTimestamp).TotalMilliseconds;
         responseHeaders["x-litellm-overhead-duration-ms"] = overhead.ToString("0.###", CultureInfo.InvariantCulture);
         var isEventStream = IsEventStream(proxyResponse);
         var observer = _observers.Get();

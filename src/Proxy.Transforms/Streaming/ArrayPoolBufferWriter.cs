@@ -12,6 +12,11 @@ public sealed class ArrayPoolBufferWriter : IBufferWriter<byte>, IDisposable
 
     public int WrittenCount => _written;
 
+    public ReadOnlySpan<byte> WrittenSpan => _array.AsSpan(0, _written);
+
+    /// <summary>Forgets what was written; the buffer is kept for reuse.</summary>
+    public void ResetWrittenCount() => _written = 0;
+
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);

@@ -204,7 +204,7 @@ public static class ResponseCopier
                     return false;
                 }
 
-                request.UpstreamError ??= refused;
+                request.Outcome.EndedLate(refused);
             }
 
             completed = true;
@@ -266,7 +266,7 @@ public static class ResponseCopier
     // A tap refused the answer: a held body is replaced by the error (nothing was sent); a started stream ends with it.
     private static async ValueTask RefuseAsync(HttpContext context, GatewayRequestContext request, IOpenAiErrorWriter errors, GatewayError error)
     {
-        request.UpstreamError ??= error;
+        request.Outcome.EndedLate(error);
         // A held body, or a stream refused at its first piece (during_call guardrails), has sent nothing yet: a plain error.
         if (!context.Response.HasStarted)
         {
@@ -300,8 +300,8 @@ public static class ResponseCopier
     private static async ValueTask EndWithErrorAsync(
         HttpContext context, GatewayRequestContext request, IOpenAiErrorWriter errors, bool timedOut, TimeSpan idleTimeout)
     {
-        var group = request.ModelGroup ?? "";
-        request.FailureKind = timedOut ? UpstreamFailureKind.Timeout : UpstreamFailureKind.Connection;
+        var group = request.Attempt.ModelGroup ?? request.ModelGroup ?? "";
+        request.Attempt.FailAfterStart(timedOut ? UpstreamFailureKind.Timeout : UpstreamFailureKind.Connection);
         if (!request.Stream)
         {
             // Half a JSON document cannot be repaired; resetting the connection tells the client it is incomplete.
@@ -310,6 +310,7 @@ public static class ResponseCopier
         }
 
         var error = timedOut ? GatewayError.UpstreamTimeout(group, idleTimeout.TotalSeconds) : GatewayError.UpstreamStreamFailed(group);
+        request.Outcome.EndedLate(error);
         errors.WriteSseEvent(context.Response.BodyWriter, error);
         try
         {

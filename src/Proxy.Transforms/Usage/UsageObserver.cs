@@ -119,15 +119,12 @@ public sealed class UsageObserver
     {
         if (TryGetUsage(out var usage))
         {
-            request.PromptTokens = usage.PromptTokens;
-            request.CompletionTokens = usage.CompletionTokens;
-            request.CachedPromptTokens = usage.ReportsCachedTokens ? usage.CachedPromptTokens : null;
+            request.Outcome.SetUsage(usage.PromptTokens, usage.CompletionTokens, usage.ReportsCachedTokens ? usage.CachedPromptTokens : null);
         }
         else if (_isEventStream)
         {
             // vLLM streams one token per chunk; without a usage chunk that is the best count there is.
-            request.PromptTokens = request.EstimatedInputTokens;
-            request.CompletionTokens = ContentEvents;
+            request.Outcome.SetUsage(request.EstimatedInputTokens, ContentEvents);
         }
     }
 

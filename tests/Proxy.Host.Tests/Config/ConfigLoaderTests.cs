@@ -20,6 +20,29 @@ public sealed class ConfigLoaderTests
     private static List<ConfigDiagnostic> Of(ConfigLoadResult result, ConfigSeverity severity) =>
         result.Diagnostics.Where(d => d.Severity == severity).ToList();
 
+    [Theory]
+    [InlineData("7d", 7 * 24 * 3600)]
+    [InlineData("24h", 24 * 3600)]
+    [InlineData("60m", 3600)]
+    [InlineData("3600s", 3600)]
+    public void Spend_log_retention_takes_litellms_durations(string text, int seconds)
+    {
+        var config = ParseOk($"general_settings:\n  maximum_spend_logs_retention_period: {text}\n  maximum_spend_logs_retention_interval: 1h\n");
+
+        Assert.Equal(TimeSpan.FromSeconds(seconds), config.GeneralSettings.MaximumSpendLogsRetentionPeriod);
+        Assert.Equal(TimeSpan.FromHours(1), config.GeneralSettings.MaximumSpendLogsRetentionInterval);
+    }
+
+    [Fact]
+    public void Spend_log_retention_that_is_not_a_duration_is_an_error_with_its_path()
+    {
+        var result = Parse("general_settings:\n  maximum_spend_logs_retention_period: a week\n");
+
+        Assert.False(result.Succeeded);
+        var error = Assert.Single(Of(result, ConfigSeverity.Error));
+        Assert.Contains("general_settings.maximum_spend_logs_retention_period", error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Bench_config_binds_every_value()
     {

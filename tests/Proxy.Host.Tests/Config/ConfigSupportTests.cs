@@ -11,7 +11,7 @@ public sealed class ConfigSupportTests
     [InlineData("litellm_settings.request_timeout", "Honoured")]
     [InlineData("environment_variables", "Honoured")]
     [InlineData("model_list[*].litellm_params.rpm", "Honoured")]
-    [InlineData("model_list[*].litellm_params.max_parallel_requests", "ParsedNotActedOn")]
+    [InlineData("model_list[*].litellm_params.max_parallel_requests", "Honoured")]
     [InlineData("router_settings.fallbacks", "Honoured")]
     [InlineData("router_settings.redis_host", "ParsedNotActedOn")]
     [InlineData("model_list[*].model_info.description", "ParsedNotActedOn")]

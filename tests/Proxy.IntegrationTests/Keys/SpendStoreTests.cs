@@ -93,6 +93,30 @@ public abstract class SpendStoreTests : IAsyncLifetime
         Assert.Equal(3_000, (await _store.FindKeyAsync("tok-a", CancellationToken.None))!.BudgetResetAt);
     }
 
+    [Fact]
+    public async Task Retention_deletes_only_rows_older_than_the_period_in_batches()
+    {
+        // 2,500 old rows (three batches) and 10 recent ones, against a clock fixed at 1,000,000 ms.
+        var old = Enumerable.Range(0, 2_500).Select(i => Row("old-" + i, 100_000 + i)).ToList();
+        var recent = Enumerable.Range(0, 10).Select(i => Row("new-" + i, 950_000 + i)).ToList();
+        await _store.WriteSpendAsync([.. old, .. recent], [], CancellationToken.None);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.FromUnixTimeMilliseconds(1_000_000));
+        var retention = new Proxy.Admin.Spend.SpendLogRetention(_store, new Proxy.Admin.AdminOptions { SqlitePath = "unused" }, time,
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<Proxy.Admin.Spend.SpendLogRetention>.Instance);
+
+        var pass = retention.RunPassAsync(TimeSpan.FromMilliseconds(100_000), CancellationToken.None);
+        while (!pass.IsCompleted)
+        {
+            // The pause between batches runs on the fake clock.
+            time.Advance(TimeSpan.FromMilliseconds(20));
+            await Task.Delay(5);
+        }
+
+        Assert.Equal(2_500, await pass);
+        var left = await _store.QuerySpendLogsAsync(new SpendLogQuery(null, null, null, null, 10_000), CancellationToken.None);
+        Assert.Equal(recent.Select(r => r.RequestId), left.Select(r => r.RequestId));
+    }
+
     private static SpendLogRow Row(string id, long start) => new()
     {
         RequestId = id,
@@ -112,8 +136,33 @@ public sealed class SqliteSpendStoreTests : SpendStoreTests, IDisposable
 {
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "gw-spend-" + Guid.NewGuid().ToString("N"));
 
+    private string DatabasePath => Path.Combine(_folder, "gateway.db");
+
     private protected override Task<IKeyStore> CreateStoreAsync() =>
-        Task.FromResult<IKeyStore>(new SqliteKeyStore(Path.Combine(_folder, "gateway.db"), TimeSpan.FromSeconds(5)));
+        Task.FromResult<IKeyStore>(new SqliteKeyStore(DatabasePath, TimeSpan.FromSeconds(5)));
+
+    [Fact]
+    public async Task Deleting_and_compacting_gives_the_space_back_to_the_file_system()
+    {
+        using var store = new SqliteKeyStore(Path.Combine(_folder, "shrink.db"), TimeSpan.FromSeconds(5));
+        await store.EnsureSchemaAsync(CancellationToken.None);
+        var rows = Enumerable.Range(0, 20_000).Select(i => new SpendLogRow
+        {
+            RequestId = "row-" + i, CallType = "acompletion", ApiKey = "tok", StartTime = i, EndTime = i, Model = new string('m', 200),
+        }).ToList();
+        await store.WriteSpendAsync(rows, [], CancellationToken.None);
+        var full = new FileInfo(Path.Combine(_folder, "shrink.db")).Length;
+
+        while (await store.DeleteSpendLogsBeforeAsync(long.MaxValue, 1000, CancellationToken.None) > 0)
+        {
+        }
+
+        await store.CompactAsync(CancellationToken.None);
+        store.Dispose();
+
+        var compacted = new FileInfo(Path.Combine(_folder, "shrink.db")).Length;
+        Assert.True(compacted < full / 4, $"{full} bytes before, {compacted} after");
+    }
 
     public void Dispose()
     {

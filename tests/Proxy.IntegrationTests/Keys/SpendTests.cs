@@ -40,6 +40,9 @@ public sealed class SpendTests : IAsyncLifetime
     [InlineData(true)]
     public async Task A_mock_response_is_costed_like_a_model_answer_and_a_stream_hides_the_usage_it_did_not_ask_for(bool stream)
     {
+        // A virtual key's mock_response counts only where the operator allows it.
+        await _keys.DisposeAsync();
+        _keys = await KeysGateway.StartAsync(_database.ConnectionString, extraGeneral: "  allow_client_mock_response: true");
         var (key, _) = await _keys.GenerateAsync();
         var before = _keys.Upstream.Requests.Count;
         using var response = await _keys.ChatAsync(key, extra: ""","mock_response":"a mocked answer of six words" """ + (stream ? ""","stream":true""" : ""));

@@ -19,7 +19,8 @@ public sealed class SpendWriterTests : IDisposable
         using var store = new SqliteKeyStore(options.SqlitePath, TimeSpan.FromSeconds(5));
         await store.EnsureSchemaAsync(CancellationToken.None);
         var queue = new SpendQueue(options);
-        using var writer = new SpendWriter(queue, store, new KeyCache(TimeProvider.System, options, new InMemoryKeyLimitCounters()), options, TimeProvider.System, NullLogger<SpendWriter>.Instance);
+        using var writer = new SpendWriter(queue, store, new KeyCache(TimeProvider.System, options, new InMemoryKeyLimitCounters()), new Proxy.Admin.Tenants.TenantDirectory(options), options,
+            TimeProvider.System, NullLogger<SpendWriter>.Instance);
         await writer.StartAsync(CancellationToken.None);
 
         for (var i = 0; i < 2_500; i++)

@@ -9,7 +9,9 @@ public sealed class StoredModelTests : IAsyncLifetime
 {
     private KeysGateway _keys = null!;
 
-    public async Task InitializeAsync() => _keys = await KeysGateway.StartAsync(extraGeneral: "  store_model_in_db: true");
+    // The fake vLLM listens on loopback, which stored models may reach only with the operator's switch.
+    public async Task InitializeAsync() =>
+        _keys = await KeysGateway.StartAsync(extraGeneral: "  store_model_in_db: true\n  stored_model_allow_private_api_base: true");
 
     public async Task DisposeAsync() => await _keys.DisposeAsync();
 

@@ -23,6 +23,8 @@ public static class UiGateway
         general_settings:
           {{(masterKey ? "master_key: " + Configs.MasterKey : "")}}
           proxy_batch_write_at: 0.1
+          # The fake vLLM listens on loopback; models added in the UI point at it.
+          stored_model_allow_private_api_base: true
         """;
 
     public static Task<GatewayInstance> StartAsync(FakeUpstreamServer upstream, Dictionary<string, string?>? environment = null, bool masterKey = true) =>

@@ -104,23 +104,9 @@ public class SessionAffinityTests
     public void FailedAnswer_ClaimsNoPin()
     {
         var affinity = Affinity(new AffinityOptions { SessionAffinity = true });
-        var failed = Request(session: "s1", answeredBy: "a");
-        failed.FailureKind = UpstreamFailureKind.InternalServer;
-        affinity.Remember(Answered(), failed);
+        affinity.Remember(Answered(), Request(session: "s1", answeredBy: "a", failed: true));
 
         Assert.False(affinity.TryApply(Attempt(session: "s1"), Request(session: "s1")));
-    }
-
-    [Fact]
-    public void PinnedDeploymentOverItsRpm_IsNotForced()
-    {
-        var limited = Destinations.Deployment("limited", rpm: 1);
-        limited.Stats.RequestStarted(DeploymentStats.MinuteOf(_time));
-        DestinationState[] available = [Destinations.For(limited), _available[1]];
-        var affinity = Affinity(new AffinityOptions { SessionAffinity = true });
-        affinity.Remember(Answered(), Request(session: "s1", answeredBy: "limited"));
-
-        Assert.False(affinity.TryApply(Attempt(session: "s1", available), Request(session: "s1")));
     }
 
     private HttpContext Attempt(string? session, params DestinationState[] candidates)
@@ -138,15 +124,27 @@ public class SessionAffinityTests
         return context;
     }
 
-    private GatewayRequestContext Request(string? session = null, string? key = null, string? answeredBy = null) => new()
+    private static GatewayRequestContext Request(string? session = null, string? key = null, string? answeredBy = null, bool failed = false)
     {
-        CallId = "c",
-        StartTimestamp = 0,
-        ModelGroup = "group",
-        SessionId = session,
-        KeyHash = key,
-        Deployment = answeredBy is null ? null : Destinations.Deployment(answeredBy),
-    };
+        var request = new GatewayRequestContext { CallId = "c", StartTimestamp = 0 };
+        request.Authenticate(key is null ? CallerIdentity.MasterKey : new CallerIdentity { KeyHash = key });
+        request.Route("group", "group", stream: false, clientWantsUsage: false, estimatedInputTokens: 0);
+        request.SetSession(session);
+        request.Attempt.Begin("group");
+        if (answeredBy is not null)
+        {
+            request.Attempt.Start(Destinations.Deployment(answeredBy), 1);
+            request.Attempt.HeadersArrived(2);
+        }
+
+        if (failed)
+        {
+            request.Attempt.Fail(UpstreamFailureKind.InternalServer, GatewayError.Internal());
+        }
+
+        request.Outcome.Finish(request.Attempt);
+        return request;
+    }
 
     private static IReverseProxyFeature Proxy(HttpContext context) => context.Features.Get<IReverseProxyFeature>()!;
 

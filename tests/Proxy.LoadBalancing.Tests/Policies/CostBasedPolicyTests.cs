@@ -79,7 +79,7 @@ public class CostBasedPolicyTests
         Assert.Same(available[1], Policy().PickDestination(Destinations.Context(), Destinations.Cluster, available));
     }
 
-    private CostBasedPolicy Policy() => new(_time);
+    private static CostBasedPolicy Policy() => new();
 
     private void Start(Deployment deployment, int requests)
     {

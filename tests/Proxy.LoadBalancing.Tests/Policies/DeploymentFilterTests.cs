@@ -1,14 +1,15 @@
 using Proxy.Abstractions;
 using Microsoft.Extensions.Time.Testing;
-using Proxy.LoadBalancing.Health;
+using Proxy.LoadBalancing.Eligibility;
 using Proxy.LoadBalancing.Tests.TestSupport;
 using Yarp.ReverseProxy.Model;
 
 namespace Proxy.LoadBalancing.Tests.Policies;
 
 /// <summary>
-/// The rules every strategy shares. Each case leaves exactly one right answer and puts it where a strategy that ignored
-/// the rule would not land (not first in the list), and random strategies pick many times.
+/// The rules every strategy obeys: the eligibility step (<see cref="DeploymentEligibility"/>) narrows the candidates,
+/// then the strategy picks among them. Each case leaves exactly one right answer and puts it where a strategy that
+/// ignored the rule would not land (not first in the list), and random strategies pick many times.
 /// </summary>
 public class DeploymentFilterTests
 {
@@ -24,7 +25,7 @@ public class DeploymentFilterTests
     {
         var policy = PolicyFactory.Create(name, _time);
 
-        Assert.Null(policy.PickDestination(Destinations.Context(), Destinations.Cluster, []));
+        Assert.Null(Pick(policy, []));
     }
 
     [Theory]
@@ -34,18 +35,18 @@ public class DeploymentFilterTests
         var only = Destinations.For(Destinations.Deployment("a", rpm: 10));
         var policy = PolicyFactory.Create(name, _time);
 
-        Assert.Same(only, policy.PickDestination(Destinations.Context(), Destinations.Cluster, [only]));
+        Assert.Same(only, Pick(policy, [only]));
     }
 
     [Theory]
     [MemberData(nameof(PolicyFactory.Names), MemberType = typeof(PolicyFactory))]
-    public void OneDestination_OverRpm_ReturnsNull(string name)
+    public void OneDestination_OverRpm_IsNotEligible(string name)
     {
         var deployment = Destinations.Deployment("a", rpm: 1);
         deployment.Stats.RequestStarted(Minute);
         var policy = PolicyFactory.Create(name, _time);
 
-        Assert.Null(policy.PickDestination(Destinations.Context(), Destinations.Cluster, [Destinations.For(deployment)]));
+        Assert.Null(Pick(policy, [Destinations.For(deployment)]));
     }
 
     [Theory]
@@ -63,7 +64,7 @@ public class DeploymentFilterTests
 
         for (var i = 0; i < Picks; i++)
         {
-            Assert.Same(available[2], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+            Assert.Same(available[2], Pick(policy, available));
         }
     }
 
@@ -82,7 +83,7 @@ public class DeploymentFilterTests
 
         for (var i = 0; i < Picks; i++)
         {
-            Assert.Same(available[0], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+            Assert.Same(available[0], Pick(policy, available));
         }
     }
 
@@ -101,7 +102,7 @@ public class DeploymentFilterTests
 
         for (var i = 0; i < Picks; i++)
         {
-            Assert.Same(available[2], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+            Assert.Same(available[2], Pick(policy, available));
         }
     }
 
@@ -123,7 +124,7 @@ public class DeploymentFilterTests
 
         for (var i = 0; i < Picks; i++)
         {
-            Assert.Same(available[1], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+            Assert.Same(available[1], Pick(policy, available));
         }
     }
 
@@ -137,11 +138,11 @@ public class DeploymentFilterTests
         b.Stats.RequestStarted(Minute);
         var available = Destinations.For(a, b);
         var policy = PolicyFactory.Create(name, _time);
-        Assert.Null(policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+        Assert.Null(Pick(policy, available));
 
         _time.Advance(TimeSpan.FromSeconds(60));
 
-        Assert.NotNull(policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+        Assert.NotNull(Pick(policy, available));
     }
 
     [Theory]
@@ -155,7 +156,7 @@ public class DeploymentFilterTests
 
         for (var i = 0; i < Picks; i++)
         {
-            Assert.Same(available[1], policy.PickDestination(Destinations.Context(estimatedInputTokens: 51), Destinations.Cluster, available));
+            Assert.Same(available[1], Pick(policy, available, 51));
         }
     }
 
@@ -169,8 +170,8 @@ public class DeploymentFilterTests
         var available = Destinations.For(busy, other);
         var policy = PolicyFactory.Create(Proxy.LoadBalancing.Policies.PolicyNames.LeastBusy, _time);
 
-        Assert.Same(available[0], policy.PickDestination(Destinations.Context(estimatedInputTokens: 50), Destinations.Cluster, available));
-        Assert.Same(available[1], policy.PickDestination(Destinations.Context(estimatedInputTokens: 51), Destinations.Cluster, available));
+        Assert.Same(available[0], Pick(policy, available, 50));
+        Assert.Same(available[1], Pick(policy, available, 51));
     }
 
     [Theory]
@@ -183,7 +184,7 @@ public class DeploymentFilterTests
         var available = Destinations.For(overRpm, overTpm);
         var policy = PolicyFactory.Create(name, _time);
 
-        Assert.Null(policy.PickDestination(Destinations.Context(estimatedInputTokens: 11), Destinations.Cluster, available));
+        Assert.Null(Pick(policy, available, 11));
     }
 
     [Theory]
@@ -195,7 +196,7 @@ public class DeploymentFilterTests
 
         for (var i = 0; i < Picks; i++)
         {
-            Assert.Same(available[1], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+            Assert.Same(available[1], Pick(policy, available));
         }
     }
 
@@ -206,8 +207,8 @@ public class DeploymentFilterTests
         DestinationState[] available = [Destinations.Plain("first"), Destinations.Plain("second")];
         var policy = PolicyFactory.Create(name, _time);
 
-        Assert.Same(available[0], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
-        Assert.Same(available[0], policy.PickDestination(Destinations.Context(), Destinations.Cluster, [available[0]]));
+        Assert.Same(available[0], Pick(policy, available));
+        Assert.Same(available[0], Pick(policy, [available[0]]));
     }
 
     [Theory]
@@ -230,7 +231,27 @@ public class DeploymentFilterTests
 
         for (var i = 0; i < 3; i++)
         {
-            Assert.Same(available[280], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
+            Assert.Same(available[280], Pick(policy, available));
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(PolicyFactory.Names), MemberType = typeof(PolicyFactory))]
+    public void Policy_PicksAmongWhatItIsGiven_WithoutCheckingLimits(string name)
+    {
+        // YARP hands a single candidate over without asking the policy; limits live in the eligibility step for that reason.
+        var deployment = Destinations.Deployment("a", rpm: 1);
+        deployment.Stats.RequestStarted(Minute);
+        var only = Destinations.For(deployment);
+        var policy = PolicyFactory.Create(name, _time);
+
+        Assert.Same(only, policy.PickDestination(Destinations.Context(), Destinations.Cluster, [only]));
+    }
+
+    private DestinationState? Pick(Yarp.ReverseProxy.LoadBalancing.ILoadBalancingPolicy policy, IReadOnlyList<DestinationState> available, int tokens = 0)
+    {
+        List<DestinationState>? scratch = null;
+        var eligible = DeploymentEligibility.Select(available, null, new EligibilityQuery(tokens, false, Minute), ref scratch, out var verdict);
+        return verdict == EligibilityVerdict.Eligible ? policy.PickDestination(Destinations.Context(tokens), Destinations.Cluster, eligible) : null;
     }
 }

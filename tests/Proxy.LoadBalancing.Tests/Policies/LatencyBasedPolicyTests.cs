@@ -74,18 +74,6 @@ public class LatencyBasedPolicyTests
     }
 
     [Fact]
-    public void Buffer_ConsidersOnlyTheLowestOrderTier()
-    {
-        var options = new RouterOptions { Strategy = new RoutingStrategyOptions { LowestLatencyBuffer = 0.5 } };
-        var backup = Destinations.Deployment("backup", order: 1);
-        backup.Stats.AddLatency(1.0, _time.GetTimestamp());
-        var available = Destinations.For(backup, Measured("a", 1.0), Measured("b", 1.2));
-
-        Assert.Same(available[1], Policy(new FixedRandomSource(0.0), options).PickDestination(Destinations.Context(), Destinations.Cluster, available));
-        Assert.Same(available[2], Policy(new FixedRandomSource(0.99), options).PickDestination(Destinations.Context(), Destinations.Cluster, available));
-    }
-
-    [Fact]
     public void Buffer_NeverPicksOutsideIt()
     {
         var options = new RouterOptions { Strategy = new RoutingStrategyOptions { LowestLatencyBuffer = 0.1 } };

@@ -26,7 +26,7 @@ public class PrefixCacheAwarePolicyTests
 
         var (first, firstContext) = Pick(policy, available, chain);
         Assert.Equal("home", Decision(firstContext));
-        Assert.Equal(RoutingDecision.Home, firstContext.Features.Get<GatewayRequestContext>()!.RoutingDecision);
+        Assert.Equal("home", firstContext.Features.Get<GatewayRequestContext>()!.Outcome.RoutingDecision);
 
         // The same conversation one turn later: the earlier blocks plus new ones.
         var longer = PrefixIndexTests.Chain(1, 60);

@@ -22,7 +22,7 @@ public class SimpleShufflePolicyTests
             Destinations.Deployment("b", weight: 0.3),
             Destinations.Deployment("c", weight: 0.2));
 
-        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(1), _time), available);
+        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(1)), available);
 
         Assert.InRange(shares[0], 0.5 - Tolerance, 0.5 + Tolerance);
         Assert.InRange(shares[1], 0.3 - Tolerance, 0.3 + Tolerance);
@@ -36,7 +36,7 @@ public class SimpleShufflePolicyTests
             Destinations.Deployment("a", rpm: 100, tpm: 900_000),
             Destinations.Deployment("b", rpm: 300, tpm: 100_000));
 
-        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(2), _time), available);
+        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(2)), available);
 
         Assert.InRange(shares[0], 0.25 - Tolerance, 0.25 + Tolerance);
         Assert.InRange(shares[1], 0.75 - Tolerance, 0.75 + Tolerance);
@@ -49,7 +49,7 @@ public class SimpleShufflePolicyTests
             Destinations.Deployment("a", tpm: 900_000),
             Destinations.Deployment("b", tpm: 100_000));
 
-        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(3), _time), available);
+        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(3)), available);
 
         Assert.InRange(shares[0], 0.9 - Tolerance, 0.9 + Tolerance);
         Assert.InRange(shares[1], 0.1 - Tolerance, 0.1 + Tolerance);
@@ -64,7 +64,7 @@ public class SimpleShufflePolicyTests
             Destinations.Deployment("c"),
             Destinations.Deployment("d"));
 
-        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(4), _time), available);
+        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(4)), available);
 
         foreach (var share in shares)
         {
@@ -79,7 +79,7 @@ public class SimpleShufflePolicyTests
             Destinations.Deployment("a", weight: 0),
             Destinations.Deployment("b", weight: 0));
 
-        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(5), _time), available);
+        var shares = Shares(new SimpleShufflePolicy(new SeededRandomSource(5)), available);
 
         Assert.InRange(shares[0], 0.5 - Tolerance, 0.5 + Tolerance);
     }
@@ -95,7 +95,7 @@ public class SimpleShufflePolicyTests
         // Weights 1 and 3: [0, 0.25) is a, [0.25, 1) is b.
         var available = Destinations.For(Destinations.Deployment("a", weight: 1), Destinations.Deployment("b", weight: 3));
         var random = new FixedRandomSource(draw);
-        var policy = new SimpleShufflePolicy(random, _time);
+        var policy = new SimpleShufflePolicy(random);
 
         Assert.Same(available[expected], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
         Assert.Equal(1, random.Calls);
@@ -112,7 +112,7 @@ public class SimpleShufflePolicyTests
             Destinations.Deployment("unweighted", rpm: 1000),
             Destinations.Deployment("weighted", weight: 2),
             Destinations.Deployment("zero", weight: 0));
-        var policy = new SimpleShufflePolicy(new FixedRandomSource(draw), _time);
+        var policy = new SimpleShufflePolicy(new FixedRandomSource(draw));
 
         Assert.Same(available[1], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
     }
@@ -124,24 +124,9 @@ public class SimpleShufflePolicyTests
     public void Uniform_MapsTheDrawOntoTheCandidates(double draw, int expected)
     {
         var available = Destinations.For(Destinations.Deployment("a"), Destinations.Deployment("b"), Destinations.Deployment("c"));
-        var policy = new SimpleShufflePolicy(new FixedRandomSource(draw), _time);
+        var policy = new SimpleShufflePolicy(new FixedRandomSource(draw));
 
         Assert.Same(available[expected], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
-    }
-
-    [Fact]
-    public void RpmWeighting_CountsOnlyDeploymentsWithinTheirLimits()
-    {
-        var full = Destinations.Deployment("full", rpm: 1000);
-        for (var i = 0; i < 1000; i++)
-        {
-            full.Stats.RequestStarted(Proxy.Abstractions.DeploymentStats.MinuteOf(_time));
-        }
-
-        var available = Destinations.For(full, Destinations.Deployment("small", rpm: 1));
-        var policy = new SimpleShufflePolicy(new FixedRandomSource(0.0), _time);
-
-        Assert.Same(available[1], policy.PickDestination(Destinations.Context(), Destinations.Cluster, available));
     }
 
     private static double[] Shares(SimpleShufflePolicy policy, DestinationState[] available)

@@ -17,7 +17,9 @@ internal static class Destinations
         int? tpm = null,
         int order = 0,
         double inputCost = 0,
-        double outputCost = 0) => new()
+        double outputCost = 0,
+        int? maxParallel = null,
+        int? maxInputTokens = null) => new()
         {
             Id = id,
             ModelGroup = "group",
@@ -28,6 +30,8 @@ internal static class Destinations
             Weight = weight,
             Rpm = rpm,
             Tpm = tpm,
+            MaxParallelRequests = maxParallel,
+            MaxInputTokens = maxInputTokens,
             Order = order,
             InputCostPerToken = inputCost,
             OutputCostPerToken = outputCost,
@@ -56,7 +60,9 @@ internal static class Destinations
     public static HttpContext Context(int estimatedInputTokens = 0)
     {
         var context = new DefaultHttpContext();
-        context.Features.Set(new GatewayRequestContext { CallId = "call", StartTimestamp = 0, EstimatedInputTokens = estimatedInputTokens });
+        var request = new GatewayRequestContext { CallId = "call", StartTimestamp = 0 };
+        request.Route("group", "group", stream: false, clientWantsUsage: false, estimatedInputTokens);
+        context.Features.Set(request);
         return context;
     }
 }

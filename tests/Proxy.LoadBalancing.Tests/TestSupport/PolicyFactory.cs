@@ -22,12 +22,12 @@ internal static class PolicyFactory
         var source = new StaticRouterOptions(options ?? RouterOptions.Default);
         ILoadBalancingPolicy policy = name switch
         {
-            PolicyNames.SimpleShuffle => new SimpleShufflePolicy(random, time),
+            PolicyNames.SimpleShuffle => new SimpleShufflePolicy(random),
             PolicyNames.LeastBusy => new LeastBusyPolicy(time),
             PolicyNames.UsageBased => new UsageBasedPolicy(time),
             PolicyNames.UsageBasedV2 => new UsageBasedV2Policy(time),
             PolicyNames.LatencyBased => new LatencyBasedPolicy(source, random, time),
-            PolicyNames.CostBased => new CostBasedPolicy(time),
+            PolicyNames.CostBased => new CostBasedPolicy(),
             _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Unknown policy"),
         };
         Assert.Equal(name, policy.Name);

@@ -60,6 +60,27 @@ public sealed class RequestBodyReaderTests
     }
 
     [Fact]
+    public async Task Declared_length_is_not_rented_before_its_bytes_arrive()
+    {
+        // 32 MB declared, 100 bytes sent: the buffer is sized by what arrived, not by the promise.
+        var context = Context(new MemoryStream(Payload(100)), contentLength: 32 * 1024 * 1024);
+        var result = await RequestBodyReader.ReadAsync(context.Request, 64 * 1024 * 1024, CancellationToken.None);
+        using var body = result.Body;
+        Assert.Equal(100, body.Length);
+        Assert.True(body.Array.Length <= 64 * 1024, $"rented {body.Array.Length} bytes for a 100-byte body");
+    }
+
+    [Fact]
+    public async Task Large_declared_body_grows_to_its_length()
+    {
+        var payload = Payload(300_000);
+        var context = Context(new TrickleStream(payload, chunk: 7_001), contentLength: payload.Length);
+        var result = await RequestBodyReader.ReadAsync(context.Request, 1_000_000, CancellationToken.None);
+        using var body = result.Body;
+        Assert.Equal(payload, body.Span.ToArray());
+    }
+
+    [Fact]
     public async Task Cancellation_propagates()
     {
         using var cts = new CancellationTokenSource();

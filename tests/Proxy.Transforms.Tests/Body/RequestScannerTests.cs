@@ -339,4 +339,16 @@ public sealed class RequestScannerTests
                 return [.. bytes[..at], .. " \n,\"{"u8.Slice(random.Next(5), 1), .. bytes[at..]];
         }
     }
+
+    [Theory]
+    [InlineData("""{"model":"m","messages":[{"role":"user","content":"a"}],"messages":[{"role":"user","content":"b"}]}""")]
+    [InlineData("""{"prompt":"a","model":"m","prompt":"b"}""")]
+    [InlineData("""{"model":"m","input":"a","input":["b"]}""")]
+    [InlineData("""{"model":"m","messages":[],"mess\u0061ges":[]}""")]
+    public void Scan_DuplicatePromptMember_IsRefused(string body) =>
+        Assert.Equal(ScanStatus.DuplicatePrompt, RequestScanner.Scan(System.Text.Encoding.UTF8.GetBytes(body), out _));
+
+    [Fact]
+    public void Scan_DifferentPromptMembers_AreFine() =>
+        Assert.Equal(ScanStatus.Ok, RequestScanner.Scan("""{"model":"m","messages":[],"prompt":"a","input":"b"}"""u8, out _));
 }

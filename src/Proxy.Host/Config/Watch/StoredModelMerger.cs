@@ -12,11 +12,14 @@ internal static class StoredModelMerger
 {
     public const string SourceName = "(database models)";
 
-    public static ConfigLoadResult Parse(IReadOnlyList<StoredModel> models, Func<string, string?> getEnv, Action<string, string?> setEnv) =>
-        ConfigLoader.Parse(ToJson(models), SourceName, getEnv, setEnv);
+    /// <param name="envAllowlist">general_settings.stored_model_env_allowlist of the config file: the only variables a stored
+    /// model may name, in its api_key only.</param>
+    public static ConfigLoadResult Parse(IReadOnlyList<StoredModel> models, Func<string, string?> getEnv, Action<string, string?> setEnv,
+        IReadOnlyList<string> envAllowlist) =>
+        ConfigLoader.Parse(ToJson(models), SourceName, getEnv, setEnv, new StoredModelEnvPolicy(envAllowlist));
 
     public static GatewayConfig Merge(GatewayConfig file, GatewayConfig stored) =>
-        file with { ModelList = [.. file.ModelList, .. stored.ModelList] };
+        file with { ModelList = [.. file.ModelList, .. stored.ModelList.Select(d => d with { IsStored = true })] };
 
     internal static string ToJson(IReadOnlyList<StoredModel> models)
     {

@@ -22,6 +22,9 @@ internal sealed class ConfigReader
 
     public string File { get; }
 
+    /// <summary>Set for models stored through the admin API: limits where <c>os.environ/</c> resolves.</summary>
+    public StoredModelEnvPolicy? EnvPolicy { get; init; }
+
     public IReadOnlyList<ConfigDiagnostic> Diagnostics => _diagnostics;
 
     public bool HasErrors { get; private set; }
@@ -65,6 +68,13 @@ internal sealed class ConfigReader
         }
 
         envName = text[EnvPrefix.Length..];
+        if (EnvPolicy?.Refusal(path, envName) is { } refusal)
+        {
+            // Refused before it is read: the variable's value must not reach the caller, even in an error message.
+            Error(YamlText.Line(node), path, refusal);
+            return null;
+        }
+
         var value = envName.Length == 0 ? null : GetEnv(envName);
         if (value is null)
         {

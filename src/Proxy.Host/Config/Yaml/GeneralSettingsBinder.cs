@@ -29,6 +29,11 @@ internal static class GeneralSettingsBinder
             GlobalMaxParallelRequests = s.Int("global_max_parallel_requests", min: 1),
             DisableSpendLogs = s.Bool("disable_spend_logs") ?? false,
             DisableMockTestingFlags = s.Bool("disable_mock_testing_flags") ?? false,
+            MaximumSpendLogsRetentionPeriod = s.Duration("maximum_spend_logs_retention_period"),
+            MaximumSpendLogsRetentionInterval = s.Duration("maximum_spend_logs_retention_interval"),
+            AllowClientMockResponse = s.Bool("allow_client_mock_response") ?? false,
+            ForwardClientHeadersToLlmApi = s.Bool("forward_client_headers_to_llm_api") ?? false,
+            EnforceFallbackModelAccess = s.Bool("enforce_fallback_model_access") ?? defaults.EnforceFallbackModelAccess,
             LitellmKeyHeaderName = s.String("litellm_key_header_name"),
             ProxyBatchWriteAt = s.Double("proxy_batch_write_at", min: 0) ?? defaults.ProxyBatchWriteAt,
             UserApiKeyCacheTtl = s.Double("user_api_key_cache_ttl", min: 0) ?? defaults.UserApiKeyCacheTtl,
@@ -39,6 +44,10 @@ internal static class GeneralSettingsBinder
             DatabaseConnectionPoolLimit = s.Int("database_connection_pool_limit", min: 1) ?? defaults.DatabaseConnectionPoolLimit,
             DatabaseConnectionTimeout = s.Double("database_connection_timeout", min: 0) ?? defaults.DatabaseConnectionTimeout,
             Alerting = s.StringList("alerting", allowScalar: true) ?? [],
+            EnforceUserParam = s.Bool("enforce_user_param") ?? false,
+            AlertingWebhookUrl = s.Secret("alerting_webhook_url") ?? FromEnv(reader, "WEBHOOK_URL"),
+            StoredModelEnvAllowlist = s.StringList("stored_model_env_allowlist", allowScalar: true) ?? [],
+            StoredModelAllowPrivateApiBase = s.Bool("stored_model_allow_private_api_base") ?? false,
         };
         s.ReportUnknownKeys();
         return settings;

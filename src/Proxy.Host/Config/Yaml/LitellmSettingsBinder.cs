@@ -12,6 +12,8 @@ internal static class LitellmSettingsBinder
 
     public static readonly FrozenSet<string> CacheModes = FrozenSet.Create(StringComparer.Ordinal, "default_on", "default_off");
 
+    public static readonly FrozenSet<string> CacheScopes = FrozenSet.Create(StringComparer.Ordinal, "global", "key", "team");
+
     public static LitellmSettings Bind(YamlSection root)
     {
         var s = root.Section("litellm_settings");
@@ -29,6 +31,7 @@ internal static class LitellmSettingsBinder
             CooldownTime = s.Double("cooldown_time", min: 0),
             SetVerbose = s.Bool("set_verbose") ?? false,
             JsonLogs = s.Bool("json_logs") ?? false,
+            RequireAuthForMetricsEndpoint = s.Bool("require_auth_for_metrics_endpoint") ?? false,
             Cache = s.Bool("cache") ?? false,
             CacheParams = BindCacheParams(s.Section("cache_params")),
             SuccessCallback = s.StringList("success_callback", allowScalar: true) ?? [],
@@ -37,9 +40,25 @@ internal static class LitellmSettingsBinder
             MaxBudget = s.Double("max_budget", min: 0),
             BudgetDuration = s.String("budget_duration"),
             LlamaguardModelName = s.String("llamaguard_model_name"),
+            MaxEndUserBudget = s.Double("max_end_user_budget", min: 0),
+            MaxEndUserBudgetId = s.String("max_end_user_budget_id"),
+            DisableEndUserCostTracking = s.Bool("disable_end_user_cost_tracking") ?? false,
+            MaxInternalUserBudget = s.Double("max_internal_user_budget", min: 0),
+            InternalUserBudgetDuration = s.String("internal_user_budget_duration"),
+            PrometheusEndUserLabel = s.Bool("prometheus_end_user_label") ?? false,
+
+            ForwardClientHeadersGroups = BindModelGroupSettings(s.Section("model_group_settings")),
         };
         s.ReportUnknownKeys();
         return settings;
+    }
+
+    // model_group_settings.forward_client_headers_to_llm_api: model group names or "prefix/*" patterns.
+    private static IReadOnlyList<string> BindModelGroupSettings(YamlSection s)
+    {
+        var groups = s.StringList("forward_client_headers_to_llm_api") ?? [];
+        s.ReportUnknownKeys();
+        return groups;
     }
 
     private static CacheParams BindCacheParams(YamlSection s)
@@ -53,13 +72,14 @@ internal static class LitellmSettingsBinder
             Password = s.Secret("password"),
             RedisUrl = s.Secret("redis_url"),
             Namespace = s.String("namespace"),
-            Ttl = s.Double("ttl", min: 0),
+            Scope = OneOf(s, "scope", CacheScopes) ?? defaults.Scope,
+            Ttl = MaxTtl(s, "ttl"),
             SupportedCallTypes = s.StringList("supported_call_types"),
             Mode = OneOf(s, "mode", CacheModes) ?? defaults.Mode,
             MaxConnections = s.Int("max_connections", min: 1),
             SimilarityThreshold = s.Double("similarity_threshold", min: 0),
-            DefaultInMemoryTtl = s.Double("default_in_memory_ttl", min: 0),
-            DefaultInRedisTtl = s.Double("default_in_redis_ttl", min: 0),
+            DefaultInMemoryTtl = MaxTtl(s, "default_in_memory_ttl"),
+            DefaultInRedisTtl = MaxTtl(s, "default_in_redis_ttl"),
             Db = s.Int("db", min: 0),
             SocketTimeout = s.Double("socket_timeout", min: 0.001),
             MaxMemoryKb = s.Int("max_memory_kb", min: 1),
@@ -67,6 +87,18 @@ internal static class LitellmSettingsBinder
         };
         s.ReportUnknownKeys();
         return cache;
+    }
+
+    private static double? MaxTtl(YamlSection s, string key)
+    {
+        var value = s.Double(key, min: 0);
+        if (value > Transforms.Caching.CacheOptions.MaxTtlSeconds)
+        {
+            s.Reader.Error(s.LineOf(key), s.Child(key), $"must be at most {Transforms.Caching.CacheOptions.MaxTtlSeconds} seconds (ten years)");
+            return null;
+        }
+
+        return value;
     }
 
     private static string? OneOf(YamlSection s, string key, FrozenSet<string> valid)

@@ -155,6 +155,24 @@ internal sealed class YamlSection
         return value;
     }
 
+    /// <summary>A LiteLLM duration ("30s", "60m", "24h", "7d", "2w", "1mo").</summary>
+    public TimeSpan? Duration(string key)
+    {
+        var text = Scalar(key, "a duration such as \"7d\", \"24h\", \"60m\" or \"3600s\"", out _);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (Proxy.Admin.Keys.BudgetDuration.TryParse(text, out var duration))
+        {
+            return duration;
+        }
+
+        _reader.Error(LineOf(key), Child(key), $"'{text}' is not a duration such as \"7d\", \"24h\", \"60m\" or \"3600s\"");
+        return null;
+    }
+
     public bool? Bool(string key)
     {
         var text = Scalar(key, "a boolean", out var envName);

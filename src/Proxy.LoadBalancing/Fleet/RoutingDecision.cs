@@ -1,7 +1,7 @@
-namespace Proxy.Abstractions;
+namespace Proxy.LoadBalancing.Fleet;
 
-/// <summary>Why a fleet-aware pick chose its deployment; shown in <c>x-litellm-routing-decision</c> and counted in metrics.</summary>
-public enum RoutingDecision
+/// <summary>Why the prefix-cache-aware strategy chose its deployment; its text goes to <c>x-litellm-routing-decision</c> and the outcome.</summary>
+internal enum RoutingDecision
 {
     /// <summary>No fleet-aware decision was made for this request (another strategy, or a single candidate).</summary>
     None,
