@@ -103,18 +103,22 @@ public sealed class SimulatedEngineTests : IAsyncLifetime
     [Fact]
     public async Task Beyond_max_num_seqs_requests_wait()
     {
-        var tokens = """ "max_tokens": 200 """;
+        // Each request decodes for ~1 s, long enough for all four to arrive on a busy machine.
+        var tokens = """ "max_tokens": 2000 """;
         var requests = Enumerable.Range(0, 4).Select(i => PostAsync($$"""{"model":"m","messages":[{"role":"user","content":"hello {{i}}"}],{{tokens}}}""")).ToList();
-        var waited = false;
-        for (var i = 0; i < 200 && !waited; i++)
+        var engine = _server.Engine!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (engine.Load < 4 && DateTime.UtcNow < deadline)
         {
-            waited = (await _http.GetStringAsync(_server.RootUrl + "/metrics")).Contains("vllm:num_requests_waiting{engine=\"0\",model_name=\"fake-model\"} 2.0", StringComparison.Ordinal);
-            await Task.Delay(5);
+            await Task.Delay(10);
         }
 
+        var metrics = await _http.GetStringAsync(_server.RootUrl + "/metrics");
         await Task.WhenAll(requests);
-        Assert.True(waited, "two of four requests should have waited for a running slot");
-        Assert.Equal(0, _server.Engine!.Load);
+
+        Assert.Contains("vllm:num_requests_running{engine=\"0\",model_name=\"fake-model\"} 2.0", metrics, StringComparison.Ordinal);
+        Assert.Contains("vllm:num_requests_waiting{engine=\"0\",model_name=\"fake-model\"} 2.0", metrics, StringComparison.Ordinal);
+        Assert.Equal(0, engine.Load);
     }
 
     [Fact]
