@@ -9,6 +9,9 @@ log=$(mktemp)
 source scripts/services.sh
 trap 'services_stop; rm -f "$log"' EXIT
 services_start
+# Claude Code for the end-to-end /v1/messages test (installed once into a cache folder).
+source scripts/claude-code.sh
+claude_code_install
 
 dotnet test Proxy.sln -c Release --nologo --blame-hang-timeout 5m 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

@@ -18,6 +18,7 @@ internal sealed class LoadOptions
           --prompt-chars C      user message length (default 1000, max 1000000)
           --max-tokens T        max_tokens (default 16)
           --chunk-delay-ms D    stream mode: fake_chunk_delay_ms (default 10)
+          --protocol P          chat (default) or messages: the same request as Anthropic's /v1/messages
         prints a human line and one line: LOADJSON {...}
         """;
 
@@ -42,6 +43,9 @@ internal sealed class LoadOptions
     public int MaxTokens { get; private set; } = 16;
 
     public int ChunkDelayMs { get; private set; } = 10;
+
+    /// <summary>"chat" or "messages" (Anthropic's Messages API, translated by the gateway).</summary>
+    public string Protocol { get; private set; } = "chat";
 
     public static LoadOptions Parse(string[] args)
     {
@@ -70,6 +74,7 @@ internal sealed class LoadOptions
                 case "--prompt-chars": options.PromptChars = NextInt(0, 1_000_000); break;
                 case "--max-tokens": options.MaxTokens = NextInt(1, 100_000); break;
                 case "--chunk-delay-ms": options.ChunkDelayMs = NextInt(0, 10_000); break;
+                case "--protocol": options.Protocol = Next() is "messages" ? "messages" : "chat"; break;
                 default: throw new FormatException($"unknown option {name}");
             }
         }
@@ -79,9 +84,10 @@ internal sealed class LoadOptions
             throw new FormatException("--url is required");
         }
 
-        if (!url.EndsWith("/chat/completions", StringComparison.Ordinal))
+        var operation = options.Protocol == "messages" ? "/messages" : "/chat/completions";
+        if (!url.EndsWith(operation, StringComparison.Ordinal))
         {
-            url = url.TrimEnd('/') + "/chat/completions";
+            url = url.TrimEnd('/') + operation;
         }
 
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttp)

@@ -45,6 +45,12 @@ public sealed class AttemptContext
     /// </summary>
     public bool ForwardedClientHeaders { get; private set; }
 
+    /// <summary>
+    /// This attempt's answer is already in the client's protocol (a deployment that speaks it natively answered), so the
+    /// protocol's response translator leaves it alone and the cache (which keeps chat) does not store it.
+    /// </summary>
+    public bool AnswerInClientProtocol { get; private set; }
+
     /// <summary>A new attempt on <paramref name="modelGroup"/>: forgets everything about the previous one.</summary>
     public void Begin(string modelGroup)
     {
@@ -58,6 +64,7 @@ public sealed class AttemptContext
         CooledDown = false;
         Simulated = false;
         ForwardedClientHeaders = false;
+        AnswerInClientProtocol = false;
     }
 
     public void Start(Deployment deployment, long timestamp)
@@ -88,4 +95,6 @@ public sealed class AttemptContext
     public void MarkSimulated() => Simulated = true;
 
     public void MarkForwardedClientHeaders() => ForwardedClientHeaders = true;
+
+    public void MarkAnswerInClientProtocol() => AnswerInClientProtocol = true;
 }

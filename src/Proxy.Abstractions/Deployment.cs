@@ -10,7 +10,7 @@ public sealed record Deployment
 
     public required string ModelGroup { get; init; }
 
-    /// <summary>Provider prefix from litellm_params.model: "hosted_vllm", "openai" or "" (bare OpenAI-compatible).</summary>
+    /// <summary>Provider prefix from litellm_params.model: "hosted_vllm", "openai", "anthropic", "azure", "azure_ai" or "" (bare OpenAI-compatible).</summary>
     public required string Provider { get; init; }
 
     /// <summary>The model name the upstream expects (litellm_params.model without the provider prefix).</summary>
@@ -21,8 +21,26 @@ public sealed record Deployment
 
     public Secret? ApiKey { get; init; }
 
-    /// <summary>"Bearer &lt;api_key&gt;", built once so that the hot path does not concatenate.</summary>
+    /// <summary>The value of <see cref="AuthHeaderName"/> ("Bearer &lt;api_key&gt;" for most), built once so that the hot path does not concatenate.</summary>
     public string? AuthorizationHeader { get; init; }
+
+    /// <summary>The header the upstream reads its key from: Authorization, <c>api-key</c> (Azure) or <c>x-api-key</c> (Anthropic).</summary>
+    public string AuthHeaderName { get; init; } = "Authorization";
+
+    /// <summary>What the upstream speaks for chat requests.</summary>
+    public UpstreamApi Api { get; init; }
+
+    /// <summary>
+    /// The upstream serves Anthropic's <c>/v1/messages</c> itself (<c>anthropic/</c>, or vLLM with
+    /// <c>disable_anthropic_translation</c>): a Messages request is passed through with only its model rewritten.
+    /// </summary>
+    public bool ServesAnthropicMessages { get; init; }
+
+    /// <summary>
+    /// The upstream serves OpenAI's Responses API itself (vLLM, OpenAI, OpenAI-compatible; off with
+    /// model_info.supports_responses_api: false, and for providers without it).
+    /// </summary>
+    public bool ServesResponses { get; init; }
 
     public string? MockResponse { get; init; }
 
@@ -71,6 +89,9 @@ public sealed record Deployment
     public string ProviderLabel => Provider switch
     {
         "hosted_vllm" => "Hosted_vllm",
+        "anthropic" => "Anthropic",
+        "azure" => "Azure",
+        "azure_ai" => "Azure_ai",
         _ => "OpenAI",
     };
 

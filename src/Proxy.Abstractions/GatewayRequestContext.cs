@@ -27,6 +27,9 @@ public sealed class GatewayRequestContext
     /// <summary>The OpenAI operation asked for (from the matched route); set before the body is read.</summary>
     public OpenAiEndpoint Endpoint { get; private set; }
 
+    /// <summary>The protocol the client speaks (from its path, before auth); errors and answers are written in it.</summary>
+    public ClientProtocol Protocol { get; init; }
+
     /// <summary>The model the client named, as named (an alias stays an alias): what key model access is checked against.</summary>
     public string? RequestedModel { get; private set; }
 
@@ -67,7 +70,10 @@ public sealed class GatewayRequestContext
     /// <summary>Authentication found the caller (the master key or a virtual key).</summary>
     public void Authenticate(CallerIdentity caller) => Caller = caller;
 
-    /// <summary>The matched route names the operation; known before the body is read.</summary>
+    /// <summary>
+    /// The matched route names the operation; known before the body is read. A translated protocol names it again once
+    /// translated (a Messages call is a chat completion in the pipeline).
+    /// </summary>
     public void SetEndpoint(OpenAiEndpoint endpoint) => Endpoint = endpoint;
 
     /// <summary>The body has been read and its model group found: the request's facts, fixed from here on.</summary>
@@ -87,6 +93,15 @@ public sealed class GatewayRequestContext
 
     /// <summary>The session the request belongs to (see <see cref="SessionId"/>); known when the body has been read.</summary>
     public void SetSession(string? sessionId) => SessionId = sessionId;
+
+    /// <summary>
+    /// For an operation on an object the upstream stores (a Responses API response): the upstream path after the
+    /// operation's base, e.g. <c>/resp_abc/cancel</c>, with the upstream's own id. Null for every other request.
+    /// </summary>
+    public string? UpstreamPathSuffix { get; private set; }
+
+    /// <summary>The request addresses an object the upstream stores; see <see cref="UpstreamPathSuffix"/>.</summary>
+    public void TargetStoredObject(string upstreamPathSuffix) => UpstreamPathSuffix = upstreamPathSuffix;
 
     /// <summary>Ask the forwarder for the upstream's usage chunk on streams (see <see cref="ForceStreamUsage"/>).</summary>
     public void RequireStreamUsage() => ForceStreamUsage = true;

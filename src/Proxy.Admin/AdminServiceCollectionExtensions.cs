@@ -132,6 +132,7 @@ public static class AdminServiceCollectionExtensions
             endpoints.MapGet(prefix + "/list", (HttpContext c, CustomerApi api) => api.ListAsync(c));
             endpoints.MapPost(prefix + "/block", (HttpContext c, CustomerApi api) => api.BlockAsync(c));
             endpoints.MapPost(prefix + "/unblock", (HttpContext c, CustomerApi api) => api.UnblockAsync(c));
+            endpoints.MapGet(prefix + "/daily/activity", (HttpContext c, TenantSpendApi api) => api.CustomerActivityAsync(c));
         }
 
         endpoints.MapPost("/budget/new", (HttpContext c, BudgetApi api) => api.NewAsync(c));

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.WebUtilities;
 namespace FakeUpstream;
 
 /// <summary>Answers every request the way vLLM's OpenAI-compatible server would, with the faults the settings ask for.</summary>
-internal sealed class FakeHandler(FakeUpstreamServer server)
+internal sealed partial class FakeHandler(FakeUpstreamServer server)
 {
     /// <summary>The Responses API endpoints, with this server's own store.</summary>
     public FakeResponsesApi Responses { get; } = new(server);
@@ -160,6 +160,25 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
             return;
         }
 
+        if (path is MessagesPath or CountTokensPath)
+        {
+            // Anthropic's Messages API (anthropic/ deployments, and vLLM 0.12+ which serves it too), with its own error shape.
+            await MessagesAsync(context, path, root, settings, cancellationToken);
+            return;
+        }
+
+        if (path.StartsWith("/openai/", StringComparison.Ordinal))
+        {
+            // Azure OpenAI: /openai/deployments/{deployment}/{operation}?api-version=..., the api-key header.
+            var mapped = await AzurePathAsync(context, path, root, cancellationToken);
+            if (mapped is null)
+            {
+                return;
+            }
+
+            path = mapped;
+        }
+
         var status = settings.Status is >= 400 ? settings.Status : RandomFailure(options);
         if (status is int failure)
         {
@@ -271,6 +290,11 @@ internal sealed class FakeHandler(FakeUpstreamServer server)
         var promptTokens = PromptTokens(promptChars, options);
         var (ok, maxTokens) = await CheckLimitsAsync(context, request, promptTokens, cancellationToken);
         if (!ok)
+        {
+            return;
+        }
+
+        if (await TryToolsOrReasoningAsync(context, request, messages, settings, promptTokens, maxTokens, cancellationToken))
         {
             return;
         }

@@ -77,6 +77,12 @@ public sealed class FakeUpstreamOptions
     /// <summary>Fleet-simulator mode: chat/completions and completions are served by a simulated vLLM engine with a prefix cache.</summary>
     public SimulatorOptions? Simulator { get; set; }
 
+    /// <summary>Play Anthropic itself on /v1/messages: x-api-key and anthropic-version are required (vLLM asks for neither).</summary>
+    public bool AnthropicHeadersRequired { get; set; }
+
+    /// <summary>Azure OpenAI: chat whose prompt matches <see cref="GuardPattern"/> gets Azure's content_filter 400.</summary>
+    public bool AzureContentFilter { get; set; }
+
     /// <summary>Guard mode answers nonsense: Llama Guard says neither safe nor unsafe, /v1/moderations has no results.</summary>
     public bool GuardMalformed { get; set; }
 }

@@ -26,6 +26,17 @@ internal sealed class RequestSettings
 
     public bool Guard { get; private init; }
 
+    /// <summary>With tools in the request: answer with a call of the first tool (its arguments: <see cref="ToolArguments"/>).</summary>
+    public bool ToolCall { get; private init; }
+
+    public string ToolArguments { get; private init; } = "{\"city\": \"Paris\"}";
+
+    /// <summary>vLLM's reasoning_content (a thinking block from the Anthropic fake) before the answer.</summary>
+    public string? Reasoning { get; private init; }
+
+    /// <summary>Anthropic streams: an error event of this type after the first text delta (e.g. overloaded_error).</summary>
+    public string? StreamError { get; private init; }
+
     public static RequestSettings From(FakeUpstreamOptions options, IHeaderDictionary headers, JsonElement? body)
     {
         string? Raw(string name) => BodyValue(body, "fake_" + name) ?? HeaderValue(headers, "x-fake-" + name.Replace('_', '-'));
@@ -42,6 +53,10 @@ internal sealed class RequestSettings
             DropAfterChunks = Int(Raw("drop_after_chunks")) ?? options.DropAfterChunks,
             Content = Raw("content") ?? options.FixedContent,
             Guard = Bool(Raw("guard")) ?? options.Guard,
+            ToolCall = Bool(Raw("tool_call")) ?? false,
+            ToolArguments = Raw("tool_arguments") ?? "{\"city\": \"Paris\"}",
+            Reasoning = Raw("reasoning"),
+            StreamError = Raw("stream_error"),
         };
     }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Proxy.Admin.Budgets;
 using Proxy.Admin.Keys;
@@ -8,6 +9,24 @@ namespace Proxy.Admin.Api;
 /// <summary>Writes keys and spend logs in LiteLLM's response shapes.</summary>
 internal static class AdminJson
 {
+    /// <summary>
+    /// How management bodies are parsed: a trailing comma is forgiven, because LiteLLM's own docs put them in
+    /// examples people paste (<c>"budget_duration": "30s",}</c>).
+    /// </summary>
+    public static readonly JsonDocumentOptions BodyOptions = new() { AllowTrailingCommas = true };
+
+    /// <summary>A number, or a string holding one (<c>"max_budget": "0"</c>): LiteLLM's pydantic models take both for float fields.</summary>
+    public static bool TryReadNumber(JsonElement value, out double number)
+    {
+        number = 0;
+        return value.ValueKind switch
+        {
+            JsonValueKind.Number => value.TryGetDouble(out number) && double.IsFinite(number),
+            JsonValueKind.String => double.TryParse(value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number) && double.IsFinite(number),
+            _ => false,
+        };
+    }
+
     /// <summary>The members of a key object (LiteLLM's LiteLLM_VerificationToken row as the API returns it).</summary>
     public static void WriteKeyMembers(Utf8JsonWriter json, KeyRow row, double spend, long? budgetResetAt)
     {
@@ -30,6 +49,10 @@ internal static class AdminJson
         json.WriteEndObject();
         json.WriteStartObject("config");
         json.WriteEndObject();
+        json.WriteStartObject("permissions");
+        json.WriteEndObject();
+        json.WriteStartArray("allowed_cache_controls");
+        json.WriteEndArray();
         WriteNullable(json, "tpm_limit", row.TpmLimit);
         WriteNullable(json, "rpm_limit", row.RpmLimit);
         WriteNullable(json, "max_parallel_requests", row.MaxParallelRequests);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Proxy.Admin.Storage;
 using Proxy.Admin.Tenants;
@@ -21,7 +22,7 @@ internal sealed class CustomerApi(ITenantStore store, TenantDirectory directory,
 
         if (directory.TryCustomer(id!, out _))
         {
-            await api.BadRequestAsync(context, $"Customer already exists, passed user_id={id}. Use /customer/update to change it.", "user_id");
+            await api.BadRequestAsync(context, $"Customer already exists, passed user_id={id}. Please pass a new user_id (or change this one with /customer/update).", "user_id");
             return;
         }
 
@@ -90,26 +91,45 @@ internal sealed class CustomerApi(ITenantStore store, TenantDirectory directory,
         json.WriteEndArray();
     }));
 
+    /// <summary>LiteLLM answers {"deleted_customers": count, "message": "... ids: ['a', 'b']"}.</summary>
     public Task DeleteAsync(HttpContext context) => ForEachAsync(context, async (id, _) =>
     {
         await store.DeleteCustomerAsync(id, context.RequestAborted);
         directory.RemoveCustomer(id);
-    }, "deleted_customers");
+    }, (json, ids) =>
+    {
+        json.WriteNumber("deleted_customers", ids.Length);
+        json.WriteString("message", "Successfully deleted customers with ids: [" + string.Join(", ", ids.Select(id => "'" + id + "'")) + "]");
+    });
 
     public Task BlockAsync(HttpContext context) => SetBlockedAsync(context, true);
 
     public Task UnblockAsync(HttpContext context) => SetBlockedAsync(context, false);
 
+    /// <summary>Block answers LiteLLM's {"blocked_users": [the customers' rows]}; unblock the same rows as "unblocked_users".</summary>
     private Task SetBlockedAsync(HttpContext context, bool blocked) => ForEachAsync(context, async (id, entry) =>
     {
         var row = entry is null ? new EndUserRow { UserId = id } : directory.RowOf<EndUserRow>(entry).Clone();
         row.Blocked = blocked ? 1 : 0;
         await store.UpsertCustomerAsync(row, context.RequestAborted);
         directory.Put(row);
-    }, blocked ? "blocked_users" : "unblocked_users", createMissing: blocked);
+    }, (json, ids) =>
+    {
+        json.WriteStartArray(blocked ? "blocked_users" : "unblocked_users");
+        foreach (var id in ids)
+        {
+            if (directory.TryCustomer(id, out var entry))
+            {
+                var row = directory.RowOf<EndUserRow>(entry);
+                TenantJson.WriteCustomer(json, row, entry, Budget(row));
+            }
+        }
+
+        json.WriteEndArray();
+    }, createMissing: blocked);
 
     /// <summary>LiteLLM's {"user_ids": [...]} calls; unknown customers are a 404 unless the call may create them (block does).</summary>
-    private Task ForEachAsync(HttpContext context, Func<string, TenantEntry?, Task> action, string answer, bool createMissing = false) =>
+    private Task ForEachAsync(HttpContext context, Func<string, TenantEntry?, Task> action, Action<Utf8JsonWriter, string[]> answer, bool createMissing = false) =>
         api.WithBodyAsync(context, async body =>
         {
             var ids = body.Strings("user_ids");
@@ -141,13 +161,7 @@ internal sealed class CustomerApi(ITenantStore store, TenantDirectory directory,
             await TenantApiSupport.JsonAsync(context, json =>
             {
                 json.WriteStartObject();
-                json.WriteStartArray(answer);
-                foreach (var id in ids)
-                {
-                    json.WriteStringValue(id);
-                }
-
-                json.WriteEndArray();
+                answer(json, ids);
                 json.WriteEndObject();
             });
         });

@@ -496,7 +496,7 @@ internal sealed class KeyApi(IKeyStore store, KeyCache cache, SpendQueue spendQu
             }
             else
             {
-                document = await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+                document = await JsonDocument.ParseAsync(context.Request.Body, AdminJson.BodyOptions, context.RequestAborted);
             }
         }
         catch (JsonException ex)

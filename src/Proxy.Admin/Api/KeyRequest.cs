@@ -174,23 +174,24 @@ internal sealed class KeyRequest
 
     private static string? ReadNumber(JsonElement value, string name, Action<double?> set)
     {
-        switch (value.ValueKind)
+        if (value.ValueKind == JsonValueKind.Null)
         {
-            case JsonValueKind.Number:
-                var number = value.GetDouble();
-                if (number < 0 || !double.IsFinite(number))
-                {
-                    return $"{name} must be a number >= 0";
-                }
-
-                set(number);
-                return null;
-            case JsonValueKind.Null:
-                set(null);
-                return null;
-            default:
-                return $"{name} must be a number";
+            set(null);
+            return null;
         }
+
+        if (!AdminJson.TryReadNumber(value, out var number))
+        {
+            return $"{name} must be a number";
+        }
+
+        if (number < 0)
+        {
+            return $"{name} must be a number >= 0";
+        }
+
+        set(number);
+        return null;
     }
 
     private static string? ReadInteger(JsonElement value, string name, Action<long?> set)

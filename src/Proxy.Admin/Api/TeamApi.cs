@@ -322,7 +322,6 @@ internal sealed class TeamApi(ITenantStore store, IKeyStore keyStore, TenantDire
         {
             var row = found.Clone();
             row.MembersWithRoles = WithMember(row.MembersWithRoles, userId, UserEmail(userId), role);
-            row.Admins = Admins(row.MembersWithRoles);
             row.UpdatedAt = api.NowMs;
             await store.UpsertTeamAsync(row, context.RequestAborted);
             directory.Put(row);
@@ -364,8 +363,6 @@ internal sealed class TeamApi(ITenantStore store, IKeyStore keyStore, TenantDire
         directory.RemoveMember(found.TeamId, userId);
         var row = found.Clone();
         row.MembersWithRoles = WithoutMember(row.MembersWithRoles, userId);
-        row.Admins = Admins(row.MembersWithRoles);
-        row.Members = Members(row.MembersWithRoles);
         row.UpdatedAt = api.NowMs;
         await store.UpsertTeamAsync(row, context.RequestAborted);
         var team = directory.Put(row);
@@ -566,8 +563,6 @@ internal sealed class TeamApi(ITenantStore store, IKeyStore keyStore, TenantDire
             row.MembersWithRoles = WithMember(row.MembersWithRoles, userId, user.UserEmail, member.Role);
         }
 
-        row.Admins = Admins(row.MembersWithRoles);
-        row.Members = Members(row.MembersWithRoles);
         row.UpdatedAt = api.NowMs;
         await store.UpsertTeamAsync(row, context.RequestAborted);
         directory.Put(row);
@@ -617,26 +612,5 @@ internal sealed class TeamApi(ITenantStore store, IKeyStore keyStore, TenantDire
         }
 
         return array;
-    }
-
-    private static string Admins(string membersWithRoles) => Ids(membersWithRoles, admins: true);
-
-    private static string Members(string membersWithRoles) => Ids(membersWithRoles, admins: false);
-
-    private static string Ids(string membersWithRoles, bool admins)
-    {
-        var ids = new List<string>();
-        if (JsonNode.Parse(membersWithRoles) is JsonArray array)
-        {
-            foreach (var item in array)
-            {
-                if (item is JsonObject member && member["user_id"]?.GetValue<string>() is { } id && (!admins || member["role"]?.GetValue<string>() == "admin"))
-                {
-                    ids.Add(id);
-                }
-            }
-        }
-
-        return TenantJson.Array(ids);
     }
 }

@@ -27,7 +27,7 @@ internal sealed class TenantBody : IDisposable
         JsonDocument document;
         try
         {
-            document = context.Request.ContentLength is 0 ? JsonDocument.Parse("{}") : await JsonDocument.ParseAsync(context.Request.Body, default, context.RequestAborted);
+            document = context.Request.ContentLength is 0 ? JsonDocument.Parse("{}") : await JsonDocument.ParseAsync(context.Request.Body, AdminJson.BodyOptions, context.RequestAborted);
         }
         catch (JsonException ex)
         {
@@ -84,7 +84,7 @@ internal sealed class TenantBody : IDisposable
             return null;
         }
 
-        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number) || !double.IsFinite(number))
+        if (!AdminJson.TryReadNumber(value, out var number))
         {
             Fail(name, $"{name} must be a number");
             return null;

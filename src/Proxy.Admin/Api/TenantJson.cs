@@ -20,6 +20,7 @@ internal static class TenantJson
         json.WriteString("team_id", row.TeamId);
         AdminJson.WriteNullable(json, "team_alias", row.TeamAlias);
         AdminJson.WriteNullable(json, "organization_id", row.OrganizationId);
+        // LiteLLM's legacy columns, kept as stored (its /team/new answers [] for them): members_with_roles is the list.
         Raw(json, "admins", row.Admins, "[]");
         Raw(json, "members", row.Members, "[]");
         Raw(json, "members_with_roles", row.MembersWithRoles, "[]");

@@ -53,7 +53,7 @@ internal sealed class TenantSpendApi(ITenantStore store, TenantDirectory directo
     public Task GlobalTeamsAsync(HttpContext context) => api.RunAsync(context, async () =>
     {
         var (start, end) = Range(context);
-        var days = await store.AggregateSpendAsync("team_id", start, end, null, null, context.RequestAborted);
+        var days = await store.AggregateSpendAsync("team_id", null, start, end, context.RequestAborted);
         string Name(string? id) => id is not null && directory.TryTeam(id, out var t) ? t.Limits.Alias ?? id : id ?? "Unassigned";
         await TenantApiSupport.JsonAsync(context, json =>
         {
@@ -97,62 +97,42 @@ internal sealed class TenantSpendApi(ITenantStore store, TenantDirectory directo
 
     public Task GlobalModelsAsync(HttpContext context) => Totals(context, "model_group", "model");
 
-    /// <summary>LiteLLM's /team/daily/activity and /user/daily/activity: per day, totals and a breakdown per entity.</summary>
-    public Task TeamActivityAsync(HttpContext context) => ActivityAsync(context, "team_id", TenantApiSupport.Query(context, "team_ids") ?? TenantApiSupport.Query(context, "team_id"));
+    /// <summary>
+    /// LiteLLM's /team/daily/activity: per day, the spend of teams (all, or ?team_ids=a,b) with breakdowns by model
+    /// group, model, key and team. Requests made outside a team are not in it.
+    /// </summary>
+    public Task TeamActivityAsync(HttpContext context) => ActivityAsync(context, "team_id",
+        Ids(TenantApiSupport.Query(context, "team_ids") ?? TenantApiSupport.Query(context, "team_id")), everyone: false,
+        (json, id) => AdminJson.WriteNullable(json, "team_alias", directory.TryTeam(id, out var team) ? team.Limits.Alias : null));
 
-    public Task UserActivityAsync(HttpContext context) => ActivityAsync(context, "\"user\"", TenantApiSupport.Query(context, "user_id"));
+    /// <summary>LiteLLM's /user/daily/activity: per day, every request's spend (or one user's, ?user_id=), with the same breakdowns by user.</summary>
+    public Task UserActivityAsync(HttpContext context) => ActivityAsync(context, "\"user\"", Ids(TenantApiSupport.Query(context, "user_id")), everyone: true,
+        (json, id) => AdminJson.WriteNullable(json, "user_email", directory.TryUser(id, out var user) ? directory.RowOf<UserRow>(user).UserEmail : null));
 
-    private Task ActivityAsync(HttpContext context, string column, string? ids) => api.RunAsync(context, async () =>
-    {
-        var (start, end) = Range(context);
-        var wanted = ids?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var rows = (await store.AggregateSpendAsync(column, start, end, null, null, context.RequestAborted))
-            .Where(r => wanted is null || (r.Grouping is not null && wanted.Contains(r.Grouping))).ToList();
-        await TenantApiSupport.JsonAsync(context, json =>
+    /// <summary>LiteLLM's /customer/daily/activity: per day, the spend of customers (all, or ?end_user_ids=a,b).</summary>
+    public Task CustomerActivityAsync(HttpContext context) => ActivityAsync(context, "end_user", Ids(TenantApiSupport.Query(context, "end_user_ids")), everyone: false,
+        (json, id) => AdminJson.WriteNullable(json, "alias", directory.TryCustomer(id, out var customer) ? directory.RowOf<EndUserRow>(customer).Alias : null));
+
+    private Task ActivityAsync(HttpContext context, string column, string[]? wanted, bool everyone, Action<Utf8JsonWriter, string> metadata) =>
+        api.RunAsync(context, async () =>
         {
-            json.WriteStartObject();
-            json.WriteStartArray("results");
-            foreach (var day in rows.GroupBy(r => r.Day))
-            {
-                json.WriteStartObject();
-                json.WriteString("date", Date(day.Key));
-                json.WritePropertyName("metrics");
-                Metrics(json, day);
-                json.WriteStartObject("breakdown");
-                json.WriteStartObject("entities");
-                foreach (var entity in day)
-                {
-                    json.WriteStartObject(entity.Grouping ?? "");
-                    json.WritePropertyName("metrics");
-                    Metrics(json, [entity]);
-                    json.WriteEndObject();
-                }
-
-                json.WriteEndObject();
-                json.WriteEndObject();
-                json.WriteEndObject();
-            }
-
-            json.WriteEndArray();
-            json.WriteStartObject("metadata");
-            json.WriteNumber("total_spend", rows.Sum(r => r.Spend));
-            json.WriteNumber("total_api_requests", rows.Sum(r => r.Requests));
-            json.WriteNumber("total_prompt_tokens", rows.Sum(r => r.PromptTokens));
-            json.WriteNumber("total_completion_tokens", rows.Sum(r => r.CompletionTokens));
-            json.WriteNumber("total_tokens", rows.Sum(r => r.PromptTokens + r.CompletionTokens));
-            json.WriteNumber("page", 1);
-            json.WriteNumber("total_pages", 1);
-            json.WriteBoolean("has_more", false);
-            json.WriteEndObject();
-            json.WriteEndObject();
+            var (start, end) = Range(context);
+            var token = context.RequestAborted;
+            var report = new DailyActivity(
+                await store.AggregateSpendAsync(column, "model_group", start, end, token),
+                await store.AggregateSpendAsync(column, "model", start, end, token),
+                await store.AggregateSpendAsync(column, "api_key", start, end, token));
+            report = report.Only(id => wanted is null ? everyone || id is not null : id is not null && wanted.Contains(id));
+            await TenantApiSupport.JsonAsync(context, json => report.Write(json, metadata));
         });
-    });
+
+    private static string[]? Ids(string? list) => list?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     private Task Totals(HttpContext context, string column, string name) => api.RunAsync(context, async () =>
     {
         var (start, end) = Range(context);
         var limit = int.TryParse(context.Request.Query["limit"], NumberStyles.Integer, CultureInfo.InvariantCulture, out var l) && l > 0 ? l : 100;
-        var rows = await store.AggregateSpendAsync(column, start, end, null, null, context.RequestAborted);
+        var rows = await store.AggregateSpendAsync(column, null, start, end, context.RequestAborted);
         await TenantApiSupport.JsonAsync(context, json =>
         {
             json.WriteStartArray();
@@ -168,18 +148,6 @@ internal sealed class TenantSpendApi(ITenantStore store, TenantDirectory directo
             json.WriteEndArray();
         });
     });
-
-    private static void Metrics(Utf8JsonWriter json, IEnumerable<SpendAggregate> rows)
-    {
-        var list = rows as IList<SpendAggregate> ?? [.. rows];
-        json.WriteStartObject();
-        json.WriteNumber("spend", list.Sum(r => r.Spend));
-        json.WriteNumber("prompt_tokens", list.Sum(r => r.PromptTokens));
-        json.WriteNumber("completion_tokens", list.Sum(r => r.CompletionTokens));
-        json.WriteNumber("total_tokens", list.Sum(r => r.PromptTokens + r.CompletionTokens));
-        json.WriteNumber("api_requests", list.Sum(r => r.Requests));
-        json.WriteEndObject();
-    }
 
     private static (long? Start, long? End) Range(HttpContext context)
     {

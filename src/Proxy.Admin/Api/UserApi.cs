@@ -65,6 +65,7 @@ internal sealed class UserApi(ITenantStore store, IKeyStore keyStore, TenantDire
                 json.WriteString("key", plainKey);
                 json.WriteString("token", keyRow!.Token);
                 json.WriteString("key_name", keyRow.KeyName);
+                json.WriteNull("expires");
             }
 
             json.WriteEndObject();

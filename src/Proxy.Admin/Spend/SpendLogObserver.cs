@@ -47,7 +47,7 @@ internal sealed class SpendLogObserver(SpendQueue queue, TimeProvider time) : IR
             // The primary key is always the gateway's: a client's call id (which it may reuse) has its own column.
             RequestId = ClientSentCallId(context) ? Guid.CreateVersion7().ToString() : request.CallId,
             CallId = request.CallId,
-            CallType = CallType(request.Endpoint),
+            CallType = request.Protocol == ClientProtocol.AnthropicMessages ? "anthropic_messages" : CallType(request.Endpoint),
             ApiKey = request.Caller.KeyHash ?? "",
             KeyAlias = request.Caller.KeyAlias,
             Spend = outcome.ResponseCost ?? 0,
@@ -76,6 +76,11 @@ internal sealed class SpendLogObserver(SpendQueue queue, TimeProvider time) : IR
         OpenAiEndpoint.Completions => "atext_completion",
         OpenAiEndpoint.Embeddings => "aembedding",
         OpenAiEndpoint.Moderations => "amoderation",
+        OpenAiEndpoint.Responses => "aresponses",
+        OpenAiEndpoint.ResponsesRetrieve => "aget_responses",
+        OpenAiEndpoint.ResponsesDelete => "adelete_responses",
+        OpenAiEndpoint.ResponsesCancel => "acancel_responses",
+        OpenAiEndpoint.ResponsesInputItems => "alist_input_items",
         _ => "acompletion",
     };
 }

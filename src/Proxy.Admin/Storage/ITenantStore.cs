@@ -46,23 +46,35 @@ internal interface ITenantStore
     Task<SpendBatchResult> WriteBatchAsync(IReadOnlyList<SpendLogRow> rows, IReadOnlyList<KeySpendUpdate> keys, IReadOnlyList<TenantSpendUpdate> tenants,
         CancellationToken cancellationToken);
 
-    /// <summary>Spend and requests per day and per group (team_id, "user", end_user, model_group, api_key) since a time.</summary>
-    Task<IReadOnlyList<SpendAggregate>> AggregateSpendAsync(string groupColumn, long? startMs, long? endMs, string? filterColumn, string? filterValue,
+    /// <summary>
+    /// Spend and requests per UTC day and group (team_id, "user", end_user, model_group, model, api_key), and per value of a
+    /// second column within each group when <paramref name="breakdownColumn"/> is given (a daily-activity breakdown).
+    /// </summary>
+    Task<IReadOnlyList<SpendAggregate>> AggregateSpendAsync(string groupColumn, string? breakdownColumn, long? startMs, long? endMs,
         CancellationToken cancellationToken);
 }
 
 internal sealed record SpendBatchResult(IReadOnlyList<KeySpendState> Keys, IReadOnlyList<(TenantSpendUpdate Update, TenantSpendState State)> Tenants);
 
-/// <summary>One group's spend on one UTC day (Day = Unix ms of its midnight).</summary>
+/// <summary>One group's (and breakdown value's) spend on one UTC day (Day = Unix ms of its midnight).</summary>
 internal sealed class SpendAggregate
 {
     public long Day { get; set; }
 
     public string? Grouping { get; set; }
 
+    public string? Breakdown { get; set; }
+
+    /// <summary>The alias and team the rows' key had (what an api_key breakdown shows beside the hash).</summary>
+    public string? KeyAlias { get; set; }
+
+    public string? KeyTeamId { get; set; }
+
     public double Spend { get; set; }
 
     public long Requests { get; set; }
+
+    public long Successful { get; set; }
 
     public long PromptTokens { get; set; }
 

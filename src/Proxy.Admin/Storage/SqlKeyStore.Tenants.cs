@@ -6,7 +6,7 @@ namespace Proxy.Admin.Storage;
 /// <summary>The tenant tables (<see cref="ITenantStore"/>) and the spend batch that covers keys and tenants together.</summary>
 internal abstract partial class SqlKeyStore
 {
-    private static readonly HashSet<string> GroupColumns = new(StringComparer.Ordinal) { "team_id", "\"user\"", "end_user", "model_group", "api_key", "organization_id" };
+    private static readonly HashSet<string> GroupColumns = new(StringComparer.Ordinal) { "team_id", "\"user\"", "end_user", "model_group", "model", "api_key", "organization_id" };
 
     public Task<TenantRows> LoadTenantsAsync(CancellationToken cancellationToken) =>
         RunAsync(async connection => new TenantRows(
@@ -134,24 +134,27 @@ internal abstract partial class SqlKeyStore
     public Task EnsureProxyBudgetAsync(string id, double maxBudget, string? budgetDuration, long nowMs, CancellationToken cancellationToken) =>
         ExecuteAsync(TenantSql.EnsureProxyBudgetUser, new { id, maxBudget, budgetDuration, now = nowMs }, cancellationToken);
 
-    public async Task<IReadOnlyList<SpendAggregate>> AggregateSpendAsync(string groupColumn, long? startMs, long? endMs, string? filterColumn, string? filterValue,
+    public async Task<IReadOnlyList<SpendAggregate>> AggregateSpendAsync(string groupColumn, string? breakdownColumn, long? startMs, long? endMs,
         CancellationToken cancellationToken)
     {
         // Column names come from a fixed list, never from the request; values are bound.
-        if (!GroupColumns.Contains(groupColumn) || (filterColumn is not null && !GroupColumns.Contains(filterColumn)))
+        if (!GroupColumns.Contains(groupColumn) || (breakdownColumn is not null && !GroupColumns.Contains(breakdownColumn)))
         {
             throw new ArgumentException("Unknown spend column.", nameof(groupColumn));
         }
 
-        var filter = filterColumn is null ? "" : $" AND {filterColumn} = @filterValue";
+        var breakdown = breakdownColumn ?? "NULL";
+        var groups = breakdownColumn is null ? "1, 2" : "1, 2, 3";
         var sql = $"""
-            SELECT ("startTime" / 86400000) * 86400000 AS Day, {groupColumn} AS Grouping, COALESCE(SUM(spend), 0) AS Spend, COUNT(*) AS Requests,
+            SELECT ("startTime" / 86400000) * 86400000 AS Day, {groupColumn} AS Grouping, {breakdown} AS Breakdown,
+                MAX(key_alias) AS KeyAlias, MAX(team_id) AS KeyTeamId, COALESCE(SUM(spend), 0) AS Spend, COUNT(*) AS Requests,
+                COALESCE(SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END), 0) AS Successful,
                 COALESCE(SUM(prompt_tokens), 0) AS PromptTokens, COALESCE(SUM(completion_tokens), 0) AS CompletionTokens
             FROM "LiteLLM_SpendLogs"
-            WHERE (@startMs IS NULL OR "startTime" >= @startMs) AND (@endMs IS NULL OR "startTime" < @endMs){filter}
-            GROUP BY 1, 2 ORDER BY 1, 2
+            WHERE (@startMs IS NULL OR "startTime" >= @startMs) AND (@endMs IS NULL OR "startTime" < @endMs)
+            GROUP BY {groups} ORDER BY {groups}
             """;
-        return [.. await RunAsync(connection => connection.QueryAsync<SpendAggregate>(Command(sql, new { startMs, endMs, filterValue }, cancellationToken)),
+        return [.. await RunAsync(connection => connection.QueryAsync<SpendAggregate>(Command(sql, new { startMs, endMs }, cancellationToken)),
             write: false, cancellationToken)];
     }
 

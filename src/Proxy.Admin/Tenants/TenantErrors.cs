@@ -47,5 +47,6 @@ internal static class TenantErrors
 
     private static GatewayError Budget(string message) => new(400, "budget_exceeded", message);
 
-    private static string N(double value) => value.ToString(CultureInfo.InvariantCulture);
+    // Python's spelling of a float, as LiteLLM's messages have it: 1e-09, not 1E-09.
+    private static string N(double value) => value.ToString(CultureInfo.InvariantCulture).Replace('E', 'e');
 }

@@ -13,7 +13,8 @@ internal sealed class AdminSessionAuthenticator(UiOptions options, UiSessions se
     public const string CsrfHeader = "x-litellm-ui";
 
     // The routes the UI calls; LiteLLM's admin API lives under these prefixes.
-    private static readonly string[] ManagementPrefixes = ["/key/", "/spend/", "/global/", "/model/", "/user/", "/team/"];
+    private static readonly string[] ManagementPrefixes =
+        ["/key/", "/spend/", "/global/", "/model/", "/user/", "/team/", "/customer/", "/end_user/", "/budget/", "/organization/"];
 
     public AdminSessionCheck Check(HttpContext context, out GatewayError error)
     {

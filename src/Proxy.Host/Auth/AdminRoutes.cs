@@ -3,13 +3,14 @@ using Proxy.Abstractions;
 namespace Proxy.Host.Auth;
 
 /// <summary>
-/// The routes that manage the gateway (keys, spend, stored models, the cache, deployment health). Without a master key
+/// The routes that manage the gateway (keys, tenants, spend, stored models, the cache, deployment health). Without a master key
 /// the gateway has no admin, so these answer 403 rather than letting anyone who can reach the port mint keys, read
 /// spend or store models; model routes stay open, as LiteLLM leaves them.
 /// </summary>
 internal static class AdminRoutes
 {
-    private static readonly string[] Prefixes = ["/key/", "/spend/", "/global/", "/cache/", "/user/", "/team/"];
+    private static readonly string[] Prefixes =
+        ["/key/", "/spend/", "/global/", "/cache/", "/user/", "/team/", "/customer/", "/end_user/", "/budget/", "/organization/"];
 
     private static readonly string[] Exact = ["/model/new", "/model/update", "/model/delete", "/health"];
 

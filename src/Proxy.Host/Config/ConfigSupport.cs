@@ -125,8 +125,9 @@ internal static class ConfigSupport
         Add(Deployment, P, "model_info");
         const string Params = Deployment + ".litellm_params";
         Add(Params, H, "model", "api_base", "api_key", "timeout", "stream_timeout", "mock_response", "rpm", "tpm", "weight",
-            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests");
-        Add(Params, P, "api_version", "max_retries", "region_name", "drop_params", "tags",
+            "order", "input_cost_per_token", "output_cost_per_token", "cooldown_time", "max_parallel_requests", "api_version",
+            "disable_anthropic_translation");
+        Add(Params, P, "max_retries", "region_name", "drop_params", "tags",
             "custom_llm_provider", "organization", "input_cost_per_second", "output_cost_per_second",
             "cache_read_input_token_cost", "cache_creation_input_token_cost", "extra_headers", "use_in_pass_through");
         foreach (var key in NonRoutingParams)

@@ -8,7 +8,7 @@ internal sealed record LitellmParams
     /// <summary>The model as written, e.g. <c>hosted_vllm/qwen3</c>.</summary>
     public required string Model { get; init; }
 
-    /// <summary><c>hosted_vllm</c>, <c>openai</c>, or empty for a bare OpenAI-compatible name.</summary>
+    /// <summary><c>hosted_vllm</c>, <c>openai</c>, <c>anthropic</c>, <c>azure</c>, <c>azure_ai</c>, or empty for a bare OpenAI-compatible name.</summary>
     public required string Provider { get; init; }
 
     /// <summary>The model name sent upstream (without the provider prefix).</summary>
@@ -49,4 +49,10 @@ internal sealed record LitellmParams
     public bool? DropParams { get; init; }
 
     public IReadOnlyList<string> Tags { get; init; } = [];
+
+    /// <summary>
+    /// LiteLLM's <c>disable_anthropic_translation</c> (or env <c>DISABLE_HOSTED_VLLM_ANTHROPIC_TRANSLATION</c> for
+    /// hosted_vllm): the server speaks <c>/v1/messages</c> itself (vLLM 0.12 and later), so Messages requests pass through.
+    /// </summary>
+    public bool DisableAnthropicTranslation { get; init; }
 }

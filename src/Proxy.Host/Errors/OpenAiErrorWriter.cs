@@ -3,11 +3,15 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Net.Http.Headers;
 using Proxy.Abstractions;
+using Proxy.Transforms.Protocols;
 
 namespace Proxy.Host.Errors;
 
-/// <summary>Writes every error body the gateway sends, in OpenAI's shape with LiteLLM's string <c>code</c>.</summary>
-internal sealed class OpenAiErrorWriter : IOpenAiErrorWriter
+/// <summary>
+/// Writes every error body the gateway sends: in OpenAI's shape with LiteLLM's string <c>code</c>, or, for a client of
+/// another protocol (Anthropic Messages), in that protocol's shape with the same status.
+/// </summary>
+internal sealed class OpenAiErrorWriter(InboundProtocols protocols) : IOpenAiErrorWriter
 {
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -20,7 +24,8 @@ internal sealed class OpenAiErrorWriter : IOpenAiErrorWriter
             return Task.CompletedTask;
         }
 
-        GatewayRequestContext.Get(context)?.Outcome.AnsweredError = error;
+        var request = GatewayRequestContext.Get(context);
+        request?.Outcome.AnsweredError = error;
         response.StatusCode = error.Status;
         response.ContentType = "application/json";
         response.ContentLength = null;
@@ -29,8 +34,27 @@ internal sealed class OpenAiErrorWriter : IOpenAiErrorWriter
             response.Headers[HeaderNames.RetryAfter] = error.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
         }
 
-        WriteJson(response.BodyWriter, error);
+        if (request is not null && protocols.For(request.Protocol) is { } protocol)
+        {
+            protocol.WriteError(response.BodyWriter, error, request);
+        }
+        else
+        {
+            WriteJson(response.BodyWriter, error);
+        }
+
         return response.BodyWriter.FlushAsync(context.RequestAborted).AsTask();
+    }
+
+    public void WriteSseEvent(HttpContext context, IBufferWriter<byte> writer, GatewayError error)
+    {
+        if (GatewayRequestContext.Get(context) is { } request && protocols.For(request.Protocol) is { } protocol)
+        {
+            protocol.WriteStreamError(writer, error, request);
+            return;
+        }
+
+        WriteSseEvent(writer, error);
     }
 
     public void WriteSseEvent(IBufferWriter<byte> writer, GatewayError error)

@@ -22,7 +22,19 @@ internal static class DeploymentProbe
             return new Uri(root.TrimEnd('/') + "/health", UriKind.Absolute);
         }
 
-        return new Uri(deployment.ApiBase + "/models", UriKind.Absolute);
+        return deployment.Provider switch
+        {
+            // Anthropic lists models at /v1/models; Azure OpenAI at /openai/models with an api-version.
+            "anthropic" => new Uri(Routing.ProviderEndpoints.MessagesRoot(deployment.ApiBase) + "/v1/models", UriKind.Absolute),
+            "azure" when deployment.UriFor(OpenAiEndpoint.ChatCompletions) is { } chat => AzureModels(deployment.ApiBase, chat),
+            _ => new Uri(deployment.ApiBase + "/models", UriKind.Absolute),
+        };
+    }
+
+    private static Uri AzureModels(string apiBase, Uri chat)
+    {
+        var root = apiBase.EndsWith("/openai", StringComparison.Ordinal) ? apiBase[..^"/openai".Length] : apiBase;
+        return new Uri(root + "/openai/models" + chat.Query, UriKind.Absolute);
     }
 
     public static HttpRequestMessage CreateRequest(Deployment deployment, Uri uri)
@@ -30,7 +42,12 @@ internal static class DeploymentProbe
         var request = new HttpRequestMessage(HttpMethod.Get, uri) { Version = System.Net.HttpVersion.Version11 };
         if (deployment.AuthorizationHeader is not null)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", deployment.AuthorizationHeader);
+            request.Headers.TryAddWithoutValidation(deployment.AuthHeaderName, deployment.AuthorizationHeader);
+        }
+
+        if (deployment.Api == UpstreamApi.AnthropicMessages)
+        {
+            request.Headers.TryAddWithoutValidation("anthropic-version", "2023-06-01");
         }
 
         return request;

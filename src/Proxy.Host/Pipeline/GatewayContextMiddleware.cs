@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Connections;
 using Proxy.Abstractions;
 using Proxy.Host.Observability;
+using Proxy.Transforms.Protocols;
 
 namespace Proxy.Host.Pipeline;
 
@@ -10,7 +11,7 @@ namespace Proxy.Host.Pipeline;
 /// </summary>
 internal sealed partial class GatewayContextMiddleware(
     RequestDelegate next, IOpenAiErrorWriter errors, TimeProvider time, ILogger<GatewayContextMiddleware> logger,
-    IEnumerable<IRequestCompletionObserver> observers, GatewayMetrics? metrics = null)
+    IEnumerable<IRequestCompletionObserver> observers, InboundProtocols protocols, GatewayMetrics? metrics = null)
 {
     // Pricing completes the outcome that metrics, the access log and the spend log then report (ObserverOrder).
     private readonly IRequestCompletionObserver[] _observers = [.. observers.OrderBy(observer => observer.Order)];
@@ -19,7 +20,13 @@ internal sealed partial class GatewayContextMiddleware(
 
     public async Task InvokeAsync(HttpContext context)
     {
-        var request = new GatewayRequestContext { CallId = CallIdFor(context.Request.Headers), StartTimestamp = time.GetTimestamp() };
+        var request = new GatewayRequestContext
+        {
+            CallId = CallIdFor(context.Request.Headers),
+            StartTimestamp = time.GetTimestamp(),
+            // Known before auth, so that even a missing key is answered in the client's protocol.
+            Protocol = protocols.Detect(context.Request.Path),
+        };
         context.Features.Set(request);
         context.Response.Headers[CallIdHeader] = request.CallId;
         metrics?.RequestStarted();

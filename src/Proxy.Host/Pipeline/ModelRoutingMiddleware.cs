@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
+using Proxy.Transforms.Protocols;
 using Proxy.Transforms.Usage;
 using Yarp.ReverseProxy;
 using Yarp.ReverseProxy.Model;
@@ -15,8 +16,9 @@ namespace Proxy.Host.Pipeline;
 /// First stage of the proxy pipeline: reads the body once and finds the model group named by its <c>model</c>; the
 /// router then sends the request to that group's YARP cluster. Every client mistake ends here as an OpenAI-shaped 4xx.
 /// </summary>
-internal sealed class ModelRoutingMiddleware(
-    RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors, IEnumerable<IGatewayRequestStage> stages)
+internal sealed partial class ModelRoutingMiddleware(
+    RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors, IEnumerable<IGatewayRequestStage> stages,
+    InboundProtocols protocols)
 {
     // Keys, guardrails, cache: in their declared order, fixed at start-up.
     private readonly IGatewayRequestStage[] _stages = [.. stages.OrderBy(stage => stage.Order)];
@@ -48,6 +50,12 @@ internal sealed class ModelRoutingMiddleware(
         var body = read.Body;
         try
         {
+            if (IsStoredResponseOperation(request.Endpoint))
+            {
+                await RouteStoredResponseAsync(context, request, snapshot, body);
+                return;
+            }
+
             await RouteAsync(context, request, snapshot, body);
         }
         finally
@@ -92,13 +100,89 @@ internal sealed class ModelRoutingMiddleware(
             return;
         }
 
+        if (protocols.For(request.Protocol) is { } protocol)
+        {
+            await RouteTranslatedAsync(context, request, snapshot, group, model, body, scan, protocol);
+            return;
+        }
+
+        if (request.Endpoint == OpenAiEndpoint.Responses)
+        {
+            await RouteResponsesAsync(context, request, snapshot, group, model, body, scan);
+            return;
+        }
+
+        await RunAsync(context, request, snapshot, group, model, body, scan, default, default);
+    }
+
+    /// <summary>
+    /// A client of another protocol: its body becomes the chat body the pipeline works on, and a translating response
+    /// body turns the chat answer (or stream) back into its protocol, whoever writes it.
+    /// </summary>
+    private async Task RouteTranslatedAsync(
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
+        RequestScan clientScan, IInboundProtocol protocol)
+    {
+        var chat = new Transforms.Streaming.ArrayPoolBufferWriter();
+        PooledBuffer chatBody;
+        try
+        {
+            if (protocol.TranslateRequest(body.Span, request.Endpoint, chat) is { } invalid)
+            {
+                await errors.WriteAsync(context, invalid);
+                return;
+            }
+
+            chatBody = chat.Detach();
+        }
+        finally
+        {
+            chat.Dispose();
+        }
+
+        try
+        {
+            // The translator writes only valid JSON; scanning it gives the splicer its ranges and the stages their facts.
+            RequestScanner.Scan(chatBody.Span, out var chatScan);
+            if (request.Endpoint == OpenAiEndpoint.AnthropicMessages)
+            {
+                // In the pipeline a Messages call is a chat completion; the protocol is remembered on the request.
+                request.SetEndpoint(OpenAiEndpoint.ChatCompletions);
+            }
+
+            var translating = TranslatingResponseBody.Install(context, request, stream => protocol.CreateResponseTranslator(stream, request));
+            var completed = false;
+            try
+            {
+                await RunAsync(context, request, snapshot, group, model, chatBody, chatScan, body, clientScan);
+                completed = true;
+            }
+            finally
+            {
+                await translating.FinishAsync(completed, context.RequestAborted);
+            }
+        }
+        finally
+        {
+            chatBody.Dispose();
+        }
+    }
+
+    private async Task RunAsync(
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
+        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan, ResponsePin pin = default)
+    {
         // The tokenizer runs only for pre-call context checks; usage-based routing only needs the scale.
         var inputTokens = snapshot.Router.EnablePreCallChecks && group.HasContextLimits
             ? tokens.CountPromptTokens(body.Span)
             : body.Length / 4;
         request.Route(model, group.Name, scan.Stream, scan.IncludeUsage, inputTokens);
         FleetRequestFacts.Attach(context, request, snapshot.Router, body.Span, scan);
-        context.Features.Set(new ProxyRequestState { Snapshot = snapshot, Group = group, Body = body, Scan = scan, ClientMayMock = ClientMayMock(snapshot, request) });
+        context.Features.Set(new ProxyRequestState
+        {
+            Snapshot = snapshot, Group = group, Body = body, Scan = scan, ClientMayMock = ClientMayMock(snapshot, request),
+            ClientBody = clientBody, ClientScan = clientScan, PinnedDeploymentId = pin.DeploymentId, UpstreamPreviousResponseId = pin.UpstreamId,
+        });
         foreach (var stage in _stages)
         {
             if (await stage.InvokeAsync(context, request, body.Memory))

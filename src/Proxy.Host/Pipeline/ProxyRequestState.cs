@@ -16,6 +16,14 @@ internal sealed class ProxyRequestState
     public RequestScan Scan;
 
     /// <summary>
+    /// For a client of another protocol (Anthropic Messages): its own body and scan, sent as they are (model rewritten)
+    /// to a deployment that speaks the protocol natively. <see cref="Body"/> is then the translated chat body.
+    /// </summary>
+    public PooledBuffer ClientBody { get; init; }
+
+    public RequestScan ClientScan;
+
+    /// <summary>
     /// The body's mock_response and mock_testing_* fields may be honoured: the master key (or an open gateway) sent them,
     /// or general_settings.allow_client_mock_response lets every key; never with disable_mock_testing_flags.
     /// </summary>
@@ -23,6 +31,15 @@ internal sealed class ProxyRequestState
 
     /// <summary>LiteLLM's mock_testing_* flags in force for the current attempt (only the requested group's; fallbacks run clean).</summary>
     public MockFlags ActiveMockFlags { get; set; }
+
+    /// <summary>
+    /// The one deployment that may serve this request: the one that stores the response it continues or addresses
+    /// (Responses API). No other deployment and no fallback can answer it.
+    /// </summary>
+    public string? PinnedDeploymentId { get; init; }
+
+    /// <summary>The upstream's own id for the client's previous_response_id, spliced into the body for the pinned deployment.</summary>
+    public string? UpstreamPreviousResponseId { get; init; }
 
     /// <summary>The router's scratch list of eligible deployments, reused across this request's attempts.</summary>
     public List<DestinationState>? Eligible;

@@ -54,7 +54,9 @@ internal sealed partial class RetryAndFallbackMiddleware(
             }
 
             // LiteLLM picks the fallback list by what went wrong with the requested group.
-            chain ??= state.Scan.DisableFallbacks ? [] : FallbackPlanner.For(state.Group.Name, request.Attempt.FailureKind, options);
+            // A pinned request (a stored response lives on one deployment) has nowhere else to go.
+            chain ??= state.Scan.DisableFallbacks || state.PinnedDeploymentId is not null
+                ? [] : FallbackPlanner.For(state.Group.Name, request.Attempt.FailureKind, options);
             var fallback = NextFallback(request, state, chain, ref next);
             if (fallback is null)
             {
@@ -126,7 +128,19 @@ internal sealed partial class RetryAndFallbackMiddleware(
             }
 
             var query = new EligibilityQuery(request.EstimatedInputTokens, options.EnablePreCallChecks, DeploymentStats.MinuteOf(time));
-            var candidates = DeploymentEligibility.Select(cluster.DestinationsState.AvailableDestinations, state.Tried, query, ref state.Eligible, out var verdict);
+            var available = cluster.DestinationsState.AvailableDestinations;
+            if (state.PinnedDeploymentId is { } pinned && Pinned(available, cluster.DestinationsState.AllDestinations, pinned, group, options) is var (only, pinError))
+            {
+                if (pinError is { } refused)
+                {
+                    attempt.Fail(UpstreamFailureKind.ServiceUnavailable, refused);
+                    return false;
+                }
+
+                available = only!;
+            }
+
+            var candidates = DeploymentEligibility.Select(available, state.Tried, query, ref state.Eligible, out var verdict);
             if (verdict != EligibilityVerdict.Eligible)
             {
                 attempt.Fail(verdict == EligibilityVerdict.ContextWindowExceeded ? UpstreamFailureKind.ContextWindowExceeded : UpstreamFailureKind.RateLimit,
@@ -179,6 +193,34 @@ internal sealed partial class RetryAndFallbackMiddleware(
             request.Outcome.AttemptedRetries++;
             metrics?.Retried(group.Name);
         }
+    }
+
+    // The pinned deployment alone (a DestinationState is itself a list of one), or why it cannot serve: cooling down
+    // (503 with its cooldown as Retry-After: another deployment would answer "not found") or gone in a reload.
+    private static (IReadOnlyList<DestinationState>? Only, GatewayError? Error) Pinned(
+        IReadOnlyList<DestinationState> available, IReadOnlyList<DestinationState> all, string deploymentId, ModelGroup group, RouterOptions options)
+    {
+        foreach (var destination in available)
+        {
+            if (string.Equals(destination.DestinationId, deploymentId, StringComparison.Ordinal))
+            {
+                return (destination, null);
+            }
+        }
+
+        var seconds = (int)Math.Max(1, Math.Ceiling(options.CooldownTime.TotalSeconds));
+        foreach (var destination in all)
+        {
+            if (string.Equals(destination.DestinationId, deploymentId, StringComparison.Ordinal))
+            {
+                return (null, new GatewayError(503, "service_unavailable",
+                    $"Deployment '{deploymentId}' of model group '{group.Name}', which stores this response, is cooling down; try again in {seconds} seconds. No other deployment has the response.",
+                    null, seconds));
+            }
+        }
+
+        return (null, new GatewayError(404, "invalid_request_error",
+            $"Deployment '{deploymentId}', which stores this response, is no longer in model group '{group.Name}'."));
     }
 
     private GatewayError IneligibleError(

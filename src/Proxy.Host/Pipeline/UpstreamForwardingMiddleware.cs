@@ -102,13 +102,11 @@ internal sealed class UpstreamForwardingMiddleware(
     private async Task ForwardAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, DeploymentRoute route)
     {
         var deployment = route.Deployment;
-        var body = state.Body;
-        PooledBuffer spliced = default;
-        var forwarded = body;
-        if (!BodySplicer.IsIdentity(state.Scan, body.Span, deployment.UpstreamModel, forceIncludeUsage: request.ForceStreamUsage))
+        if (UpstreamBody.Build(state, request, deployment, out var spliced, out var forwarded) is { } unsupported)
         {
-            spliced = BodySplicer.Splice(body.Span, state.Scan, deployment.UpstreamModel, forceIncludeUsage: request.ForceStreamUsage);
-            forwarded = spliced;
+            // Another deployment of the group (or a fallback) may serve it; this one never will.
+            request.Attempt.Fail(UpstreamFailureKind.BadRequest, unsupported);
+            return;
         }
 
         try

@@ -34,6 +34,23 @@ internal static class SnapshotBuilder
         (OpenAiEndpoint.Moderations, "moderations"),
     ];
 
+    private static readonly (OpenAiEndpoint Endpoint, string Method, string Path)[] ResponsesPaths =
+    [
+        (OpenAiEndpoint.Responses, "POST", "/responses"),
+        (OpenAiEndpoint.ResponsesRetrieve, "GET", "/responses/{response_id}"),
+        (OpenAiEndpoint.ResponsesDelete, "DELETE", "/responses/{response_id}"),
+        (OpenAiEndpoint.ResponsesCancel, "POST", "/responses/{response_id}/cancel"),
+        (OpenAiEndpoint.ResponsesInputItems, "GET", "/responses/{response_id}/input_items"),
+    ];
+
+    private static readonly (OpenAiEndpoint Endpoint, string Path)[] AnthropicPaths =
+    [
+        (OpenAiEndpoint.AnthropicMessages, "/v1/messages"),
+        (OpenAiEndpoint.AnthropicMessages, "/messages"),
+        (OpenAiEndpoint.AnthropicCountTokens, "/v1/messages/count_tokens"),
+        (OpenAiEndpoint.AnthropicCountTokens, "/messages/count_tokens"),
+    ];
+
     /// <summary>The routes never change with the config, so their endpoint kinds are computed once.</summary>
     public static FrozenDictionary<string, OpenAiEndpoint> EndpointByRouteId { get; } =
         BuildRoutes().ToFrozenDictionary(r => r.RouteId, r => Enum.Parse<OpenAiEndpoint>(r.Metadata![EndpointMetadataKey]), StringComparer.Ordinal);
@@ -162,15 +179,12 @@ internal static class SnapshotBuilder
         var streamTimeout = Seconds(p.StreamTimeout ?? config.RouterSettings.StreamTimeout ?? p.Timeout ?? config.RouterSettings.Timeout
             ?? config.LitellmSettings.RequestTimeout);
         var apiBase = p.ApiBase?.TrimEnd('/');
-        var uris = new Uri?[Paths.Length];
-        if (apiBase is not null)
-        {
-            foreach (var (endpoint, suffix) in Paths)
-            {
-                uris[(int)endpoint] = new Uri(apiBase + "/" + suffix, UriKind.Absolute);
-            }
-        }
-
+        var servesMessages = p.Provider == "anthropic" || p.DisableAnthropicTranslation;
+        // vLLM and OpenAI serve the Responses API; a deployment can say it does not (LiteLLM's model_info flag).
+        var servesResponses = p.Provider is "hosted_vllm" or "openai" or ""
+            && !(entry.ModelInfo.Extra.TryGetValue("supports_responses_api", out var supports) && supports.Equals("false", StringComparison.OrdinalIgnoreCase));
+        var uris = ProviderEndpoints.Build(p.Provider, apiBase, p.UpstreamModel, p.ApiVersion, servesMessages, servesResponses);
+        var auth = ProviderEndpoints.Auth(p.Provider, apiBase, p.ApiKey);
         var deployment = new Deployment
         {
             Id = entry.Id,
@@ -179,7 +193,11 @@ internal static class SnapshotBuilder
             UpstreamModel = p.UpstreamModel,
             ApiBase = apiBase,
             ApiKey = p.ApiKey,
-            AuthorizationHeader = p.ApiKey is { IsEmpty: false } key ? "Bearer " + key.Value : null,
+            AuthorizationHeader = auth?.Value,
+            AuthHeaderName = auth?.Name ?? "Authorization",
+            Api = ProviderEndpoints.ApiOf(p.Provider),
+            ServesAnthropicMessages = servesMessages && apiBase is not null,
+            ServesResponses = servesResponses && apiBase is not null,
             MockResponse = p.MockResponse,
             ForwardClientHeaders = ForwardsClientHeaders(entry.ModelName, config),
             ClientKeyHeader = config.GeneralSettings.LitellmKeyHeaderName,
@@ -310,6 +328,33 @@ internal static class SnapshotBuilder
                     RouteId = $"{suffix}#{i}",
                     ClusterId = UnroutedClusterId,
                     Match = new RouteMatch { Path = patterns[i], Methods = ["POST"] },
+                    Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
+                });
+            }
+        }
+
+        // Anthropic's Messages API, with and without /v1 as LiteLLM serves it (query strings such as ?beta=true do not matter).
+        foreach (var (endpoint, path) in AnthropicPaths)
+        {
+            routes.Add(new RouteConfig
+            {
+                RouteId = path,
+                ClusterId = UnroutedClusterId,
+                Match = new RouteMatch { Path = path, Methods = ["POST"] },
+                Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
+            });
+        }
+
+        // OpenAI's Responses API: create, and the operations on a stored response (its id names the deployment).
+        foreach (var (endpoint, method, path) in ResponsesPaths)
+        {
+            foreach (var prefix in (string[])["/v1", ""])
+            {
+                routes.Add(new RouteConfig
+                {
+                    RouteId = $"{method} {prefix}{path}",
+                    ClusterId = UnroutedClusterId,
+                    Match = new RouteMatch { Path = prefix + path, Methods = [method] },
                     Metadata = new Dictionary<string, string> { [EndpointMetadataKey] = endpoint.ToString() },
                 });
             }

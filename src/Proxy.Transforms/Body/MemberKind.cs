@@ -34,6 +34,9 @@ internal enum MemberKind : byte
     Prompt,
     Input,
 
+    /// <summary><c>previous_response_id</c> (Responses API): forwarded, its value read and its range recorded.</summary>
+    PreviousResponseId,
+
     /// <summary>LiteLLM-only field with no value we need: removed, never read.</summary>
     Strip,
 }

@@ -58,7 +58,8 @@ internal static class MemberNames
                 : name.SequenceEqual("mock_tool_calls"u8) ? MemberKind.Strip
                 : name.SequenceEqual("response_format"u8) ? MemberKind.ResponseFormat : MemberKind.Other,
             17 => name.SequenceEqual("disable_fallbacks"u8) ? MemberKind.DisableFallbacks : MemberKind.Other,
-            20 => name.SequenceEqual("proxy_server_request"u8) ? MemberKind.Strip : MemberKind.Other,
+            20 => name.SequenceEqual("proxy_server_request"u8) ? MemberKind.Strip
+                : name.SequenceEqual("previous_response_id"u8) ? MemberKind.PreviousResponseId : MemberKind.Other,
             24 => name.SequenceEqual("context_window_fallbacks"u8) || name.SequenceEqual("content_policy_fallbacks"u8)
                 ? MemberKind.Strip : MemberKind.Other,
             _ => MemberKind.Other,

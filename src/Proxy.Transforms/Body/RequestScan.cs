@@ -57,6 +57,14 @@ public struct RequestScan
     /// <summary>metadata.session_id (LiteLLM's session id in the body) when it is a string of at most 256 characters.</summary>
     public string? SessionId;
 
+    /// <summary>Top-level <c>previous_response_id</c> when it is a string (Responses API); the first one wins.</summary>
+    public string? PreviousResponseId;
+
+    /// <summary>Byte offset and raw length of the <c>previous_response_id</c> value token, quotes included.</summary>
+    public int PreviousResponseIdValueStart;
+
+    public int PreviousResponseIdValueLength;
+
     /// <summary>Number of top-level members the splicer will remove (LiteLLM-only fields and duplicates).</summary>
     public int StripCount;
 

@@ -114,6 +114,17 @@ public static class RequestScanner
                     strip = false;
                     reader.Skip();
                     break;
+                case MemberKind.PreviousResponseId:
+                    strip = false;
+                    if (scan.PreviousResponseId is null && reader.TokenType == JsonTokenType.String)
+                    {
+                        scan.PreviousResponseIdValueStart = (int)reader.TokenStartIndex;
+                        scan.PreviousResponseId = reader.GetString();
+                        scan.PreviousResponseIdValueLength = (int)reader.BytesConsumed - scan.PreviousResponseIdValueStart;
+                    }
+
+                    reader.Skip();
+                    break;
                 case MemberKind.Messages or MemberKind.Prompt or MemberKind.Input:
                     // Two copies of the prompt: Python keeps the last, a reader that stops early the first. A guardrail
                     // and the upstream must read the same one, so the body is refused.

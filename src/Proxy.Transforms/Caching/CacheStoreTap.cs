@@ -7,7 +7,7 @@ namespace Proxy.Transforms.Caching;
 /// Tees a cache miss's answer off the copy to the client (never holding it back) and stores it once the upstream has
 /// finished cleanly; an abandoned answer is dropped. A streamed answer is assembled into its non-streamed form first.
 /// </summary>
-internal sealed class CacheStoreTap(ResponseCache cache, ActiveCache active, string key, TimeSpan? ttl) : IResponseTap
+internal sealed class CacheStoreTap(ResponseCache cache, ActiveCache active, string key, TimeSpan? ttl, GatewayRequestContext request) : IResponseTap
 {
     // SSE framing and per-chunk envelopes make a stream several times larger than the answer it assembles into.
     private const int StreamOverheadFactor = 8;
@@ -44,6 +44,13 @@ internal sealed class CacheStoreTap(ResponseCache cache, ActiveCache active, str
         var buffer = _buffer;
         if (_overflow || buffer is null)
         {
+            return default;
+        }
+
+        // The cache keeps answers in the pipeline's chat shape; a native Messages answer is another protocol's.
+        if (request.Attempt.AnswerInClientProtocol)
+        {
+            Release();
             return default;
         }
 

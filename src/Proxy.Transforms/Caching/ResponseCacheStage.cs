@@ -100,7 +100,7 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
     {
         if (!noStore)
         {
-            request.AddResponseTap(new CacheStoreTap(cache, active, key, ttl));
+            request.AddResponseTap(new CacheStoreTap(cache, active, key, ttl, request));
         }
     }
 }

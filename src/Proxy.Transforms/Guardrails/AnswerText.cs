@@ -25,8 +25,17 @@ internal static class AnswerText
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isChoices = reader.ValueTextEquals("choices"u8);
+            // An Anthropic message (a native Messages pass-through): its content blocks; a Responses API answer: its output items.
+            var isBlocks = reader.ValueTextEquals("content"u8);
+            var isOutput = reader.ValueTextEquals("output"u8);
             reader.Read();
-            if (!isChoices || reader.TokenType != JsonTokenType.StartArray)
+            if (isBlocks && reader.TokenType == JsonTokenType.StartArray)
+            {
+                ReadBlocks(ref reader, answer, text);
+                continue;
+            }
+
+            if (!(isChoices || isOutput) || reader.TokenType != JsonTokenType.StartArray)
             {
                 reader.Skip();
                 continue;
@@ -51,6 +60,37 @@ internal static class AnswerText
         }
 
         return text.ToString();
+    }
+
+    // Text, thinking and a tool call's input (an object, judged as its JSON) of each Anthropic content block.
+    private static void ReadBlocks(ref Utf8JsonReader reader, ReadOnlySpan<byte> answer, StringBuilder text)
+    {
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (reader.TokenType != JsonTokenType.PropertyName || reader.CurrentDepth != depth + 2)
+            {
+                continue;
+            }
+
+            var isText = reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("thinking"u8) || reader.ValueTextEquals("name"u8);
+            var isInput = reader.ValueTextEquals("input"u8);
+            reader.Read();
+            if (isText && reader.TokenType == JsonTokenType.String)
+            {
+                Append(text, reader.GetString());
+            }
+            else if (isInput && reader.TokenType == JsonTokenType.StartObject)
+            {
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                Append(text, System.Text.Encoding.UTF8.GetString(answer[start..((int)reader.TokenStartIndex + 1)]));
+            }
+            else if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                reader.Skip();
+            }
+        }
     }
 
     // Member names that carry said text, at any depth of a choice (message, delta, tool_calls[].function, content parts).

@@ -273,6 +273,35 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
     }
 
     /// <summary><c>choices[0].text</c> (completions) or <c>choices[0].message.content</c> (chat).</summary>
+    private static string? MessageText(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartArray)
+        {
+            reader.Skip();
+            return null;
+        }
+
+        var text = new System.Text.StringBuilder();
+        while (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+        {
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isText = reader.ValueTextEquals("text"u8);
+                reader.Read();
+                if (isText && reader.TokenType == JsonTokenType.String)
+                {
+                    text.Append(reader.GetString());
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+
+        return text.ToString();
+    }
+
     internal static string? CompletionText(ReadOnlySpan<byte> answer)
     {
         var reader = new Utf8JsonReader(answer);
@@ -283,6 +312,13 @@ public sealed class GuardBackendClient(IHttpClientFactory httpClients)
 
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
+            if (reader.ValueTextEquals("content"u8))
+            {
+                // An Anthropic message (a native Messages pass-through): the text of its text blocks.
+                reader.Read();
+                return MessageText(ref reader);
+            }
+
             if (!reader.ValueTextEquals("choices"u8))
             {
                 reader.Read();

@@ -99,10 +99,10 @@ public sealed class GuardInput
                 reader.Read();
                 input.ReadMessages(ref reader);
             }
-            else if (reader.ValueTextEquals("prompt"u8) || reader.ValueTextEquals("input"u8))
+            else if (reader.ValueTextEquals("prompt"u8) || reader.ValueTextEquals("input"u8) || reader.ValueTextEquals("instructions"u8))
             {
                 reader.Read();
-                input.ReadTexts(ref reader);
+                input.ReadTexts(ref reader, body);
             }
             else if (reader.ValueTextEquals("model"u8))
             {
@@ -341,7 +341,7 @@ public sealed class GuardInput
         return text.Append(line);
     }
 
-    private void ReadTexts(ref Utf8JsonReader reader)
+    private void ReadTexts(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
     {
         if (reader.TokenType == JsonTokenType.String)
         {
@@ -366,6 +366,12 @@ public sealed class GuardInput
             if (reader.TokenType == JsonTokenType.String)
             {
                 Texts.Add(reader.GetString()!);
+            }
+            else if (reader.TokenType == JsonTokenType.StartObject)
+            {
+                // A Responses API input item (a message with content parts, a function call or its output): every text in it
+                // is the client's and is judged, as the item's text.
+                AddRaw(ref reader, body);
             }
             else
             {

@@ -21,7 +21,10 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
     {
         var settings = source.Current;
         // Without guardrails (the common case) this stage costs one field read.
-        if (!settings.Any || request.Endpoint == OpenAiEndpoint.Moderations)
+        // count_tokens only counts: nothing is generated, so there is nothing to judge.
+        // An operation on a stored response (retrieve, delete, cancel, list its input items) sends no text either.
+        if (!settings.Any || request.Endpoint is OpenAiEndpoint.Moderations or OpenAiEndpoint.AnthropicCountTokens
+            or OpenAiEndpoint.ResponsesRetrieve or OpenAiEndpoint.ResponsesDelete or OpenAiEndpoint.ResponsesCancel or OpenAiEndpoint.ResponsesInputItems)
         {
             return ValueTask.FromResult(false);
         }
@@ -46,7 +49,7 @@ internal sealed class GuardrailStage(IGuardrailSettingsSource source, GuardrailC
         }
 
         var conversation = input.Conversation();
-        var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions;
+        var answersText = request.Endpoint is OpenAiEndpoint.ChatCompletions or OpenAiEndpoint.Completions or OpenAiEndpoint.Responses;
         foreach (var guardrail in settings.All)
         {
             if (!Applies(guardrail, input.Requested) && !Applies(guardrail, request.Caller.Guardrails))

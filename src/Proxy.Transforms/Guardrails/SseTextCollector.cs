@@ -97,7 +97,8 @@ internal sealed class SseTextCollector
         }
 
         var payload = line["data:"u8.Length..].TrimStart((byte)' ');
-        if (payload.SequenceEqual("[DONE]"u8))
+        // Chat ends with [DONE]; Anthropic's Messages stream (a native pass-through) with message_stop.
+        if (payload.SequenceEqual("[DONE]"u8) || payload.SequenceEqual("{\"type\":\"message_stop\"}"u8))
         {
             return true;
         }
@@ -124,10 +125,39 @@ internal sealed class SseTextCollector
         }
 
         var added = false;
+        var block = 0L;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var isChoices = reader.ValueTextEquals("choices"u8);
+            var isIndex = reader.ValueTextEquals("index"u8);
+            var isDelta = reader.ValueTextEquals("delta"u8);
             reader.Read();
+            if (isIndex && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var i))
+            {
+                // Anthropic's content block index: each block (text, thinking, a tool call's input) is its own text.
+                block = Math.Clamp(i, 0, 1023);
+                continue;
+            }
+
+            if (isDelta && reader.TokenType == JsonTokenType.String)
+            {
+                // A Responses API event (response.output_text.delta, function_call_arguments.delta, ...): its text piece.
+                if (reader.GetString() is { Length: > 0 } piece)
+                {
+                    Builder((block << 4) | 0).Append(piece);
+                    added = true;
+                }
+
+                continue;
+            }
+
+            if (isDelta && reader.TokenType == JsonTokenType.StartObject)
+            {
+                // Anthropic's content_block_delta (a native Messages answer): {"delta": {"type": "text_delta", "text": ...}}.
+                added |= ReadAnthropicDelta(ref reader, block);
+                continue;
+            }
+
             if (!isChoices || reader.TokenType != JsonTokenType.StartArray)
             {
                 reader.Skip();
@@ -206,6 +236,30 @@ internal sealed class SseTextCollector
         }
 
         return true;
+    }
+
+    // text_delta's "text", thinking_delta's "thinking", input_json_delta's "partial_json" (a tool call's arguments).
+    private bool ReadAnthropicDelta(ref Utf8JsonReader reader, long block)
+    {
+        var added = false;
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var kind = reader.ValueTextEquals("text"u8) ? 0
+                : reader.ValueTextEquals("thinking"u8) ? 1
+                : reader.ValueTextEquals("partial_json"u8) ? 4
+                : -1;
+            reader.Read();
+            if (kind >= 0 && reader.TokenType == JsonTokenType.String && reader.GetString() is { Length: > 0 } value)
+            {
+                Builder((block << 4) | (long)kind).Append(value);
+                added = true;
+                continue;
+            }
+
+            reader.Skip();
+        }
+
+        return added;
     }
 
     private static int KindOf(ref Utf8JsonReader reader) =>

@@ -20,10 +20,13 @@ public static class UpstreamErrorReader
         var status = (int)response.StatusCode;
         string? message = null;
         string? param = null;
+        var contentFilter = false;
         try
         {
             var body = await ReadBoundedAsync(response.Content, cancellationToken);
             (message, param) = Parse(body);
+            // Azure OpenAI's refusal: {"error": {"code": "content_filter", ...}}.
+            contentFilter = status == 400 && body.AsSpan().IndexOf("\"content_filter\""u8) >= 0;
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
         {
@@ -31,7 +34,7 @@ public static class UpstreamErrorReader
         }
 
         message ??= $"upstream answered HTTP {status.ToString(CultureInfo.InvariantCulture)}";
-        var kind = Classify(status, message);
+        var kind = contentFilter ? UpstreamFailureKind.ContentPolicyViolation : Classify(status, message);
         var retryAfter = RetryAfterSeconds(response.Headers.RetryAfter);
         var text = $"litellm.{ExceptionName(kind, status)}: {deployment.ProviderLabel}Exception - {message}. Received Model Group={deployment.ModelGroup}";
         return (new GatewayError(StatusFor(status), TypeFor(kind), text, param, retryAfter), kind);
@@ -56,7 +59,8 @@ public static class UpstreamErrorReader
             404 => UpstreamFailureKind.NotFound,
             408 => UpstreamFailureKind.Timeout,
             429 => UpstreamFailureKind.RateLimit,
-            503 => UpstreamFailureKind.ServiceUnavailable,
+            // 529 is Anthropic's overloaded_error: the same as a 503 to retries, cooldown and fallbacks.
+            503 or 529 => UpstreamFailureKind.ServiceUnavailable,
             _ when status >= 500 => UpstreamFailureKind.InternalServer,
             _ => UpstreamFailureKind.BadRequest,
         };
@@ -76,7 +80,8 @@ public static class UpstreamErrorReader
         || message.Contains("content management policy", StringComparison.OrdinalIgnoreCase)
         || message.Contains("safety system", StringComparison.OrdinalIgnoreCase);
 
-    private static int StatusFor(int upstreamStatus) => upstreamStatus is >= 400 and <= 599 ? upstreamStatus : 502;
+    // Clients know 529 from Anthropic only; LiteLLM answers it as a 503.
+    private static int StatusFor(int upstreamStatus) => upstreamStatus == 529 ? 503 : upstreamStatus is >= 400 and <= 599 ? upstreamStatus : 502;
 
     public static string ExceptionName(UpstreamFailureKind kind, int status) => kind switch
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using Proxy.Transforms.Protocols;
 using Proxy.Transforms.Streaming;
 
 namespace Proxy.Transforms.Responses;
@@ -9,9 +10,9 @@ namespace Proxy.Transforms.Responses;
 /// the id that names its deployment (<see cref="ResponseIdCodec"/>), so the client sees one id for a response in the
 /// JSON answer, in every stream event and in a later GET. Item ids (<c>msg_</c>, <c>fc_</c>, …) are left alone. A stream
 /// is rewritten event by event as events complete (nothing held beyond an incomplete event); a JSON body once whole.
-/// One per response; not thread-safe.
+/// One per response; not thread-safe. Without a deployment (a cached answer) the body passes through unchanged.
 /// </summary>
-public sealed class ResponseIdRewriter(string provider, string deploymentId, bool stream) : IDisposable
+public sealed class ResponseIdRewriter(string? provider, string? deploymentId, bool stream) : IResponseBodyTranslator, IDisposable
 {
     private static ReadOnlySpan<byte> IdName => "\"id\""u8;
 
@@ -26,6 +27,12 @@ public sealed class ResponseIdRewriter(string provider, string deploymentId, boo
     /// <summary>Takes the next piece of the upstream body; writes the events it completes (streams only).</summary>
     public void Write(ReadOnlySpan<byte> piece, IBufferWriter<byte> output)
     {
+        if (deploymentId is null)
+        {
+            output.Write(piece);
+            return;
+        }
+
         if (!stream)
         {
             _pending.Write(piece);
@@ -176,7 +183,7 @@ public sealed class ResponseIdRewriter(string provider, string deploymentId, boo
         }
 
         _lastUpstream = upstreamId.ToArray();
-        _lastEncoded = System.Text.Encoding.ASCII.GetBytes(ResponseIdCodec.Encode(provider, deploymentId, id));
+        _lastEncoded = System.Text.Encoding.ASCII.GetBytes(ResponseIdCodec.Encode(provider!, deploymentId!, id));
         output.Write(_lastEncoded);
     }
 }

@@ -17,6 +17,15 @@ public sealed class ArrayPoolBufferWriter : IBufferWriter<byte>, IDisposable
     /// <summary>Forgets what was written; the buffer is kept for reuse.</summary>
     public void ResetWrittenCount() => _written = 0;
 
+    /// <summary>Hands the written bytes over as a <see cref="Body.PooledBuffer"/> (its owner returns the array); this writer is empty after.</summary>
+    public Body.PooledBuffer Detach()
+    {
+        var detached = new Body.PooledBuffer(_array, _written);
+        _array = [];
+        _written = 0;
+        return detached;
+    }
+
     public void Advance(int count)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(count);
@@ -53,9 +62,13 @@ public sealed class ArrayPoolBufferWriter : IBufferWriter<byte>, IDisposable
             return;
         }
 
-        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(_array.Length * 2, _written + needed));
+        var grown = ArrayPool<byte>.Shared.Rent(Math.Max(Math.Max(_array.Length * 2, 4096), _written + needed));
         _array.AsSpan(0, _written).CopyTo(grown);
-        ArrayPool<byte>.Shared.Return(_array);
+        if (_array.Length > 0)
+        {
+            ArrayPool<byte>.Shared.Return(_array);
+        }
+
         _array = grown;
     }
 }

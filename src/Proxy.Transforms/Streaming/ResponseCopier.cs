@@ -276,7 +276,7 @@ public static class ResponseCopier
             return;
         }
 
-        errors.WriteSseEvent(context.Response.BodyWriter, error);
+        errors.WriteSseEvent(context, context.Response.BodyWriter, error);
         try
         {
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted);
@@ -311,7 +311,7 @@ public static class ResponseCopier
 
         var error = timedOut ? GatewayError.UpstreamTimeout(group, idleTimeout.TotalSeconds) : GatewayError.UpstreamStreamFailed(group);
         request.Outcome.EndedLate(error);
-        errors.WriteSseEvent(context.Response.BodyWriter, error);
+        errors.WriteSseEvent(context, context.Response.BodyWriter, error);
         try
         {
             await context.Response.BodyWriter.FlushAsync(context.RequestAborted);

@@ -32,6 +32,9 @@ public sealed class UsageObserver
     private const int CarryCapacity = 10;
 
     private readonly byte[] _tail = new byte[TailCapacity];
+    private readonly byte[] _head = new byte[TailCapacity];
+    private int _headLength;
+    private bool _anthropicEvents;
     private readonly byte[] _carry = new byte[CarryCapacity];
     private int _tailStart;
     private int _tailLength;
@@ -53,10 +56,14 @@ public sealed class UsageObserver
     /// </summary>
     public bool SawUsageOnlyChunk { get; private set; }
 
-    public void Reset(bool isEventStream, bool hideUsageChunk = false)
+    /// <param name="anthropic">The body is in Anthropic's Messages shape (a native pass-through): a stream reports its
+    /// input tokens in message_start, at the head, and its output tokens in message_delta, at the tail.</param>
+    public void Reset(bool isEventStream, bool hideUsageChunk = false, bool anthropic = false)
     {
         ChunkFilter.Reset(isEventStream && hideUsageChunk);
         _isEventStream = isEventStream;
+        _anthropicEvents = anthropic && isEventStream;
+        _headLength = 0;
         _tailStart = 0;
         _tailLength = 0;
         _carryLength = 0;
@@ -74,6 +81,13 @@ public sealed class UsageObserver
         }
 
         BytesObserved += chunk.Length;
+        if (_anthropicEvents && _headLength < TailCapacity)
+        {
+            var keep = Math.Min(chunk.Length, TailCapacity - _headLength);
+            chunk[..keep].CopyTo(_head.AsSpan(_headLength));
+            _headLength += keep;
+        }
+
         if (_isEventStream)
         {
             ContentEvents += CountMarkers(chunk, ContentMarker) + CountMarkers(chunk, TextMarker);
@@ -119,13 +133,33 @@ public sealed class UsageObserver
     {
         if (TryGetUsage(out var usage))
         {
-            request.Outcome.SetUsage(usage.PromptTokens, usage.CompletionTokens, usage.ReportsCachedTokens ? usage.CachedPromptTokens : null);
+            var prompt = usage.PromptTokens;
+            if (_anthropicEvents && prompt == 0 && TryGetHeadUsage(out var start))
+            {
+                // message_delta carries output tokens only (older API versions); the prompt was counted in message_start.
+                prompt = start.PromptTokens;
+            }
+
+            request.Outcome.SetUsage(prompt, usage.CompletionTokens, usage.ReportsCachedTokens ? usage.CachedPromptTokens : null);
         }
         else if (_isEventStream)
         {
             // vLLM streams one token per chunk; without a usage chunk that is the best count there is.
             request.Outcome.SetUsage(request.EstimatedInputTokens, ContentEvents);
         }
+    }
+
+    private bool TryGetHeadUsage(out TokenUsage usage)
+    {
+        var head = _head.AsSpan(0, _headLength);
+        var at = head.IndexOf(UsageName);
+        if (at >= 0 && UsageParser.TryParse(head[(at + UsageName.Length)..], out usage))
+        {
+            return true;
+        }
+
+        usage = default;
+        return false;
     }
 
     private void AppendToTail(ReadOnlySpan<byte> chunk)

@@ -41,7 +41,10 @@ internal static class UsageParser
         usage = default;
         var prompt = -1;
         var completion = -1;
+        // -1 until the usage reports a cached-token count (vLLM only does with --enable-prompt-tokens-details).
         var cached = -1;
+        var cacheWrites = 0;
+        var anthropicCache = false;
         while (reader.Read())
         {
             if (reader.TokenType == JsonTokenType.EndObject)
@@ -51,7 +54,10 @@ internal static class UsageParser
                     return false;
                 }
 
-                usage = new TokenUsage(Math.Max(prompt, 0), Math.Max(completion, 0), Math.Max(cached, 0)) { ReportsCachedTokens = cached >= 0 };
+                // Anthropic counts cache reads and writes apart from input_tokens; chat's prompt_tokens include them.
+                var cachedTokens = Math.Max(cached, 0);
+                var prompts = Math.Max(prompt, 0) + (anthropicCache ? cachedTokens + cacheWrites : 0);
+                usage = new TokenUsage(prompts, Math.Max(completion, 0), cachedTokens) { ReportsCachedTokens = cached >= 0 };
                 return true;
             }
 
@@ -63,6 +69,16 @@ internal static class UsageParser
             else if (reader.ValueTextEquals("completion_tokens"u8) || reader.ValueTextEquals("output_tokens"u8))
             {
                 completion = ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
+            {
+                cached = Math.Max(ReadCount(ref reader), 0);
+                anthropicCache = true;
+            }
+            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            {
+                cacheWrites = Math.Max(ReadCount(ref reader), 0);
+                anthropicCache = true;
             }
             else if (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8))
             {

@@ -324,14 +324,46 @@ public sealed class ConfigLoaderTests
                   api_base: http://b/v1
               - model_name: claude
                 litellm_params:
-                  model: anthropic/claude-3-5-sonnet
+                  model: bedrock/anthropic.claude-3-5-sonnet
                   api_key: sk-ant
             """);
 
         var error = Assert.Single(Of(result, ConfigSeverity.Error));
         Assert.Equal(
-            "config.yaml:11: model_list[2].litellm_params.model: provider 'anthropic' is not supported yet; use hosted_vllm/, openai/ or a bare OpenAI-compatible model name with api_base",
+            "config.yaml:11: model_list[2].litellm_params.model: provider 'bedrock' is not supported yet; use hosted_vllm/, openai/, anthropic/, azure/, azure_ai/ or a bare OpenAI-compatible model name with api_base",
             error.ToString());
+    }
+
+    [Fact]
+    public void Anthropic_azure_and_azure_ai_take_litellms_defaults_from_the_environment()
+    {
+        var env = new FakeEnvironment(
+            ("ANTHROPIC_API_KEY", "sk-ant-env"),
+            ("AZURE_API_BASE", "https://res.openai.azure.com"),
+            ("AZURE_API_KEY", "azure-env"),
+            ("AZURE_AI_API_BASE", "https://x.services.ai.azure.com/models"),
+            ("AZURE_AI_API_KEY", "ai-env"));
+        var config = ParseOk("""
+            model_list:
+              - model_name: claude
+                litellm_params:
+                  model: anthropic/claude-sonnet-4-5
+              - model_name: gpt
+                litellm_params:
+                  model: azure/gpt4o
+              - model_name: phi
+                litellm_params:
+                  model: azure_ai/phi-4
+            """, env);
+
+        var p = config.ModelList.Select(d => d.LitellmParams).ToList();
+        Assert.Equal("https://api.anthropic.com", p[0].ApiBase);
+        Assert.Equal("sk-ant-env", p[0].ApiKey!.Value.Value);
+        Assert.Equal("https://res.openai.azure.com", p[1].ApiBase);
+        Assert.Equal("azure-env", p[1].ApiKey!.Value.Value);
+        Assert.Equal("2025-02-01-preview", p[1].ApiVersion);
+        Assert.Equal("https://x.services.ai.azure.com/models", p[2].ApiBase);
+        Assert.Equal("ai-env", p[2].ApiKey!.Value.Value);
     }
 
     [Fact]

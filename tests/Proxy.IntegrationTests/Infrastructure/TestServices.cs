@@ -16,6 +16,9 @@ public static class TestServices
 
     public static string Chromium => Required("PROXY_TEST_CHROMIUM");
 
+    /// <summary>The Claude Code binary scripts/claude-code.sh installed.</summary>
+    public static string ClaudeCode => Required("PROXY_TEST_CLAUDE_CODE");
+
     /// <summary>Stops the test Redis (fault tests); <see cref="StartRedisAsync"/> brings it back on the same port.</summary>
     public static Task StopRedisAsync() => RunScriptAsync("redis-stop.sh");
 
@@ -29,7 +32,7 @@ public static class TestServices
     private static string Required(string name) =>
         Environment.GetEnvironmentVariable(name) is { Length: > 0 } value
             ? value
-            : throw new InvalidOperationException($"{name} is not set: run the tests with scripts/test.sh, which starts Redis, PostgreSQL and finds Chromium");
+            : throw new InvalidOperationException($"{name} is not set: run the tests with scripts/test.sh, which starts Redis, PostgreSQL, finds Chromium and installs Claude Code");
 
     private static async Task RunScriptAsync(string script)
     {

@@ -95,7 +95,10 @@ public sealed class AccessRuleTests : GuardrailFixture
         Gateway = await GatewayInstance.StartAsync(Config(masterKey: false));
 
         foreach (var (method, path) in new[] { (HttpMethod.Post, "/key/generate"), (HttpMethod.Get, "/key/list"), (HttpMethod.Get, "/global/spend"),
-                     (HttpMethod.Get, "/spend/logs"), (HttpMethod.Post, "/model/new"), (HttpMethod.Get, "/health"), (HttpMethod.Get, "/cache/ping") })
+                     (HttpMethod.Get, "/spend/logs"), (HttpMethod.Post, "/model/new"), (HttpMethod.Get, "/health"), (HttpMethod.Get, "/cache/ping"),
+                     (HttpMethod.Get, "/team/list"), (HttpMethod.Get, "/user/list"), (HttpMethod.Post, "/customer/new"), (HttpMethod.Get, "/customer/list"),
+                     (HttpMethod.Post, "/end_user/block"), (HttpMethod.Post, "/budget/new"), (HttpMethod.Get, "/budget/list"), (HttpMethod.Post, "/organization/new"),
+                     (HttpMethod.Get, "/organization/list") })
         {
             using var request = new HttpRequestMessage(method, path) { Content = method == HttpMethod.Post ? new StringContent("{}") : null };
             using var response = await Gateway.Http.SendAsync(request);

@@ -251,16 +251,7 @@ public sealed class AdminUiBrowserTests(AdminUiFixture fixture) : IClassFixture<
 
     private Task<BrowserPage> LoggedInPageAsync() => LoggedInPageAsync(Gateway);
 
-    private async Task<BrowserPage> LoggedInPageAsync(GatewayInstance gateway)
-    {
-        var page = await fixture.Browser.NewPageAsync();
-        await page.NavigateAsync(gateway.RootUrl + "/ui/login");
-        await page.FillAsync("#username", "admin");
-        await page.FillAsync("#password", Configs.MasterKey);
-        await page.ClickAsync("#login-submit");
-        await page.WaitForAsync("location.pathname === '/ui/' && document.body.dataset.loaded === 'keys'", "the Virtual Keys page after login");
-        return page;
-    }
+    private Task<BrowserPage> LoggedInPageAsync(GatewayInstance gateway) => UiGateway.LoggedInPageAsync(fixture.Browser, gateway);
 
     private static double Spend(JsonElement value) => double.Parse(value.GetString()!, CultureInfo.InvariantCulture);
 }

@@ -30,9 +30,30 @@ public static class UiGateway
     public static Task<GatewayInstance> StartAsync(FakeUpstreamServer upstream, Dictionary<string, string?>? environment = null, bool masterKey = true) =>
         GatewayInstance.StartAsync(Config(upstream.BaseUrl, masterKey), environment);
 
-    public static Task<HttpResponseMessage> ChatAsync(GatewayInstance gateway, string key) =>
-        gateway.Http.SendAsync(gateway.Post("/v1/chat/completions",
-            """{"model":"qwen3-8b","messages":[{"role":"user","content":"hello there"}],"max_tokens":4}""", key));
+    /// <param name="customer">Sent as x-litellm-customer-id (the request is made for that customer).</param>
+    public static Task<HttpResponseMessage> ChatAsync(GatewayInstance gateway, string key, string? customer = null, string model = "qwen3-8b")
+    {
+        var request = gateway.Post("/v1/chat/completions",
+            $$"""{"model":"{{model}}","messages":[{"role":"user","content":"hello there"}],"max_tokens":4}""", key);
+        if (customer is not null)
+        {
+            request.Headers.Add("x-litellm-customer-id", customer);
+        }
+
+        return gateway.Http.SendAsync(request);
+    }
+
+    /// <summary>A new page of its own browser context, logged in, on the Virtual Keys page.</summary>
+    public static async Task<BrowserPage> LoggedInPageAsync(ChromiumBrowser browser, GatewayInstance gateway)
+    {
+        var page = await browser.NewPageAsync();
+        await page.NavigateAsync(gateway.RootUrl + "/ui/login");
+        await page.FillAsync("#username", "admin");
+        await page.FillAsync("#password", Configs.MasterKey);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForAsync("location.pathname === '/ui/' && document.body.dataset.loaded === 'keys'", "the Virtual Keys page after login");
+        return page;
+    }
 
     public static async Task<JsonElement> AdminAsync(GatewayInstance gateway, HttpMethod method, string path, string? json = null)
     {

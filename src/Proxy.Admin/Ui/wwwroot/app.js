@@ -1,6 +1,8 @@
 // Admin UI for the gateway: plain JavaScript, no framework, no build step. It calls the same management API as any
-// client (LiteLLM's /key/*, /model/*, /spend/*, /global/spend) with the HttpOnly session cookie plus the
-// x-litellm-ui header the server requires of cookie-authenticated calls (CSRF protection). It never sees the master key.
+// client (LiteLLM's /key/*, /team/*, /user/*, /customer/*, /budget/*, /model/*, /spend/*, /global/*) with the HttpOnly
+// session cookie plus the x-litellm-ui header the server requires of cookie-authenticated calls (CSRF protection). It
+// never sees the master key. This file holds the shared helpers, keys, models, usage, logs and navigation; forms.js,
+// charts.js and tenants.js (loaded after it) add the form dialog, the charts and the tenant pages.
 'use strict';
 
 const UI_HEADER = { 'x-litellm-ui': '1' };
@@ -63,6 +65,24 @@ function when(iso) {
 
 function num(value) { return value === null || value === undefined ? '' : Number(value).toLocaleString(); }
 
+function isSet(value) { return value !== null && value !== undefined; }
+
+/** A budget and its reset period ("$10.00 / 30d"), or a dash when there is none. */
+function budgetText(maxBudget, duration) { return isSet(maxBudget) ? usd(maxBudget) + (duration ? ` / ${duration}` : '') : '—'; }
+
+function limitsText(holder) { return `${holder.rpm_limit ?? '—'} / ${holder.tpm_limit ?? '—'}`; }
+
+function modelsText(models) { return models && models.length ? models.join(', ') : 'all models'; }
+
+function statusBadge(blocked) {
+  return blocked ? el('span', { class: 'badge blocked', text: 'Blocked' }) : el('span', { class: 'badge ok', text: 'Active' });
+}
+
+/** A row's small action button; its accessible name says what it acts on ("Block QA Prod Bot"). */
+function actionButton(action, label, name, handler, extra) {
+  return el('button', { type: 'button', class: 'small' + (extra ? ' ' + extra : ''), 'data-action': action, 'aria-label': `${label} ${name}`, text: label, onclick: handler });
+}
+
 let statusTimer = 0;
 function say(message, isError) {
   const box = $('status');
@@ -120,18 +140,15 @@ function renderKeys() {
 function keyRow(key) {
   const name = key.key_alias || key.key_name || key.token.slice(0, 12);
   const expired = key.expires && new Date(key.expires) < new Date();
-  const status = key.blocked
-    ? el('span', { class: 'badge blocked', text: 'Blocked' })
-    : expired ? el('span', { class: 'badge warn', text: 'Expired' }) : el('span', { class: 'badge ok', text: 'Active' });
-  const button = (action, label, handler, extra) =>
-    el('button', { type: 'button', class: 'small' + (extra ? ' ' + extra : ''), 'data-action': action, 'aria-label': `${label} ${name}`, text: label, onclick: handler });
+  const status = !key.blocked && expired ? el('span', { class: 'badge warn', text: 'Expired' }) : statusBadge(key.blocked);
+  const button = (action, label, handler, extra) => actionButton(action, label, name, handler, extra);
   return el('tr', { 'data-token': key.token, 'data-alias': key.key_alias || '' },
     el('td', { text: key.key_alias || '—' }),
     el('td', {}, el('code', { text: key.key_name || '' })),
-    el('td', { class: 'models', text: (key.models && key.models.length) ? key.models.join(', ') : 'all models' }),
+    el('td', { class: 'models', text: modelsText(key.models) }),
     el('td', { class: 'num', 'data-spend': key.spend, text: usd(key.spend) }),
-    el('td', { class: 'num', text: key.max_budget === null || key.max_budget === undefined ? '—' : usd(key.max_budget) + (key.budget_duration ? ` / ${key.budget_duration}` : '') }),
-    el('td', { class: 'num', text: `${key.rpm_limit ?? '—'} / ${key.tpm_limit ?? '—'}` }),
+    el('td', { class: 'num', text: budgetText(key.max_budget, key.budget_duration) }),
+    el('td', { class: 'num', text: limitsText(key) }),
     el('td', { 'data-blocked': key.blocked ? 'true' : 'false' }, status),
     el('td', { text: key.expires ? when(key.expires) : 'never' }),
     el('td', { class: 'row-actions' },
@@ -141,9 +158,11 @@ function keyRow(key) {
       button('delete', 'Delete', () => removeKey(key), 'danger')));
 }
 
-function openKeyDialog(key) {
+/** teamId: a new key for that team (from the team's page). */
+function openKeyDialog(key, teamId) {
   const editing = !!key;
-  $('key-dialog-title').textContent = editing ? `Edit key ${key.key_alias || key.key_name}` : 'Create key';
+  $('key-team').value = !editing && teamId ? teamId : '';
+  $('key-dialog-title').textContent = editing ? `Edit key ${key.key_alias || key.key_name}` : teamId ? 'Create key for this team' : 'Create key';
   $('key-submit').textContent = editing ? 'Save changes' : 'Create key';
   $('key-token').value = editing ? key.token : '';
   $('key-alias').value = editing ? key.key_alias || '' : '';
@@ -185,6 +204,7 @@ function keyRequestFromForm() {
   if (budgetDuration || editing) body.budget_duration = budgetDuration || null;
   const duration = $('key-duration').value.trim();
   if (duration) body.duration = duration;
+  if (!editing && $('key-team').value) body.team_id = $('key-team').value;
   return { editing, body };
 }
 
@@ -204,7 +224,7 @@ async function submitKey(event) {
       $('key-dialog').close();
       showSecret(created.key);
     }
-    await loadKeys();
+    await reloadPage();
   } catch (e) {
     error.textContent = e instanceof ApiError ? e.message : String(e);
     error.hidden = false;
@@ -360,8 +380,32 @@ function usageRows(groups, attribute) {
     el('td', { class: 'num', 'data-spend': g.spend, text: usd(g.spend) })));
 }
 
+function keySeriesLabel(hash, part) {
+  const alias = part.metadata && part.metadata.key_alias;
+  if (alias) return alias;
+  if (!hash) return 'master key';
+  const known = state.keys.find((k) => k.token === hash);
+  return known ? known.key_alias || known.key_name : hash.slice(0, 10) + '…';
+}
+
+async function loadUsageCharts() {
+  $('page-usage').dataset.charts = '';
+  const days = utcDays(Number($('usage-days').value) || 30);
+  const metric = $('usage-metric').value === 'api_requests' ? 'api_requests' : 'spend';
+  const range = `start_date=${days[0]}&end_date=${days[days.length - 1]}`;
+  const [teams, all] = await Promise.all([api('GET', '/team/daily/activity?' + range), api('GET', '/user/daily/activity?' + range)]);
+  renderChart($('chart-teams'), { days, metric, title: 'Per day by team',
+    series: activitySeries(teams, 'entities', metric, (id, part) => (part.metadata && part.metadata.team_alias) || id) });
+  renderChart($('chart-keys'), { days, metric, title: 'Per day by key', series: activitySeries(all, 'api_keys', metric, keySeriesLabel) });
+  renderChart($('chart-models'), { days, metric, title: 'Per day by model group',
+    series: activitySeries(all, 'model_groups', metric, (name) => name || 'unknown') });
+  // Tells a waiting test (or anyone) which figures are drawn.
+  $('page-usage').dataset.charts = `${metric}:${days.length}`;
+}
+
 async function loadUsage() {
   const [global, logs] = await Promise.all([api('GET', '/global/spend'), api('GET', '/spend/logs'), loadKeysQuietly()]);
+  await loadUsageCharts();
   const rows = Array.isArray(logs) ? logs : [];
   $('usage-total').textContent = usd(global && global.spend);
   $('usage-total').dataset.spend = String((global && global.spend) || 0);
@@ -396,24 +440,45 @@ async function loadLogs() {
 }
 
 // ---- navigation ----
-const pages = { keys: loadKeys, models: loadModels, usage: loadUsage, logs: loadLogs };
+// A page is "#name" or "#name/argument" (a team's page is #team/<id>); nav marks the page's section ("team" → Teams).
+const pages = { keys: { load: loadKeys }, models: { load: loadModels }, usage: { load: loadUsage }, logs: { load: loadLogs } };
+const starters = [];
 
-async function show(page) {
-  if (!pages[page]) page = 'keys';
+function registerPage(name, load, nav) { pages[name] = { load, nav: nav || name }; }
+
+/** Runs once the session is known, before the first page is shown (the other files wire their buttons here). */
+function onStart(fn) { starters.push(fn); }
+
+let current = { page: 'keys', argument: '' };
+
+async function show(hash) {
+  const slash = hash.indexOf('/');
+  let page = slash < 0 ? hash : hash.slice(0, slash);
+  let argument = slash < 0 ? '' : decodeURIComponent(hash.slice(slash + 1));
+  if (!pages[page]) { page = 'keys'; argument = ''; }
+  current = { page, argument };
+  const section = pages[page].nav || page;
   for (const name of Object.keys(pages)) {
     $('page-' + name).hidden = name !== page;
     const link = document.querySelector(`nav a[data-page="${name}"]`);
-    if (name === page) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
+    if (!link) continue;
+    if (name === section) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
   }
   document.body.dataset.page = page;
   document.body.dataset.loaded = '';
   try {
-    await pages[page]();
+    await pages[page].load(argument);
     document.body.dataset.loaded = page;
   } catch (e) {
     document.body.dataset.loaded = 'error';
     fail(e);
   }
+}
+
+/** Shows the current page again with fresh data (after a change made on it). */
+function reloadPage() {
+  const hash = current.argument ? `${current.page}/${encodeURIComponent(current.argument)}` : current.page;
+  return show(hash);
 }
 
 async function start() {
@@ -426,6 +491,9 @@ async function start() {
   $('refresh-keys').addEventListener('click', () => show('keys'));
   $('refresh-models').addEventListener('click', () => show('models'));
   $('refresh-usage').addEventListener('click', () => show('usage'));
+  for (const id of ['usage-days', 'usage-metric']) {
+    $(id).addEventListener('change', () => loadUsageCharts().catch(fail));
+  }
   $('refresh-logs').addEventListener('click', () => show('logs'));
   $('key-form').addEventListener('submit', submitKey);
   $('key-cancel').addEventListener('click', () => $('key-dialog').close());
@@ -448,6 +516,7 @@ async function start() {
     await fetch('/logout', { method: 'POST', headers: UI_HEADER, credentials: 'same-origin' });
     location.assign('/ui/login');
   });
+  for (const starter of starters) starter();
   window.addEventListener('hashchange', () => show(location.hash.slice(1)));
   await show(location.hash.slice(1) || 'keys');
 }

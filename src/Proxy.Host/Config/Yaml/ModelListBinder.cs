@@ -8,7 +8,13 @@ internal static class ModelListBinder
 {
     public const string OpenAiDefaultApiBase = "https://api.openai.com/v1";
 
-    private static readonly FrozenSet<string> SupportedProviders = FrozenSet.Create(StringComparer.Ordinal, "hosted_vllm", "openai");
+    public const string AnthropicDefaultApiBase = "https://api.anthropic.com";
+
+    // litellm.AZURE_DEFAULT_API_VERSION
+    public const string AzureDefaultApiVersion = "2025-02-01-preview";
+
+    private static readonly FrozenSet<string> SupportedProviders =
+        FrozenSet.Create(StringComparer.Ordinal, "hosted_vllm", "openai", "anthropic", "azure", "azure_ai");
 
     private static readonly FrozenDictionary<string, string> NonRoutingAdvice = new Dictionary<string, string>(StringComparer.Ordinal)
     {
@@ -74,23 +80,55 @@ internal static class ModelListBinder
         if (!supported)
         {
             reader.Error(p.LineOf("model"), p.Child("model"),
-                $"provider '{provider}' is not supported yet; use hosted_vllm/, openai/ or a bare OpenAI-compatible model name with api_base");
+                $"provider '{provider}' is not supported yet; use hosted_vllm/, openai/, anthropic/, azure/, azure_ai/ or a bare OpenAI-compatible model name with api_base");
         }
 
         var apiBase = p.String("api_base");
         var apiKey = p.Secret("api_key");
+        var apiVersion = p.String("api_version");
         var mockResponse = p.String("mock_response");
-        if (provider == "openai")
+        // LiteLLM's provider defaults: api_base and api_key from the provider's environment variables.
+        switch (provider)
         {
-            // LiteLLM's openai provider defaults both, whatever api_base says
-            apiBase ??= OpenAiDefaultApiBase;
-            var envKey = reader.GetEnv("OPENAI_API_KEY");
-            apiKey ??= envKey is null ? null : new Abstractions.Secret(envKey);
+            case "openai":
+                // LiteLLM's openai provider defaults both, whatever api_base says
+                apiBase ??= OpenAiDefaultApiBase;
+                apiKey ??= EnvSecret(reader, "OPENAI_API_KEY");
+                break;
+            case "anthropic":
+                apiBase ??= reader.GetEnv("ANTHROPIC_API_BASE") ?? reader.GetEnv("ANTHROPIC_BASE_URL") ?? AnthropicDefaultApiBase;
+                apiKey ??= EnvSecret(reader, "ANTHROPIC_API_KEY");
+                break;
+            case "azure":
+                apiBase ??= reader.GetEnv("AZURE_API_BASE");
+                apiKey ??= EnvSecret(reader, "AZURE_API_KEY") ?? EnvSecret(reader, "AZURE_OPENAI_API_KEY");
+                apiVersion ??= reader.GetEnv("AZURE_API_VERSION") ?? AzureDefaultApiVersion;
+                break;
+            case "azure_ai":
+                apiBase ??= reader.GetEnv("AZURE_AI_API_BASE");
+                apiKey ??= EnvSecret(reader, "AZURE_AI_API_KEY");
+                break;
         }
-        else if (supported && model.Length > 0 && apiBase is null && mockResponse is null)
+
+        if (supported && model.Length > 0 && apiBase is null && mockResponse is null)
         {
             var what = provider.Length == 0 ? "a bare model name" : provider + "/";
-            reader.Error(p.LineOf("api_base"), p.Child("api_base"), $"api_base is required for {what} (the URL of the OpenAI-compatible server, e.g. http://vllm:8000/v1)");
+            var example = provider switch
+            {
+                "azure" => "https://my-resource.openai.azure.com, or set AZURE_API_BASE",
+                "azure_ai" => "https://my-endpoint.services.ai.azure.com/models, or set AZURE_AI_API_BASE",
+                _ => "the URL of the OpenAI-compatible server, e.g. http://vllm:8000/v1",
+            };
+            reader.Error(p.LineOf("api_base"), p.Child("api_base"), $"api_base is required for {what} ({example})");
+        }
+
+        var disableTranslation = p.Bool("disable_anthropic_translation")
+            ?? (provider == "hosted_vllm" && IsTrue(reader.GetEnv("DISABLE_HOSTED_VLLM_ANTHROPIC_TRANSLATION")));
+        if (disableTranslation && provider is not ("hosted_vllm" or "openai" or ""))
+        {
+            reader.Warning(p.LineOf("disable_anthropic_translation"), p.Child("disable_anthropic_translation"),
+                $"ignored for {provider}/: only vLLM (OpenAI-compatible) deployments serve /v1/messages behind this switch");
+            disableTranslation = false;
         }
 
         foreach (var (key, advice) in NonRoutingAdvice)
@@ -109,7 +147,7 @@ internal static class ModelListBinder
             UpstreamModel = upstream,
             ApiBase = apiBase,
             ApiKey = apiKey,
-            ApiVersion = p.String("api_version"),
+            ApiVersion = apiVersion,
             Timeout = p.Double("timeout", min: 0),
             StreamTimeout = p.Double("stream_timeout", min: 0),
             Rpm = p.Int("rpm", min: 0),
@@ -125,10 +163,16 @@ internal static class ModelListBinder
             RegionName = p.String("region_name"),
             DropParams = p.Bool("drop_params"),
             Tags = p.StringList("tags", allowScalar: true) ?? [],
+            DisableAnthropicTranslation = disableTranslation,
         };
         p.ReportUnknownKeys();
         return result;
     }
+
+    private static Abstractions.Secret? EnvSecret(ConfigReader reader, string name) =>
+        reader.GetEnv(name) is { Length: > 0 } value ? new Abstractions.Secret(value) : null;
+
+    private static bool IsTrue(string? value) => value is not null && (value.Equals("true", StringComparison.OrdinalIgnoreCase) || value == "1");
 
     private static ModelInfoConfig BindModelInfo(YamlSection info) => new()
     {
