@@ -74,7 +74,7 @@ public class PolicyPickBenchmarks
         var random = new SystemRandomSource();
         var options = new FixedOptions(new RouterOptions { Strategy = new RoutingStrategyOptions { LowestLatencyBuffer = 0.2 } });
         _simpleShuffle = new SimpleShufflePolicy(random);
-        _leastBusy = new LeastBusyPolicy();
+        _leastBusy = new LeastBusyPolicy(time);
         _usageBased = new UsageBasedPolicy(time);
         _usageBasedV2 = new UsageBasedV2Policy(time);
         _latencyBased = new LatencyBasedPolicy(options, random, time);

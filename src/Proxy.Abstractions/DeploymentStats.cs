@@ -23,6 +23,9 @@ public sealed class DeploymentStats
     /// <summary>The minute index the per-minute counters use (UTC minutes since the epoch), as LiteLLM's usage windows.</summary>
     public static long MinuteOf(TimeProvider time) => time.GetUtcNow().ToUnixTimeSeconds() / 60;
 
+    /// <summary>The engine's own load gauges, when router_settings.vllm_metrics_interval scrapes them.</summary>
+    public EngineLoad Engine { get; } = new();
+
     /// <summary>Requests sent to the deployment and not finished yet.</summary>
     public int InFlight => Volatile.Read(ref _inFlight);
 

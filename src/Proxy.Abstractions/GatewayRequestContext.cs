@@ -44,6 +44,9 @@ public sealed class GatewayRequestContext
     /// <summary>Prompt tokens of the request: counted by the tokenizer when pre-call checks need it, else estimated from the body size.</summary>
     public int EstimatedInputTokens { get; private set; }
 
+    /// <summary>The client's session id (x-litellm-session-id, x-litellm-trace-id or metadata.session_id), for session affinity.</summary>
+    public string? SessionId { get; private set; }
+
     /// <summary>
     /// A stage needs the upstream's usage for a stream (spend tracking): the forwarder asks for
     /// stream_options.include_usage, and the copier hides the usage chunk unless <see cref="ClientWantsUsage"/>.
@@ -93,6 +96,9 @@ public sealed class GatewayRequestContext
         ClientWantsUsage = clientWantsUsage;
         EstimatedInputTokens = estimatedInputTokens;
     }
+
+    /// <summary>The session the request belongs to (see <see cref="SessionId"/>); known when the body has been read.</summary>
+    public void SetSession(string? sessionId) => SessionId = sessionId;
 
     /// <summary>
     /// For an operation on an object the upstream stores (a Responses API response): the upstream path after the

@@ -6,6 +6,9 @@ namespace Proxy.Abstractions;
 /// </summary>
 public static class ObserverOrder
 {
+    /// <summary>What the router learns from the answer (prefix-cache index, affinity pins): before anything reports it.</summary>
+    public const int Routing = 50;
+
     public const int Pricing = 100;
 
     public const int Metrics = 200;

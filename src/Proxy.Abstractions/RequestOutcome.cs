@@ -31,6 +31,9 @@ public sealed class RequestOutcome
     /// <summary>Seconds of audio in a transcription or translation (the upstream's duration, else the WAV header's); null when unknown.</summary>
     public double? AudioSeconds { get; private set; }
 
+    /// <summary>usage.prompt_tokens_details.cached_tokens of the answer; null when the upstream did not report it.</summary>
+    public int? CachedPromptTokens { get; private set; }
+
     /// <summary>Cost of the answer in USD from usage and the deployment's prices; 0 for cache hits; null when unknown.</summary>
     public double? ResponseCost { get; set; }
 
@@ -57,10 +60,11 @@ public sealed class RequestOutcome
 
     public bool Failed => FailureKind != UpstreamFailureKind.None || AnsweredError is not null || LateError is not null;
 
-    public void SetUsage(int? promptTokens, int? completionTokens)
+    public void SetUsage(int? promptTokens, int? completionTokens, int? cachedPromptTokens = null)
     {
         PromptTokens = promptTokens;
         CompletionTokens = completionTokens;
+        CachedPromptTokens = cachedPromptTokens;
     }
 
     /// <summary>What the answer is billed by besides tokens (rerank search units, audio seconds).</summary>

@@ -43,4 +43,10 @@ public sealed record RouterOptions
     public bool MockTestingFlags { get; init; } = true;
 
     public RoutingStrategyOptions Strategy { get; init; } = RoutingStrategyOptions.Default;
+
+    /// <summary>session_affinity / deployment_affinity (optional_pre_call_checks) and their TTL.</summary>
+    public AffinityOptions Affinity { get; init; } = AffinityOptions.Default;
+
+    /// <summary>router_settings.vllm_metrics_interval (a gateway extension): how often vLLM deployments' /metrics are scraped; null = never.</summary>
+    public TimeSpan? VllmMetricsInterval { get; init; }
 }

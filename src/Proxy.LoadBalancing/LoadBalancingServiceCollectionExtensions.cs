@@ -1,6 +1,8 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Proxy.Abstractions;
+using Proxy.LoadBalancing.Affinity;
+using Proxy.LoadBalancing.Fleet;
 using Proxy.LoadBalancing.Health;
 using Proxy.LoadBalancing.Policies;
 using Yarp.ReverseProxy.Health;
@@ -24,6 +26,12 @@ public static class LoadBalancingServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoadBalancingPolicy, UsageBasedV2Policy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoadBalancingPolicy, LatencyBasedPolicy>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoadBalancingPolicy, CostBasedPolicy>());
+        services.TryAddSingleton<PrefixCacheStates>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoadBalancingPolicy, PrefixCacheAwarePolicy>());
+        // Completion observers run in registration order; these two only learn, so they go before any that report.
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRequestCompletionObserver, PrefixCacheFeedback>());
+        services.TryAddSingleton<SessionAffinity>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IRequestCompletionObserver, SessionAffinityRecorder>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IPassiveHealthCheckPolicy, CooldownPolicy>());
         return builder;
     }

@@ -105,6 +105,9 @@ internal sealed partial class FakeHandler(FakeUpstreamServer server)
             case "/health":
                 context.Response.StatusCode = 200;
                 return;
+            case "/metrics" when server.Engine is { } engine:
+                await engine.WriteMetricsAsync(context, context.RequestAborted);
+                return;
             case "/v1/models":
                 var bytes = Json(w =>
                 {
@@ -201,6 +204,12 @@ internal sealed partial class FakeHandler(FakeUpstreamServer server)
         {
             var message = document is null ? "Invalid JSON body" : "The request body must be a JSON object";
             await WriteErrorAsync(context, 400, message, 0, cancellationToken);
+            return;
+        }
+
+        if (server.Engine is { } simulated && path is ChatPath or CompletionsPath)
+        {
+            await simulated.HandleAsync(context, path == ChatPath, request, settings.Tokens, cancellationToken);
             return;
         }
 

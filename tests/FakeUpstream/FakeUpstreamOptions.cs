@@ -1,3 +1,5 @@
+using FakeUpstream.Fleet;
+
 namespace FakeUpstream;
 
 /// <summary>
@@ -74,6 +76,9 @@ public sealed class FakeUpstreamOptions
 
     /// <summary>The Llama Guard category of unsafe text (S1 ... S14).</summary>
     public string GuardCategory { get; set; } = "S1";
+
+    /// <summary>Fleet-simulator mode: chat/completions and completions are served by a simulated vLLM engine with a prefix cache.</summary>
+    public SimulatorOptions? Simulator { get; set; }
 
     /// <summary>Play Anthropic itself on /v1/messages: x-api-key and anthropic-version are required (vLLM asks for neither).</summary>
     public bool AnthropicHeadersRequired { get; set; }

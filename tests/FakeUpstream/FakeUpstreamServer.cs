@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
+using FakeUpstream.Fleet;
 
 namespace FakeUpstream;
 
@@ -28,7 +29,11 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         Options = options;
         _port = port;
         _handler = new FakeHandler(this);
+        Engine = options.Simulator is { } simulator ? new SimulatedEngine(options, simulator) : null;
     }
+
+    /// <summary>The simulated vLLM engine in fleet-simulator mode (<see cref="FakeUpstreamOptions.Simulator"/>); its cache empties on restart.</summary>
+    public SimulatedEngine? Engine { get; }
 
     /// <summary>Raised after each SSE chunk is written and flushed, with the 0-based chunk index.</summary>
     public event Action<int>? ChunkSent;
@@ -109,6 +114,8 @@ public sealed class FakeUpstreamServer : IAsyncDisposable
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
             await StopCoreAsync();
+            // A restarted vLLM has lost its prefix cache.
+            Engine?.Reset();
             await StartCoreAsync(CancellationToken.None);
         }
         finally

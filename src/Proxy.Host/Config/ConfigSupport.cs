@@ -73,6 +73,7 @@ internal static class ConfigSupport
         foreach (var (level, title) in (ReadOnlySpan<(SupportLevel, string)>)
                  [
                      (SupportLevel.Honoured, "Honoured"),
+                     (SupportLevel.Extension, "Gateway extensions (not LiteLLM keys; honoured here, refused or ignored by LiteLLM)"),
                      (SupportLevel.ParsedNotActedOn, "Parsed, not acted on yet"),
                      (SupportLevel.Ignored, "Ignored (LiteLLM feature not supported, or not a LiteLLM feature)"),
                      (SupportLevel.Unknown, "Unknown to LiteLLM and to us"),
@@ -144,8 +145,10 @@ internal static class ConfigSupport
         Add(Router, H, "timeout", "stream_timeout", "routing_strategy", "num_retries", "retry_after", "allowed_fails",
             "cooldown_time", "disable_cooldowns", "allowed_fails_policy", "retry_policy", "fallbacks", "default_fallbacks",
             "context_window_fallbacks", "content_policy_fallbacks", "max_fallbacks", "enable_pre_call_checks",
-            "routing_strategy_args", "model_group_alias", "health_check_interval", "enable_tag_filtering", "tag_filtering_match_any");
-        Add(Router, P, "optional_pre_call_checks", "redis_host", "redis_port", "redis_password", "redis_url", "redis_db",
+            "routing_strategy_args", "model_group_alias", "health_check_interval", "enable_tag_filtering", "tag_filtering_match_any",
+            "optional_pre_call_checks", "deployment_affinity_ttl_seconds", "model_group_affinity_config");
+        Add(Router, SupportLevel.Extension, "vllm_metrics_interval");
+        Add(Router, P, "redis_host", "redis_port", "redis_password", "redis_url", "redis_db",
             "provider_budget_config", "cache_responses", "set_verbose", "debug_level");
         Add(Router + ".allowed_fails_policy", H, "BadRequestErrorAllowedFails", "AuthenticationErrorAllowedFails",
             "TimeoutErrorAllowedFails", "RateLimitErrorAllowedFails", "ContentPolicyViolationErrorAllowedFails",

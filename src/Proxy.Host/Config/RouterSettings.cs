@@ -40,6 +40,15 @@ internal sealed record RouterSettings
 
     public IReadOnlyList<string> OptionalPreCallChecks { get; init; } = [];
 
+    /// <summary>Idle seconds before a session_affinity / deployment_affinity pin is forgotten (LiteLLM's default 3600).</summary>
+    public int? DeploymentAffinityTtlSeconds { get; init; }
+
+    /// <summary>Model group → the affinity checks for that group, replacing optional_pre_call_checks there.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> ModelGroupAffinityConfig { get; init; } = EmptyMap.StringLists;
+
+    /// <summary>Gateway extension: seconds between scrapes of each hosted_vllm deployment's /metrics; null = off.</summary>
+    public double? VllmMetricsInterval { get; init; }
+
     public string? RedisHost { get; init; }
 
     public int? RedisPort { get; init; }

@@ -4,6 +4,9 @@ namespace Proxy.Host.Config;
 internal enum SupportLevel
 {
     Honoured,
+
+    /// <summary>Not a LiteLLM key: the gateway's own, acted on.</summary>
+    Extension,
     ParsedNotActedOn,
     Ignored,
     Unknown,

@@ -114,7 +114,10 @@ internal static partial class GatewayHost
             services.AddSingleton<GatewayMetrics>();
             services.AddSingleton<IRequestCompletionObserver>(provider => provider.GetRequiredService<GatewayMetrics>());
             services.AddSingleton<Proxy.Transforms.Caching.Semantic.ISemanticCacheMetrics, SemanticCacheMetrics>();
+            services.AddSingleton<IRequestCompletionObserver, FleetRoutingMetrics>();
         }
+
+        services.AddHostedService<VllmMetricsScraper>();
 
         services.AddSingleton(new AccessLogFormat(jsonLogs));
         services.AddSingleton<AccessLogWriter>();

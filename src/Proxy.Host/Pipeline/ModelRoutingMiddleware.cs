@@ -206,6 +206,7 @@ internal sealed partial class ModelRoutingMiddleware(
         var tags = clientBody.Length > 0
             ? TagRouting.Query(snapshot, request, clientBody.Span, clientScan, context.Request.Headers)
             : TagRouting.Query(snapshot, request, body.Span, scan, context.Request.Headers);
+        FleetRequestFacts.Attach(context, request, snapshot.Router, body.Span, scan);
         context.Features.Set(new ProxyRequestState
         {
             Snapshot = snapshot, Group = group, Body = body, Scan = scan, Multipart = multipart, WildcardSegments = wildcard, Tags = tags,

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Proxy.Abstractions;
 using Proxy.Host.Observability;
 using Proxy.Host.Routing;
+using Proxy.LoadBalancing.Affinity;
 using Proxy.LoadBalancing.Eligibility;
 using Proxy.LoadBalancing.Retry;
 using Proxy.Transforms.Body;
@@ -22,7 +23,7 @@ namespace Proxy.Host.Pipeline;
 /// </summary>
 internal sealed partial class RetryAndFallbackMiddleware(
     RequestDelegate next, IProxyStateLookup proxyState, IOpenAiErrorWriter errors, IRandomSource random, TimeProvider time, ILogger<RetryAndFallbackMiddleware> logger,
-    GatewayMetrics? metrics = null, IVirtualKeyAuthenticator? keys = null)
+    SessionAffinity affinity, GatewayMetrics? metrics = null, IVirtualKeyAuthenticator? keys = null)
 {
     public async Task InvokeAsync(HttpContext context)
     {
@@ -153,6 +154,8 @@ internal sealed partial class RetryAndFallbackMiddleware(
             }
 
             PrepareAttempt(context, request, candidates, options);
+            // session_affinity / deployment_affinity: the pinned deployment, when it is among this attempt's candidates.
+            affinity.TryApply(context, request);
             await next(context);
             var picked = context.GetReverseProxyFeature().ProxiedDestination;
             if (metrics is not null && attempt.Deployment is { } attempted && picked is not null)

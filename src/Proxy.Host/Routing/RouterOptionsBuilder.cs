@@ -34,6 +34,14 @@ internal static class RouterOptionsBuilder
                 LatencyTtl = router.RoutingStrategyArgs.Ttl is { } ttl ? TimeSpan.FromSeconds(ttl) : RoutingStrategyOptions.Default.LatencyTtl,
                 LowestLatencyBuffer = router.RoutingStrategyArgs.LowestLatencyBuffer ?? 0,
             },
+            Affinity = new AffinityOptions
+            {
+                SessionAffinity = router.OptionalPreCallChecks.Contains("session_affinity"),
+                DeploymentAffinity = router.OptionalPreCallChecks.Contains("deployment_affinity"),
+                Ttl = TimeSpan.FromSeconds(router.DeploymentAffinityTtlSeconds ?? 3600),
+                PerGroup = router.ModelGroupAffinityConfig,
+            },
+            VllmMetricsInterval = router.VllmMetricsInterval is { } interval ? TimeSpan.FromSeconds(interval) : null,
         };
     }
 

@@ -1,12 +1,16 @@
 using Microsoft.AspNetCore.Http;
 using Proxy.Abstractions;
+using Proxy.LoadBalancing.Fleet;
 using Yarp.ReverseProxy.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
 namespace Proxy.LoadBalancing.Policies;
 
-/// <summary>LiteLLM's least-busy: the deployment with the fewest requests in flight; ties go to the earliest.</summary>
-internal sealed class LeastBusyPolicy : ILoadBalancingPolicy
+/// <summary>
+/// LiteLLM's least-busy: the deployment with the fewest requests in flight; ties go to the earliest. With
+/// router_settings.vllm_metrics_interval the count is the engine's running + waiting (see <see cref="FleetLoad"/>).
+/// </summary>
+internal sealed class LeastBusyPolicy(TimeProvider time) : ILoadBalancingPolicy
 {
     public string Name => PolicyNames.LeastBusy;
 
@@ -17,12 +21,12 @@ internal sealed class LeastBusyPolicy : ILoadBalancingPolicy
             return available.Count == 0 ? null : available[0];
         }
 
-        var visitor = new FewestInFlight();
+        var visitor = new FewestInFlight(time.GetTimestamp());
         var anyDeployment = DeploymentFilter.Visit(available, ref visitor);
         return DeploymentFilter.Result(available, visitor.Best, anyDeployment);
     }
 
-    private struct FewestInFlight() : ICandidateVisitor
+    private struct FewestInFlight(long now) : ICandidateVisitor
     {
         private int _fewest;
 
@@ -32,7 +36,7 @@ internal sealed class LeastBusyPolicy : ILoadBalancingPolicy
         public void Visit(int index, Deployment deployment)
         {
             // The deployment's own counter, not YARP's ConcurrentRequestCount, so that it counts where LiteLLM counts.
-            var inFlight = deployment.Stats.InFlight;
+            var inFlight = FleetLoad.Of(deployment.Stats, now);
             if (Best < 0 || inFlight < _fewest)
             {
                 Best = index;

@@ -10,6 +10,9 @@ public static class PolicyNames
     public const string LatencyBased = "latency-based-routing";
     public const string CostBased = "cost-based-routing";
 
+    /// <summary>Not a LiteLLM strategy: fleet routing by predicted prefix-cache hits and load, for vLLM fleets.</summary>
+    public const string PrefixCacheAware = "prefix-cache-aware";
+
     /// <summary>The passive health policy that implements LiteLLM's cooldown.</summary>
     public const string Cooldown = "litellm-cooldown";
 }

@@ -21,8 +21,16 @@ internal enum MemberKind : byte
     /// <summary>LiteLLM's request tags: stripped, its value's position kept for tag routing.</summary>
     Tags,
 
-    /// <summary>LiteLLM's metadata (metadata.tags routes too): stripped, its value's position kept.</summary>
+    /// <summary>LiteLLM's metadata: stripped, its value's position kept (metadata.tags routes too) and its session_id read.</summary>
     Metadata,
+
+    // Members that make up the prompt, forwarded untouched; their ranges feed the prefix-cache block hashes. Same order
+    // as PromptPart.
+    Tools,
+    ResponseFormat,
+    CacheSalt,
+    System,
+    Instructions,
 
     /// <summary><c>messages</c>, <c>prompt</c>, <c>input</c>: forwarded, but refused when sent twice (a guard and the upstream could read different copies).</summary>
     Messages,

@@ -64,6 +64,9 @@ public struct RequestScan
 
     public int MetadataValueLength;
 
+    /// <summary>metadata.session_id (LiteLLM's session id in the body) when it is a string of at most 256 characters.</summary>
+    public string? SessionId;
+
     /// <summary>Top-level <c>previous_response_id</c> when it is a string (Responses API); the first one wins.</summary>
     public string? PreviousResponseId;
 
@@ -74,6 +77,12 @@ public struct RequestScan
 
     /// <summary>Number of top-level members the splicer will remove (LiteLLM-only fields and duplicates).</summary>
     public int StripCount;
+
+    /// <summary>Body offset of the first message that is not a system or developer message (messages / input arrays); 0 = none.</summary>
+    public int FirstTurnOffset;
+
+    // Where the prompt's members are, for the prefix-cache block hashes (first occurrence of each wins).
+    internal PromptRangeBuffer PromptRanges;
 
     // Everything below is for BodySplicer only.
     internal StripRangeBuffer StripRanges;

@@ -136,7 +136,11 @@ public static class RequestScanner
 
                     seenPrompts |= bit;
                     strip = false;
-                    reader.Skip();
+                    SkipPromptPart(ref reader, ref scan, (PromptPart)(kind - MemberKind.Tools));
+                    break;
+                case >= MemberKind.Tools and <= MemberKind.Instructions:
+                    strip = false;
+                    SkipPromptPart(ref reader, ref scan, (PromptPart)(kind - MemberKind.Tools));
                     break;
                 case MemberKind.Model:
                     strip = seenModel;
@@ -178,8 +182,18 @@ public static class RequestScanner
                     RecordRange(ref reader, ref scan.TagsValueStart, ref scan.TagsValueLength);
                     break;
                 case MemberKind.Metadata:
-                    RecordRange(ref reader, ref scan.MetadataValueStart, ref scan.MetadataValueLength);
+                {
+                    var at = (int)reader.TokenStartIndex;
+                    // Leaves the reader on the value's last token: its EndObject, or the scalar itself.
+                    ReadMetadata(ref reader, ref scan);
+                    if (scan.MetadataValueLength == 0)
+                    {
+                        scan.MetadataValueStart = at;
+                        scan.MetadataValueLength = (int)reader.BytesConsumed - at;
+                    }
+
                     break;
+                }
                 default:
                     ReadLiteLlmField(ref reader, ref scan, kind);
                     break;
@@ -313,6 +327,98 @@ public static class RequestScanner
         }
 
         scan.StreamOptionsValueLength = (int)reader.BytesConsumed - scan.StreamOptionsValueStart;
+    }
+
+    private static void SkipPromptPart(ref Utf8JsonReader reader, ref RequestScan scan, PromptPart part)
+    {
+        var start = (int)reader.TokenStartIndex;
+        if (reader.TokenType == JsonTokenType.StartArray && part is PromptPart.Messages or PromptPart.Input)
+        {
+            SkipMessages(ref reader, ref scan);
+        }
+        else
+        {
+            reader.Skip();
+        }
+
+        ref var range = ref scan.PromptRanges[(int)part];
+        if (range == 0)
+        {
+            range = Pack(start, (int)reader.BytesConsumed);
+        }
+    }
+
+    /// <summary>
+    /// Skips a messages (or Responses input) array the way Skip would, noting where the conversation proper starts: the
+    /// first element that is not a system or developer message. Reads the same tokens Skip reads, so it costs the same.
+    /// </summary>
+    private static void SkipMessages(ref Utf8JsonReader reader, ref RequestScan scan)
+    {
+        var depth = reader.CurrentDepth;
+        var found = scan.FirstTurnOffset > 0;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            if (found)
+            {
+                reader.Skip();
+                continue;
+            }
+
+            var elementStart = (int)reader.TokenStartIndex;
+            if (!IsSystemMessage(ref reader))
+            {
+                scan.FirstTurnOffset = elementStart;
+                found = true;
+            }
+        }
+    }
+
+    /// <summary>Reads one array element to its end; true when it is an object whose role is system or developer.</summary>
+    private static bool IsSystemMessage(ref Utf8JsonReader reader)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            reader.Skip();
+            return false;
+        }
+
+        var depth = reader.CurrentDepth;
+        var system = false;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            var isRole = reader.TokenType == JsonTokenType.PropertyName && reader.ValueTextEquals("role"u8);
+            reader.Read();
+            if (isRole && reader.TokenType == JsonTokenType.String)
+            {
+                system = reader.ValueTextEquals("system"u8) || reader.ValueTextEquals("developer"u8);
+            }
+
+            reader.Skip();
+        }
+
+        return system;
+    }
+
+    private static void ReadMetadata(ref Utf8JsonReader reader, ref RequestScan scan)
+    {
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            return;
+        }
+
+        var depth = reader.CurrentDepth;
+        while (reader.Read() && reader.CurrentDepth > depth)
+        {
+            var isSessionId = reader.ValueTextEquals("session_id"u8);
+            reader.Read();
+            // Bounded: a session id is a map key for as long as its pin lives.
+            if (isSessionId && scan.SessionId is null && reader.TokenType == JsonTokenType.String && reader.ValueSpan.Length <= 256)
+            {
+                scan.SessionId = reader.GetString();
+            }
+
+            reader.Skip();
+        }
     }
 
     private static void ReadLiteLlmField(ref Utf8JsonReader reader, ref RequestScan scan, MemberKind kind)

@@ -140,7 +140,7 @@ public sealed class UsageObserver
                 prompt = start.PromptTokens;
             }
 
-            request.Outcome.SetUsage(prompt, usage.CompletionTokens);
+            request.Outcome.SetUsage(prompt, usage.CompletionTokens, usage.ReportsCachedTokens ? usage.CachedPromptTokens : null);
         }
         else if (_isEventStream)
         {

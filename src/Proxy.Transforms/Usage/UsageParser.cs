@@ -41,7 +41,8 @@ internal static class UsageParser
         usage = default;
         var prompt = -1;
         var completion = -1;
-        var cached = 0;
+        // -1 until the usage reports a cached-token count (vLLM only does with --enable-prompt-tokens-details).
+        var cached = -1;
         var cacheWrites = 0;
         var anthropicCache = false;
         while (reader.Read())
@@ -54,8 +55,9 @@ internal static class UsageParser
                 }
 
                 // Anthropic counts cache reads and writes apart from input_tokens; chat's prompt_tokens include them.
-                var prompts = Math.Max(prompt, 0) + (anthropicCache ? cached + cacheWrites : 0);
-                usage = new TokenUsage(prompts, Math.Max(completion, 0), cached);
+                var cachedTokens = Math.Max(cached, 0);
+                var prompts = Math.Max(prompt, 0) + (anthropicCache ? cachedTokens + cacheWrites : 0);
+                usage = new TokenUsage(prompts, Math.Max(completion, 0), cachedTokens) { ReportsCachedTokens = cached >= 0 };
                 return true;
             }
 
@@ -114,20 +116,22 @@ internal static class UsageParser
         return -1;
     }
 
+    /// <returns>The cached tokens; -1 when the details carry none.</returns>
     private static int ReadCachedTokens(ref Utf8JsonReader reader)
     {
         if (reader.TokenType != JsonTokenType.StartObject)
         {
-            // null in vLLM without prefix caching stats.
-            return 0;
+            // null in vLLM without --enable-prompt-tokens-details.
+            reader.TrySkip();
+            return -1;
         }
 
-        var cached = 0;
+        var cached = -1;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (reader.ValueTextEquals("cached_tokens"u8))
             {
-                cached = Math.Max(ReadCount(ref reader), 0);
+                cached = ReadCount(ref reader);
             }
             else if (!reader.Read() || !reader.TrySkip())
             {

@@ -19,7 +19,7 @@ public class LeastBusyPolicyTests
         Start(deployments[2], 1);
         var available = Destinations.For(deployments);
 
-        Assert.Same(available[2], new LeastBusyPolicy().PickDestination(Destinations.Context(), Destinations.Cluster, available));
+        Assert.Same(available[2], new LeastBusyPolicy(_time).PickDestination(Destinations.Context(), Destinations.Cluster, available));
     }
 
     [Fact]
@@ -31,7 +31,7 @@ public class LeastBusyPolicyTests
         Start(deployments[2], 1);
         var available = Destinations.For(deployments);
 
-        Assert.Same(available[1], new LeastBusyPolicy().PickDestination(Destinations.Context(), Destinations.Cluster, available));
+        Assert.Same(available[1], new LeastBusyPolicy(_time).PickDestination(Destinations.Context(), Destinations.Cluster, available));
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public class LeastBusyPolicyTests
         deployments[0].Stats.RequestFinished();
         var available = Destinations.For(deployments);
 
-        Assert.Same(available[0], new LeastBusyPolicy().PickDestination(Destinations.Context(), Destinations.Cluster, available));
+        Assert.Same(available[0], new LeastBusyPolicy(_time).PickDestination(Destinations.Context(), Destinations.Cluster, available));
     }
 
     private void Start(Abstractions.Deployment deployment, int requests)

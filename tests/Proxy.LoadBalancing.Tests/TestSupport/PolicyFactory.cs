@@ -23,7 +23,7 @@ internal static class PolicyFactory
         ILoadBalancingPolicy policy = name switch
         {
             PolicyNames.SimpleShuffle => new SimpleShufflePolicy(random),
-            PolicyNames.LeastBusy => new LeastBusyPolicy(),
+            PolicyNames.LeastBusy => new LeastBusyPolicy(time),
             PolicyNames.UsageBased => new UsageBasedPolicy(time),
             PolicyNames.UsageBasedV2 => new UsageBasedV2Policy(time),
             PolicyNames.LatencyBased => new LatencyBasedPolicy(source, random, time),

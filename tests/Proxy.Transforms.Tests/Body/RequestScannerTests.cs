@@ -15,6 +15,25 @@ public sealed class RequestScannerTests
     }
 
     [Fact]
+    public void Metadata_session_id_is_read_and_metadata_is_still_stripped()
+    {
+        const string json = """{"model":"m","metadata":{"tags":["a"],"session_id":"conv-42","nested":{"session_id":"no"}},"messages":[]}""";
+        var scan = ScanOk(json);
+
+        Assert.Equal("conv-42", scan.SessionId);
+        Assert.Equal(1, scan.StripCount);
+        Assert.Equal("""{"model":"m","messages":[]}""", Splice(json, newModel: null));
+    }
+
+    [Fact]
+    public void Overlong_or_non_string_session_ids_are_ignored()
+    {
+        Assert.Null(ScanOk($$$"""{"metadata":{"session_id":"{{{new string('x', 257)}}}"}}""").SessionId);
+        Assert.Null(ScanOk("""{"metadata":{"session_id":42}}""").SessionId);
+        Assert.Null(ScanOk("""{"metadata":"session_id"}""").SessionId);
+    }
+
+    [Fact]
     public void Model_range_covers_the_raw_token_including_quotes()
     {
         const string json = """{ "model" :  "qwen\u0033" , "x":1}""";

@@ -9,7 +9,7 @@ public sealed class UsageObserverTests
         {"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"qwen3","choices":[{"index":0,"message":{"role":"assistant","content":"Hello! The \"usage\": {\"prompt_tokens\": 1} here is text."},"finish_reason":"stop"}],"usage":{"prompt_tokens":17,"total_tokens":26,"completion_tokens":9,"prompt_tokens_details":{"cached_tokens":16}},"prompt_logprobs":null,"kv_transfer_params":null}
         """;
 
-    private static readonly TokenUsage JsonUsage = new(17, 9, 16);
+    private static readonly TokenUsage JsonUsage = new(17, 9, 16) { ReportsCachedTokens = true };
 
     private static string Chunk(string delta, string usage = "") =>
         "data: {\"id\":\"chatcmpl-2\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"qwen3\",\"choices\":[{\"index\":0,\"delta\":{\"content\":"
@@ -231,11 +231,11 @@ public sealed class UsageObserverTests
     {
         var chat = Observe(false, """{"usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,"prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0}}}""");
         Assert.True(chat.TryGetUsage(out var usage));
-        Assert.Equal(new TokenUsage(2006, 300, 1920), usage);
+        Assert.Equal(new TokenUsage(2006, 300, 1920) { ReportsCachedTokens = true }, usage);
 
         var responses = Observe(true, "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"id\":\"r\",\"usage\":{\"input_tokens\":36,\"input_tokens_details\":{\"cached_tokens\":4},\"output_tokens\":87,\"output_tokens_details\":{\"reasoning_tokens\":0},\"total_tokens\":123}}}\n\n");
         Assert.True(responses.TryGetUsage(out usage));
-        Assert.Equal(new TokenUsage(36, 87, 4), usage);
+        Assert.Equal(new TokenUsage(36, 87, 4) { ReportsCachedTokens = true }, usage);
     }
 
     [Fact]

@@ -11,7 +11,13 @@ internal static class RouterSettingsBinder
     public static readonly FrozenSet<string> Strategies = FrozenSet.Create(
         StringComparer.Ordinal,
         "simple-shuffle", "least-busy", "usage-based-routing", "usage-based-routing-v2", "latency-based-routing",
-        "cost-based-routing", "provider-budget-routing");
+        "cost-based-routing", "provider-budget-routing", PrefixCacheAware);
+
+    /// <summary>Ours, not LiteLLM's: --check-config says so, since a LiteLLM proxy would refuse the config.</summary>
+    public const string PrefixCacheAware = "prefix-cache-aware";
+
+    /// <summary>The optional_pre_call_checks this gateway acts on.</summary>
+    public static readonly FrozenSet<string> AffinityChecks = FrozenSet.Create(StringComparer.Ordinal, "session_affinity", "deployment_affinity");
 
     public static RouterSettings Bind(YamlSection root)
     {
@@ -35,7 +41,10 @@ internal static class RouterSettingsBinder
             ContentPolicyFallbacks = r.GroupMap("content_policy_fallbacks") ?? defaults.ContentPolicyFallbacks,
             MaxFallbacks = r.Int("max_fallbacks", min: 0),
             EnablePreCallChecks = r.Bool("enable_pre_call_checks") ?? false,
-            OptionalPreCallChecks = r.StringList("optional_pre_call_checks") ?? [],
+            OptionalPreCallChecks = PreCallChecks(r),
+            DeploymentAffinityTtlSeconds = r.Int("deployment_affinity_ttl_seconds", min: 1),
+            ModelGroupAffinityConfig = r.GroupMap("model_group_affinity_config") ?? defaults.ModelGroupAffinityConfig,
+            VllmMetricsInterval = VllmMetricsInterval(r),
             RedisHost = r.String("redis_host"),
             RedisPort = r.Int("redis_port", min: 1),
             RedisPassword = r.Secret("redis_password"),
@@ -51,9 +60,41 @@ internal static class RouterSettingsBinder
         return settings;
     }
 
+    private static IReadOnlyList<string> PreCallChecks(YamlSection r)
+    {
+        var checks = r.StringList("optional_pre_call_checks") ?? [];
+        var ignored = checks.Where(c => !AffinityChecks.Contains(c)).ToList();
+        if (ignored.Count > 0)
+        {
+            r.Reader.Info(r.LineOf("optional_pre_call_checks"), r.Child("optional_pre_call_checks"),
+                $"acted on: {string.Join(", ", AffinityChecks.Order(StringComparer.Ordinal))}; parsed, not acted on yet: {string.Join(", ", ignored)}");
+        }
+
+        return checks;
+    }
+
+    private static double? VllmMetricsInterval(YamlSection r)
+    {
+        var seconds = r.Double("vllm_metrics_interval", min: 0);
+        if (seconds is > 0)
+        {
+            r.Reader.Info(r.LineOf("vllm_metrics_interval"), r.Child("vllm_metrics_interval"),
+                "gateway extension (not a LiteLLM setting): hosted_vllm deployments' /metrics are scraped for least-busy and prefix-cache-aware");
+        }
+
+        return seconds is > 0 ? seconds : null;
+    }
+
     private static string? Strategy(YamlSection r)
     {
         var value = r.String("routing_strategy");
+        if (value == PrefixCacheAware)
+        {
+            r.Reader.Info(r.LineOf("routing_strategy"), r.Child("routing_strategy"),
+                $"'{PrefixCacheAware}' is a gateway extension, not a LiteLLM strategy (LiteLLM would refuse this config): prefix-cache-aware fleet routing for vLLM");
+            return value;
+        }
+
         if (value is null || Strategies.Contains(value))
         {
             return value;

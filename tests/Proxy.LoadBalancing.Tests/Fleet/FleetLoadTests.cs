@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Time.Testing;
+using Proxy.Abstractions;
+using Proxy.LoadBalancing.Fleet;
+
+namespace Proxy.LoadBalancing.Tests.Fleet;
+
+public class FleetLoadTests
+{
+    private readonly FakeTimeProvider _time = new();
+
+    [Fact]
+    public void NotScraped_IsTheGatewaysOwnInFlightCount()
+    {
+        var stats = new DeploymentStats();
+        stats.RequestStarted(0);
+        stats.RequestStarted(0);
+
+        Assert.Equal(2, FleetLoad.Of(stats, _time.GetTimestamp()));
+    }
+
+    [Fact]
+    public void FreshScrape_IsRunningPlusWaiting_PlusOwnRequestsSinceTheScrape()
+    {
+        var stats = new DeploymentStats();
+        stats.RequestStarted(0);
+        stats.Engine.Update(running: 6, waiting: 3, kvCacheUsage: 0.5, blockSize: 16, gpuBlocks: 100, inFlightAtScrape: 1, freshUntil: _time.GetTimestamp() + 1000);
+        stats.RequestStarted(0);
+        stats.RequestStarted(0);
+
+        Assert.Equal(6 + 3 + 2, FleetLoad.Of(stats, _time.GetTimestamp()));
+    }
+
+    [Fact]
+    public void StaleOrFailedScrape_FallsBackToOwnCounts()
+    {
+        var stats = new DeploymentStats();
+        stats.RequestStarted(0);
+        var now = _time.GetTimestamp();
+        stats.Engine.Update(running: 6, waiting: 3, kvCacheUsage: 0.5, blockSize: 16, gpuBlocks: 100, inFlightAtScrape: 1, freshUntil: now + 10);
+
+        Assert.Equal(1, FleetLoad.Of(stats, now + 10));
+        stats.Engine.Update(running: 6, waiting: 3, kvCacheUsage: 0.5, blockSize: 16, gpuBlocks: 100, inFlightAtScrape: 1, freshUntil: now + 1000);
+        stats.Engine.Failed();
+        Assert.Equal(1, FleetLoad.Of(stats, now));
+    }
+}
