@@ -184,8 +184,9 @@ public static class RequestScanner
                 case MemberKind.Metadata:
                 {
                     var at = (int)reader.TokenStartIndex;
-                    // Leaves the reader on the value's last token: its EndObject, or the scalar itself.
                     ReadMetadata(ref reader, ref scan);
+                    // On the value's last token now (its EndObject), or still on its first when it is not an object.
+                    reader.Skip();
                     if (scan.MetadataValueLength == 0)
                     {
                         scan.MetadataValueStart = at;
