@@ -132,10 +132,11 @@ public sealed class GatewayProcess : IAsyncDisposable
             }
             catch (HttpRequestException)
             {
-                return false;
+                // A process that exited will not start: stop waiting.
+                return process.HasExited;
             }
         }, TimeSpan.FromSeconds(60));
-        if (!started)
+        if (!started || process.HasExited)
         {
             var text = gatewayProcess.Output;
             await gatewayProcess.DisposeAsync();
