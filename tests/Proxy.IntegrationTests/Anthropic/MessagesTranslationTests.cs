@@ -360,6 +360,9 @@ public sealed class MessagesTranslationTests : IAsyncLifetime
     {
         using var request = Gateway.Post("/messages", """{"model":"qwen3-8b","max_tokens":50,"stream":true,"messages":[{"role":"user","content":"hi"}]}""", Configs.MasterKey);
         request.Headers.Add("x-pass-x-fake-drop-after-chunks", "3");
+        // Chunks 20 ms apart: the first reaches the client before the drop, even on a busy machine (a drop seen before
+        // the first byte is retried instead, which another test covers).
+        request.Headers.Add("x-pass-x-fake-chunk-delay-ms", "20");
         using var response = await Gateway.Http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
 
