@@ -44,7 +44,7 @@ public sealed class ResponsesBridgeTests : IAsyncLifetime
         Assert.True(ResponseIdCodec.TryDecode(created.Id, out var decoded), created.Id);
         Assert.True(decoded.GatewayStored);
         Assert.Equal("/v1/chat/completions", _first.Requests.Last().Path);
-        Assert.Contains("hello", created.GetOutputText(), StringComparison.Ordinal);
+        Assert.StartsWith("The quick brown fox", created.GetOutputText(), StringComparison.Ordinal);
         Assert.True(created.Usage.InputTokenCount > 0);
         Assert.True(created.Usage.OutputTokenCount > 0);
         Assert.Equal(created.Usage.InputTokenCount + created.Usage.OutputTokenCount, created.Usage.TotalTokenCount);
@@ -203,7 +203,7 @@ public sealed class ResponsesBridgeTests : IAsyncLifetime
         // The third turn went out with both earlier turns and their answers, in order, whichever deployment took it.
         var last = _first.Requests.Concat(_second.Requests).Where(r => r.Path == "/v1/chat/completions").Last(r => r.Body.Contains("turn 2", StringComparison.Ordinal));
         using var sent = JsonDocument.Parse(last.Body);
-        var messages = sent.RootElement.GetProperty("messages").EnumerateArray().Select(m => (m.GetProperty("role").GetString(), m.GetProperty("content").ToString())).ToList();
+        var messages = sent.RootElement.GetProperty("messages").EnumerateArray().Select(m => (m.GetProperty("role").GetString(), TextOf(m.GetProperty("content")))).ToList();
         Assert.Equal([("user", "turn 0"), ("assistant", answers[0]), ("user", "turn 1"), ("assistant", answers[1]), ("user", "turn 2")], messages);
 
         // The other replica answers GET and input_items (only the turn's own input) from the shared database.
@@ -252,9 +252,14 @@ public sealed class ResponsesBridgeTests : IAsyncLifetime
         Assert.Contains("number", await ErrorAssert.IsOpenAiErrorAsync(number, 400), StringComparison.Ordinal);
         Assert.Contains("web_search_call", await ErrorAssert.IsOpenAiErrorAsync(badItem, 400), StringComparison.Ordinal);
         Assert.Contains("web_search", await ErrorAssert.IsOpenAiErrorAsync(badTool, 400), StringComparison.Ordinal);
-        var notFound = await ErrorAssert.IsOpenAiErrorAsync(followUp, 404);
-        Assert.Contains(unknown, notFound, StringComparison.Ordinal);
-        Assert.Contains("invalid_request_error", notFound, StringComparison.Ordinal);
+        using (var notFound = JsonDocument.Parse(await followUp.Content.ReadAsStringAsync()))
+        {
+            var error = notFound.RootElement.GetProperty("error");
+            Assert.Equal("invalid_request_error", error.GetProperty("type").GetString());
+            Assert.Equal("previous_response_id", error.GetProperty("param").GetString());
+        }
+
+        Assert.Contains(unknown, await ErrorAssert.IsOpenAiErrorAsync(followUp, 404), StringComparison.Ordinal);
         Assert.Contains(unknown, await ErrorAssert.IsOpenAiErrorAsync(get, 404), StringComparison.Ordinal);
         Assert.Equal(0, _first.RequestCount);
     }
@@ -292,7 +297,9 @@ public sealed class ResponsesBridgeTests : IAsyncLifetime
         Assert.Equal("anthropic", decoded.Provider);
         Assert.Equal("message", answer.RootElement.GetProperty("output")[0].GetProperty("type").GetString());
         Assert.Contains(_second.Requests, r => r.Path == "/v1/messages");
-        Assert.Equal("response.completed", events[^1].Name);
+        // The fake Anthropic stops at its token limit: OpenAI's terminal event for that is response.incomplete.
+        Assert.Equal("response." + events[^1].Data.GetProperty("response").GetProperty("status").GetString(), events[^1].Name);
+        Assert.Contains(events[^1].Name, (string[])["response.completed", "response.incomplete"]);
     }
 
     [Theory]
@@ -347,6 +354,11 @@ public sealed class ResponsesBridgeTests : IAsyncLifetime
               master_key: {Configs.MasterKey}
             """;
     }
+
+    // A chat message's text: a string, or its text parts joined.
+    private static string TextOf(JsonElement content) => content.ValueKind == JsonValueKind.String
+        ? content.GetString()!
+        : string.Concat(content.EnumerateArray().Select(part => part.GetProperty("text").GetString()));
 
     internal static List<(string Name, JsonElement Data)> SseEvents(string text)
     {
