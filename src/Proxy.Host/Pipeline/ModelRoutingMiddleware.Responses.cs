@@ -120,19 +120,17 @@ internal sealed partial class ModelRoutingMiddleware
         var rewriting = TranslatingResponseBody.Install(context, request, stream =>
         {
             var attempt = request.Attempt;
-            if (attempt.Deployment is not { } answered)
-            {
-                // A cached answer: stored as it was sent.
-                return new ResponseIdRewriter(null, null, stream);
-            }
-
-            var provider = answered.Provider.Length == 0 ? "openai" : answered.Provider;
-            if (answered.ServesResponses && !attempt.Simulated)
+            var answered = attempt.Deployment;
+            var provider = answered is null ? "" : answered.Provider.Length == 0 ? "openai" : answered.Provider;
+            if (answered is { ServesResponses: true } && !attempt.Simulated)
             {
                 return new ResponseIdRewriter(provider, answered.Id, stream);
             }
 
-            var id = ResponseIdCodec.EncodeGatewayStored(provider, answered.Id, "resp_" + Guid.NewGuid().ToString("N"));
+            // A chat answer: a bridged deployment's, a mock's, or a cached one (the cache keeps chat; a store: false
+            // request, so its id names no deployment and nothing keeps it).
+            var gatewayId = "resp_" + Guid.NewGuid().ToString("N");
+            var id = answered is null ? gatewayId : ResponseIdCodec.EncodeGatewayStored(provider, answered.Id, gatewayId);
             bridged = new BridgedResponse(id, request.RequestedModel ?? model, time.GetUtcNow().ToUnixTimeSeconds(), clientBody.Span, previousResponseId);
             bridge = stream ? new ChatToResponsesStreamTranslator(bridged) : new ChatToResponsesResponseTranslator(bridged);
             return bridge;
