@@ -60,7 +60,8 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
         _ => null,
     };
 
-    private static bool IsNotStored(ReadOnlySpan<byte> body)
+    /// <summary>A Responses API body with <c>store: false</c>.</summary>
+    internal static bool IsNotStored(ReadOnlySpan<byte> body)
     {
         var reader = new System.Text.Json.Utf8JsonReader(body);
         while (reader.Read())
