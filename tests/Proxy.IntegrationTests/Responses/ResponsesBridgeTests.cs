@@ -302,6 +302,31 @@ public sealed class ResponsesBridgeTests : IAsyncLifetime
         Assert.Contains(events[^1].Name, (string[])["response.completed", "response.incomplete"]);
     }
 
+    [Fact]
+    public async Task A_virtual_key_sees_only_its_own_stored_responses_and_its_spend_is_logged_as_aresponses()
+    {
+        await using var gateway = await GatewayInstance.StartAsync(ChatOnly(_first.BaseUrl).Replace("general_settings:", "general_settings:\n  proxy_batch_write_at: 0.1", StringComparison.Ordinal));
+        var keyA = await GenerateKeyAsync(gateway);
+        var keyB = await GenerateKeyAsync(gateway);
+
+        using var created = await gateway.Http.SendAsync(gateway.Post("/v1/responses", """{"model":"chat","input":"mine"}""", keyA));
+        using var json = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        var id = json.RootElement.GetProperty("id").GetString()!;
+        using var other = await gateway.Http.SendAsync(Get("/v1/responses/" + id, keyB));
+        using var otherFollowUp = await gateway.Http.SendAsync(gateway.Post("/v1/responses", $$"""{"model":"chat","input":"yours?","previous_response_id":"{{id}}"}""", keyB));
+        using var own = await gateway.Http.SendAsync(Get("/v1/responses/" + id, keyA));
+        using var master = await gateway.Http.SendAsync(Get("/v1/responses/" + id));
+
+        Assert.Contains(id, await ErrorAssert.IsOpenAiErrorAsync(other, 404), StringComparison.Ordinal);
+        Assert.Contains(id, await ErrorAssert.IsOpenAiErrorAsync(otherFollowUp, 404), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, master.StatusCode);
+        JsonElement[] rows = [];
+        Assert.True(await Eventually.TrueAsync(async () => (rows = await SpendLogsAsync(gateway, keyA)).Length == 1, TimeSpan.FromSeconds(10)));
+        Assert.Equal("aresponses", rows[0].GetProperty("call_type").GetString());
+        Assert.Equal(json.RootElement.GetProperty("usage").GetProperty("total_tokens").GetInt64(), rows[0].GetProperty("total_tokens").GetInt64());
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -388,13 +413,27 @@ public sealed class ResponsesBridgeTests : IAsyncLifetime
         return events;
     }
 
+    private static async Task<string> GenerateKeyAsync(GatewayInstance gateway)
+    {
+        using var response = await gateway.Http.SendAsync(gateway.Post("/key/generate", "{}", Configs.MasterKey));
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return json.RootElement.GetProperty("key").GetString()!;
+    }
+
+    private static async Task<JsonElement[]> SpendLogsAsync(GatewayInstance gateway, string key)
+    {
+        using var response = await gateway.Http.SendAsync(Get("/spend/logs?api_key=" + Uri.EscapeDataString(key)));
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. json.RootElement.EnumerateArray().Select(row => row.Clone())];
+    }
+
     private static Task<HttpResponseMessage> PostAsync(GatewayInstance gateway, string json) =>
         gateway.Http.SendAsync(gateway.Post("/v1/responses", json, Configs.MasterKey));
 
-    private static HttpRequestMessage Get(string path)
+    private static HttpRequestMessage Get(string path, string key = Configs.MasterKey)
     {
         var request = new HttpRequestMessage(HttpMethod.Get, path);
-        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Configs.MasterKey);
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
         return request;
     }
 }
