@@ -80,7 +80,7 @@ internal sealed partial class ModelRoutingMiddleware
         var completed = false;
         try
         {
-            await RunAsync(context, request, snapshot, group, model, body, scan, default, default, pin);
+            await RunAsync(context, request, snapshot, group, model, body, in scan, default, in NoScan, pin);
             completed = true;
         }
         finally
