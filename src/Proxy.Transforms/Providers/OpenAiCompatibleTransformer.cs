@@ -101,7 +101,7 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
 
         await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         var responseHeaders = httpContext.Response.Headers;
-        UpstreamHeaders.StripResponseHeaders(responseHeaders);
+        UpstreamHeaders.StripResponseHeaders(responseHeaders, proxyResponse);
         responseHeaders["x-litellm-model-id"] = Http.HeaderValues.Safe(deployment.Id);
         responseHeaders["x-litellm-model-group"] = Http.HeaderValues.Safe(attempt.ModelGroup);
         if (deployment.ApiBase is not null)
