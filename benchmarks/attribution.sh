@@ -43,7 +43,8 @@ trap cleanup EXIT
 publish() { # project dir -> build/name
   local name=$1 project=$2
   [[ -f "$build/$name/.done" ]] && return
-  timeout 600 dotnet publish "$project" -c Release -o "$build/$name" --nologo -v quiet >/dev/null
+  timeout 600 dotnet publish "$project" -c Release -o "$build/$name" --nologo -v quiet >"$build/$name.publish.log" 2>&1 \
+    || { cat "$build/$name.publish.log" >&2; exit 1; }
   touch "$build/$name/.done"
 }
 for p in fake-vllm yarp-bare loadgen; do publish "$p" "$bench/$p"; done
@@ -105,7 +106,7 @@ def read(p):
 a, b, n = read(sys.argv[1]), read(sys.argv[2]), int(sys.argv[3])
 diff = sorted(((b[k] - a.get(k, 0), k) for k in b), reverse=True)
 total = sum(v for v, _ in diff if v > 0) or 1
-for v, k in diff[:25]:
+for v, k in diff[:200]:
     if v <= 0: break
     print(f"{k}\t{v / n:.0f}\t{100 * v / total:.1f}%")
 PY
@@ -120,7 +121,9 @@ run_target() {
     gw-spend) cmd=(dotnet "$build/gw/Proxy.Host.dll" --config "$out/spend/config.yaml" --host 127.0.0.1 --port "$proxy_port"); header=(-H 'Authorization: Bearer sk-bench');;
     *) echo "unknown target $target" >&2; return 1;;
   esac
+  # With --perf: the JIT's perf map, and W^X off so that JIT'd code is not behind a deleted memfd perf cannot map.
   DOTNET_STARTUP_HOOKS="$build/probe/AllocProbe.dll" ALLOC_PROBE_OUT="$probe_out" ALLOC_PROBE_TYPES=$types DOTNET_PerfMapEnabled=$perf \
+    DOTNET_EnableWriteXorExecute=$((1 - perf)) \
     taskset -c 1 "${cmd[@]}" >"$out/$target.log" 2>&1 &
   local pid=$!; pids+=("$pid")
   local url="http://127.0.0.1:$proxy_port/v1/chat/completions" code=000
@@ -159,7 +162,9 @@ run_target() {
   row "$target" stream "$n" "$out/$target.stream0" "$out/$target.stream1" $((t1 - t0)) | tee -a "$out/rows.jsonl"
   ((types)) && types_diff "$out/$target.stream0" "$out/$target.stream1" "$n" > "$out/$target.stream.types.tsv"
   if ((perf)); then
-    perf report -i "$out/$target.perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -v '^$' | head -120 > "$out/$target.perf.txt" || true
+    { perf report -i "$out/$target.perf.data" --no-children -g none --sort dso --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -15
+      perf report -i "$out/$target.perf.data" --no-children -g none --sort dso,symbol --stdio 2>/dev/null | grep -v '^#' | grep -v '^$' | head -60
+    } > "$out/$target.perf.txt" || true
   fi
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }

@@ -33,7 +33,7 @@ while (($#)); do
 done
 ((duration >= 60 && duration <= 86400)) || { echo "--duration in 60..86400 s" >&2; exit 2; }
 ((reload_every >= 10)) || { echo "--reload-every >= 10 s" >&2; exit 2; }
-work="$build/run"; rm -rf "$work"; mkdir -p "$work" "$out"
+work="$build/run"; rm -rf "$work"; mkdir -p "$work" "$out" "$build"
 port_a=18400 port_b=18401 gw_port=18410
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -41,9 +41,10 @@ trap cleanup EXIT
 log() { printf '[soak %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 
 log "building into $build"
-timeout 900 dotnet publish "$bench/fake-vllm" -c Release -o "$build/fake-vllm" --nologo -v quiet >/dev/null
-timeout 900 dotnet publish "$repo/src/Proxy.Host" -c Release -o "$build/gw" --nologo -v quiet >/dev/null
-timeout 900 dotnet publish "$repo/benchmarks/Proxy.Soak" -c Release -o "$build/soak" --nologo -v quiet >/dev/null
+publish() { timeout 900 dotnet publish "$1" -c Release -o "$2" --nologo -v quiet >"$build/publish.log" 2>&1 || { cat "$build/publish.log" >&2; exit 1; }; }
+publish "$bench/fake-vllm" "$build/fake-vllm"
+publish "$repo/src/Proxy.Host" "$build/gw"
+publish "$repo/benchmarks/Proxy.Soak" "$build/soak"
 
 "$build/fake-vllm/fake-vllm" --port "$port_a" --chunk-delay-ms 10 >"$work/fake-a.log" 2>&1 & pids+=($!)
 "$build/fake-vllm/fake-vllm" --port "$port_b" --chunk-delay-ms 10 --rate-500 "$fail_rate" >"$work/fake-b.log" 2>&1 & pids+=($!)
