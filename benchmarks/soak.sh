@@ -6,8 +6,9 @@
 # Defaults (issue #18): 3600 s at 300 req/s, a config reload every 300 s, one of the two deployments failing 5 %.
 # Traffic (benchmarks/Proxy.Soak): 30 % streams, 35 % non-streamed cache hits (20 prompts repeated), 35 % cache misses,
 # spread over 4 virtual keys, with spend logs on (the embedded SQLite store, batches every 10 s) and the local cache
-# on. Two fake-vllm deployments in one group; the second answers 500 to --fail-rate of its requests, and the router
-# retries those on the other (num_retries: 2), so a client should see no error at all. Every 10 s it samples the
+# on (entries kept 60 s, so the cache is at its steady size well inside the 5-minute warm-up; with LiteLLM's default
+# 600 s the misses alone grow it by ~9 MB a minute for 10 minutes). Two fake-vllm deployments in one group; the second
+# answers 500 to --fail-rate of its requests, and the router retries those on the other (num_retries: 2), so a client should see no error at all. Every 10 s it samples the
 # gateway's RSS, open file descriptors and threads from /proc. At the end the gateway is stopped (its spend writer
 # flushes) and the spend-log rows are counted. Checks: RSS after the first 5 minutes within +-10 % of its median,
 # zero client errors, spend rows = requests answered. Writes a markdown table and an SVG plot of RSS to
@@ -73,6 +74,7 @@ litellm_settings:
   cache: true
   cache_params:
     type: local
+    ttl: 60      # the misses' entries expire after a minute, so the cache reaches its steady size in the warm-up
 router_settings:
   routing_strategy: simple-shuffle
 general_settings:
