@@ -166,7 +166,6 @@ internal static partial class GatewayHost
 
         app.UseMiddleware<GatewayContextMiddleware>();
         app.UseMiddleware<DotSegmentGuard>();
-        app.UseMiddleware<BodyLimitMiddleware>();
         app.UseMiddleware<MetricsAuthMiddleware>();
         app.UseRouting();
         app.UseMiddleware<GatewayAuthMiddleware>();

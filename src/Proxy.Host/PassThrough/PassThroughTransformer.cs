@@ -72,7 +72,7 @@ internal sealed class PassThroughTransformer(Uri target, PassThroughEndpointConf
     public override async ValueTask<bool> TransformResponseAsync(HttpContext httpContext, HttpResponseMessage? proxyResponse, CancellationToken cancellationToken)
     {
         var copy = await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
-        UpstreamHeaders.StripResponseHeaders(httpContext.Response.Headers);
+        UpstreamHeaders.StripResponseHeaders(httpContext.Response.Headers, proxyResponse);
         return copy;
     }
 }

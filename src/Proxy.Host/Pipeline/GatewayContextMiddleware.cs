@@ -39,6 +39,13 @@ internal sealed partial class GatewayContextMiddleware(
                 await errors.WriteAsync(context, error);
             }
         }
+        catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
+        {
+            // A body over the route's limit, or one that could not be read.
+            context.Response.Clear();
+            context.Response.Headers[CallIdHeader] = request.CallId;
+            await errors.WriteAsync(context, Errors.BodyLimitMiddleware.ErrorFor(context, ex));
+        }
         catch (Exception ex) when (context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException or ConnectionResetException)
         {
             // The client went away; nothing to answer and nothing to report.

@@ -36,7 +36,7 @@ internal sealed partial class ModelRoutingMiddleware
         {
             // The recording's length bills a deployment priced per second (LiteLLM measures the file too).
             request.Outcome.SetBilledUnits(null, multipart.AudioSeconds);
-            await RouteToGroupAsync(context, request, snapshot, multipart.Model, default, default, multipart);
+            await RouteToGroupAsync(context, request, snapshot, multipart.Model, default, in NoScan, multipart);
         }
     }
 }

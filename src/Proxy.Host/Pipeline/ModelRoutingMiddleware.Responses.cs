@@ -138,7 +138,7 @@ internal sealed partial class ModelRoutingMiddleware
         var completed = false;
         try
         {
-            await RunAsync(context, request, snapshot, group, model, body, scan, default, default, pin);
+            await RunAsync(context, request, snapshot, group, model, body, in scan, default, in NoScan, pin);
             completed = true;
             (bridge as ChatToResponsesResponseTranslator)?.Seal();
             if (bridged is { ShouldStore: true } answer && clientBody.Length > 0)

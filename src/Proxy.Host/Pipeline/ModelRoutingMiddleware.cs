@@ -24,6 +24,9 @@ internal sealed partial class ModelRoutingMiddleware(
     // Keys, guardrails, cache: in their declared order, fixed at start-up.
     private readonly IGatewayRequestStage[] _stages = [.. stages.OrderBy(stage => stage.Order)];
 
+    // What a request that is not a translated protocol's passes as the client's scan.
+    private static readonly RequestScan NoScan = default;
+
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
@@ -80,62 +83,58 @@ internal sealed partial class ModelRoutingMiddleware(
         }
     }
 
-    private async Task RouteAsync(HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, PooledBuffer body)
+    // RouteAsync, RouteToGroupAsync and RunAsync return the task of what they hand over to instead of awaiting it: each
+    // would otherwise box its own state machine (with a copy of the few-hundred-byte RequestScan) on every request.
+    private Task RouteAsync(HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, PooledBuffer body)
     {
         // JSON text is UTF-8 (RFC 8259); the scanner skips string values without decoding them, so check here, before any
         // stage reads the body or it goes upstream.
         if (!Utf8.IsValid(body.Span))
         {
-            await errors.WriteAsync(context, GatewayError.InvalidUtf8(FirstInvalidUtf8(body.Span)));
-            return;
+            return errors.WriteAsync(context, GatewayError.InvalidUtf8(FirstInvalidUtf8(body.Span)));
         }
 
         var status = RequestScanner.Scan(body.Span, out var scan);
         if (status != ScanStatus.Ok)
         {
-            await errors.WriteAsync(context, status switch
+            return errors.WriteAsync(context, status switch
             {
                 ScanStatus.NotAnObject => GatewayError.NotAnObject(),
                 ScanStatus.DuplicatePrompt => GatewayError.DuplicatePrompt(),
                 _ => GatewayError.InvalidJson("check the syntax"),
             });
-            return;
         }
 
         // Azure-style paths (/openai/deployments/{model}/...) name the model in the path, which wins over the body.
         var model = context.Request.RouteValues.TryGetValue("model", out var fromPath) && fromPath is string pathModel ? pathModel : scan.Model;
         if (model is null)
         {
-            await errors.WriteAsync(context, scan.ModelKind == ModelKind.NotString ? GatewayError.ModelNotString() : GatewayError.MissingModel());
-            return;
+            return errors.WriteAsync(context, scan.ModelKind == ModelKind.NotString ? GatewayError.ModelNotString() : GatewayError.MissingModel());
         }
 
-        await RouteToGroupAsync(context, request, snapshot, model, body, scan, multipart: null);
+        return RouteToGroupAsync(context, request, snapshot, model, body, in scan, multipart: null);
     }
 
     /// <summary>The model is known: find its group (by name, alias or wildcard), fix the request's facts, run the stages, route.</summary>
-    private async Task RouteToGroupAsync(
-        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, string model, PooledBuffer body, RequestScan scan, MultipartBody? multipart)
+    private Task RouteToGroupAsync(
+        HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, string model, PooledBuffer body, in RequestScan scan, MultipartBody? multipart)
     {
         if (!snapshot.TryResolveGroup(model, out var group, out _))
         {
-            await errors.WriteAsync(context, GatewayError.UnknownModel(model, snapshot.AvailableGroupsText));
-            return;
+            return errors.WriteAsync(context, GatewayError.UnknownModel(model, snapshot.AvailableGroupsText));
         }
 
         if (protocols.For(request.Protocol) is { } protocol)
         {
-            await RouteTranslatedAsync(context, request, snapshot, group, model, body, scan, protocol);
-            return;
+            return RouteTranslatedAsync(context, request, snapshot, group, model, body, scan, protocol);
         }
 
         if (request.Endpoint == OpenAiEndpoint.Responses)
         {
-            await RouteResponsesAsync(context, request, snapshot, group, model, body, scan);
-            return;
+            return RouteResponsesAsync(context, request, snapshot, group, model, body, scan);
         }
 
-        await RunAsync(context, request, snapshot, group, model, body, scan, default, default, multipart: multipart);
+        return RunAsync(context, request, snapshot, group, model, body, in scan, default, in NoScan, multipart: multipart);
     }
 
     /// <summary>
@@ -191,9 +190,9 @@ internal sealed partial class ModelRoutingMiddleware(
         }
     }
 
-    private async Task RunAsync(
+    private Task RunAsync(
         HttpContext context, GatewayRequestContext request, GatewaySnapshot snapshot, ModelGroup group, string model, PooledBuffer body,
-        RequestScan scan, PooledBuffer clientBody, RequestScan clientScan, ResponsePin pin = default, MultipartBody? multipart = null)
+        in RequestScan scan, PooledBuffer clientBody, in RequestScan clientScan, ResponsePin pin = default, MultipartBody? multipart = null)
     {
         // What the stars of a wildcard group matched fills its deployments' models (matched again: only wildcard requests pay).
         var wildcard = WildcardGroups.IsPattern(group.Name) && snapshot.Wildcards.TryMatch(model, out _, out var segments) ? segments : null;
@@ -211,11 +210,42 @@ internal sealed partial class ModelRoutingMiddleware(
         {
             Snapshot = snapshot, Group = group, Body = body, Scan = scan, Multipart = multipart, WildcardSegments = wildcard, Tags = tags,
             ClientMayMock = ClientMayMock(snapshot, request),
-            ClientBody = clientBody, ClientScan = clientScan, PinnedDeploymentId = pin.DeploymentId, UpstreamPreviousResponseId = pin.UpstreamId,
+            Client = clientBody.Length > 0 ? new TranslatedClientBody(clientBody, clientScan) : null,
+            PinnedDeploymentId = pin.DeploymentId, UpstreamPreviousResponseId = pin.UpstreamId,
         });
-        foreach (var stage in _stages)
+        return RunStagesAsync(context, request, body.Memory);
+    }
+
+    // Stages that answer at once (the common case: nothing to check, a cache miss) cost no state machine.
+    private Task RunStagesAsync(HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> body)
+    {
+        for (var i = 0; i < _stages.Length; i++)
         {
-            if (await stage.InvokeAsync(context, request, body.Memory))
+            var pending = _stages[i].InvokeAsync(context, request, body);
+            if (!pending.IsCompletedSuccessfully)
+            {
+                return AwaitStagesAsync(pending, i, context, request, body);
+            }
+
+            if (pending.GetAwaiter().GetResult())
+            {
+                return Task.CompletedTask;
+            }
+        }
+
+        return next(context);
+    }
+
+    private async Task AwaitStagesAsync(ValueTask<bool> pending, int index, HttpContext context, GatewayRequestContext request, ReadOnlyMemory<byte> body)
+    {
+        if (await pending)
+        {
+            return;
+        }
+
+        for (var i = index + 1; i < _stages.Length; i++)
+        {
+            if (await _stages[i].InvokeAsync(context, request, body))
             {
                 return;
             }

@@ -28,11 +28,10 @@ internal sealed class ProxyRequestState
 
     /// <summary>
     /// For a client of another protocol (Anthropic Messages): its own body and scan, sent as they are (model rewritten)
-    /// to a deployment that speaks the protocol natively. <see cref="Body"/> is then the translated chat body.
+    /// to a deployment that speaks the protocol natively. <see cref="Body"/> is then the translated chat body. Null for
+    /// every other request, which then does not carry a second scan.
     /// </summary>
-    public PooledBuffer ClientBody { get; init; }
-
-    public RequestScan ClientScan;
+    public TranslatedClientBody? Client { get; init; }
 
     /// <summary>
     /// The body's mock_response and mock_testing_* fields may be honoured: the master key (or an open gateway) sent them,

@@ -25,6 +25,8 @@ internal sealed partial class RetryAndFallbackMiddleware(
     RequestDelegate next, IProxyStateLookup proxyState, IOpenAiErrorWriter errors, IRandomSource random, TimeProvider time, ILogger<RetryAndFallbackMiddleware> logger,
     SessionAffinity affinity, GatewayMetrics? metrics = null, IVirtualKeyAuthenticator? keys = null)
 {
+    // One method for the whole request (the group loop inside the try): a separate RouteAsync would box a second state
+    // machine per request.
     public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.GetRequiredFeature<GatewayRequestContext>();
@@ -33,43 +35,38 @@ internal sealed partial class RetryAndFallbackMiddleware(
         state.ActiveMockFlags = state.ClientMayMock ? state.Scan.MockFlags : MockFlags.None;
         try
         {
-            await RouteAsync(context, request, state, options);
+            var group = state.Group;
+            IReadOnlyList<string>? chain = null;
+            var next = 0;
+            while (true)
+            {
+                if (await RunGroupAsync(context, request, state, group, options))
+                {
+                    return;
+                }
+
+                // LiteLLM picks the fallback list by what went wrong with the requested group.
+                // A pinned request (a stored response lives on one deployment) has nowhere else to go.
+                chain ??= state.Scan.DisableFallbacks || state.PinnedDeploymentId is not null
+                    ? [] : FallbackPlanner.For(state.Group.Name, request.Attempt.FailureKind, options);
+                var fallback = NextFallback(request, state, chain, ref next);
+                if (fallback is null)
+                {
+                    await WriteFinalErrorAsync(context, request, chain);
+                    return;
+                }
+
+                Log.FallingBack(logger, request.CallId, group.Name, fallback.Name, request.Attempt.FailureKind);
+                request.Outcome.AttemptedFallbacks++;
+                // LiteLLM pops the mock_testing flags before it calls a fallback, so the fallback really answers.
+                state.ActiveMockFlags = MockFlags.None;
+                state.Tried?.Clear();
+                group = fallback;
+            }
         }
         finally
         {
             request.Outcome.Finish(request.Attempt);
-        }
-    }
-
-    private async Task RouteAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, RouterOptions options)
-    {
-        var group = state.Group;
-        IReadOnlyList<string>? chain = null;
-        var next = 0;
-        while (true)
-        {
-            if (await RunGroupAsync(context, request, state, group, options))
-            {
-                return;
-            }
-
-            // LiteLLM picks the fallback list by what went wrong with the requested group.
-            // A pinned request (a stored response lives on one deployment) has nowhere else to go.
-            chain ??= state.Scan.DisableFallbacks || state.PinnedDeploymentId is not null
-                ? [] : FallbackPlanner.For(state.Group.Name, request.Attempt.FailureKind, options);
-            var fallback = NextFallback(request, state, chain, ref next);
-            if (fallback is null)
-            {
-                await WriteFinalErrorAsync(context, request, chain);
-                return;
-            }
-
-            Log.FallingBack(logger, request.CallId, group.Name, fallback.Name, request.Attempt.FailureKind);
-            request.Outcome.AttemptedFallbacks++;
-            // LiteLLM pops the mock_testing flags before it calls a fallback, so the fallback really answers.
-            state.ActiveMockFlags = MockFlags.None;
-            state.Tried?.Clear();
-            group = fallback;
         }
     }
 

@@ -97,7 +97,7 @@ internal static class UpstreamBody
 
         if (UpstreamAttempt.IsNativeMessages(request, deployment))
         {
-            forwarded = Splice(state.ClientBody, in state.ClientScan, model, forceIncludeUsage: false, out owned);
+            forwarded = Splice(state.Client!.Body, in state.Client.Scan, model, forceIncludeUsage: false, out owned);
             return null;
         }
 

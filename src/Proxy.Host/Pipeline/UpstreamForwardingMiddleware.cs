@@ -52,14 +52,29 @@ internal sealed class UpstreamForwardingMiddleware(
             return;
         }
 
+        // The forward is awaited here rather than in a method of its own, which would box a second state machine.
         var stats = deployment.Stats;
         stats.RequestStarted(DeploymentStats.MinuteOf(time));
+        var spliced = default(PooledBuffer);
         try
         {
-            await ForwardAsync(context, request, state, route);
+            if (UpstreamBody.Set(context, state, request, deployment, out spliced) is { } unsupported)
+            {
+                // Another deployment of the group (or a fallback) may serve it; this one never will.
+                attempt.Fail(UpstreamFailureKind.BadRequest, unsupported);
+                return;
+            }
+
+            var config = request.Stream ? route.StreamRequestConfig : route.RequestConfig;
+            var error = await forwarder.SendAsync(context, destination.Model.Config.Address, proxy.Cluster!.HttpClient, config, transformer);
+            if (error != ForwarderError.None && !attempt.Failed && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+            {
+                RecordForwarderError(context, attempt, error, config);
+            }
         }
         finally
         {
+            spliced.Dispose();
             stats.RequestFinished();
             RecordLatency(request, route);
         }
@@ -97,31 +112,6 @@ internal sealed class UpstreamForwardingMiddleware(
         }
 
         await MockResponder.WriteAsync(context, request, mock!, state.Body.Length, time, errors);
-    }
-
-    private async Task ForwardAsync(HttpContext context, GatewayRequestContext request, ProxyRequestState state, DeploymentRoute route)
-    {
-        if (UpstreamBody.Set(context, state, request, route.Deployment, out var spliced) is { } unsupported)
-        {
-            // Another deployment of the group (or a fallback) may serve it; this one never will.
-            request.Attempt.Fail(UpstreamFailureKind.BadRequest, unsupported);
-            return;
-        }
-
-        try
-        {
-            var config = request.Stream ? route.StreamRequestConfig : route.RequestConfig;
-            var proxy = context.GetReverseProxyFeature();
-            var error = await forwarder.SendAsync(context, proxy.ProxiedDestination!.Model.Config.Address, proxy.Cluster.HttpClient, config, transformer);
-            if (error != ForwarderError.None && !request.Attempt.Failed && !context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
-            {
-                RecordForwarderError(context, request.Attempt, error, config);
-            }
-        }
-        finally
-        {
-            spliced.Dispose();
-        }
     }
 
     private static void RecordForwarderError(HttpContext context, AttemptContext attempt, ForwarderError error, ForwarderRequestConfig config)

@@ -72,12 +72,21 @@ internal sealed class InMemoryResponseCacheStore(long maxBytes, TimeProvider tim
         }
 
         var lifetime = ttl ?? CacheOptions.LocalDefaultTtl;
-        var expiresAt = time.GetTimestamp() + (long)(lifetime.TotalSeconds * time.TimestampFrequency);
+        var now = time.GetTimestamp();
+        var expiresAt = now + (long)(lifetime.TotalSeconds * time.TimestampFrequency);
         lock (_gate)
         {
             if (_entries.TryGetValue(key, out var existing))
             {
                 RemoveLocked(existing);
+            }
+
+            // An expired entry that is never asked for again would otherwise stay until the byte bound evicts it: with
+            // traffic of distinct prompts the cache then fills max_memory_kb (256 MB by default) whatever the ttl. The
+            // least recently used end is where they gather; dropping them here costs one check per store.
+            while (_lru.Last is { } stale && stale.Value.ExpiresAt <= now)
+            {
+                RemoveLocked(stale);
             }
 
             while (_bytes + cost > maxBytes && _lru.Last is { } oldest)

@@ -101,7 +101,7 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
 
         await base.TransformResponseAsync(httpContext, proxyResponse, cancellationToken);
         var responseHeaders = httpContext.Response.Headers;
-        UpstreamHeaders.StripResponseHeaders(responseHeaders);
+        UpstreamHeaders.StripResponseHeaders(responseHeaders, proxyResponse);
         responseHeaders["x-litellm-model-id"] = Http.HeaderValues.Safe(deployment.Id);
         responseHeaders["x-litellm-model-group"] = Http.HeaderValues.Safe(attempt.ModelGroup);
         if (deployment.ApiBase is not null)
@@ -169,6 +169,16 @@ public sealed class OpenAiCompatibleTransformer(IOpenAiErrorWriter errors, TimeP
         }
     }
 
-    private static bool IsEventStream(HttpResponseMessage response) =>
-        string.Equals(response.Content.Headers.ContentType?.MediaType, "text/event-stream", StringComparison.OrdinalIgnoreCase);
+    // Read from the raw value: ContentType would parse (and allocate) a MediaTypeHeaderValue on every response.
+    private static bool IsEventStream(HttpResponseMessage response)
+    {
+        if (!response.Content.Headers.NonValidated.TryGetValues(HeaderNames.ContentType, out var values) || values.Count == 0)
+        {
+            return false;
+        }
+
+        var value = values.ToString().AsSpan();
+        var end = value.IndexOf(';');
+        return (end < 0 ? value : value[..end]).Trim().Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -88,24 +88,30 @@ public static class UpstreamHeaders
         return forwarded;
     }
 
-    /// <summary>Removes what an upstream must not set on the gateway's own origin: cookies, CORS grants, its organisation and server.</summary>
-    public static void StripResponseHeaders(IHeaderDictionary headers)
+    /// <summary>
+    /// Removes what an upstream must not set on the gateway's own origin: cookies, CORS grants, its organisation and server.
+    /// The CORS names are looked for in the upstream's own headers (what YARP copied): enumerating the response's header
+    /// dictionary would build a set of its names on every response.
+    /// </summary>
+    public static void StripResponseHeaders(IHeaderDictionary headers, HttpResponseMessage? upstream)
     {
         headers.Remove(HeaderNames.SetCookie);
         headers.Remove(HeaderNames.Server);
         headers.Remove("openai-organization");
-        List<string>? cors = null;
-        foreach (var name in headers.Keys)
+        if (upstream is null)
         {
-            if (name.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))
-            {
-                (cors ??= []).Add(name);
-            }
+            return;
         }
 
-        if (cors is not null)
+        RemoveCors(headers, upstream.Headers.NonValidated);
+        RemoveCors(headers, upstream.Content.Headers.NonValidated);
+    }
+
+    private static void RemoveCors(IHeaderDictionary headers, System.Net.Http.Headers.HttpHeadersNonValidated upstream)
+    {
+        foreach (var (name, _) in upstream)
         {
-            foreach (var name in cors)
+            if (name.StartsWith("Access-Control-", StringComparison.OrdinalIgnoreCase))
             {
                 headers.Remove(name);
             }

@@ -14,6 +14,10 @@ public static class ResponseCopier
 {
     private const int MinimumReadSize = 4096;
 
+    // A JSON answer is not flushed per read: Kestrel then sends the headers and the whole body in one write when the
+    // response completes. Past this much unflushed data it is flushed anyway, so a large body is never held whole.
+    private const int JsonFlushThreshold = 64 * 1024;
+
     /// <returns>True when the whole body was copied; false when the upstream failed or the client went away.</returns>
     /// <param name="idleTimeout">For streams: the longest wait for the next piece. Null for JSON bodies, which arrive right
     /// behind their headers and are bounded by <paramref name="bodyTimeout"/> (YARP's activity token) instead.</param>
@@ -38,6 +42,7 @@ public static class ResponseCopier
             Restart(idle, idleTimeout);
             source = await upstream.Content.ReadAsStreamAsync(readToken);
             var filter = observer.ChunkFilter;
+            var unflushed = 0;
             while (true)
             {
                 // A hidden usage chunk: an incomplete event held from the last read goes first, then the new bytes.
@@ -79,6 +84,13 @@ public static class ResponseCopier
                 }
 
                 writer.Advance(send);
+                unflushed += send;
+                if (idleTimeout is null && unflushed < JsonFlushThreshold)
+                {
+                    continue;
+                }
+
+                unflushed = 0;
                 var flush = await writer.FlushAsync(clientAborted);
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
@@ -122,6 +134,7 @@ public static class ResponseCopier
             source = await upstream.Content.ReadAsStreamAsync(readToken);
             // Only streams are filtered, and only non-streamed bodies are held, so the two never meet.
             var filter = observer.ChunkFilter;
+            var unflushed = 0;
             while (true)
             {
                 var carried = filter.Active && held is null ? filter.PendingLength : 0;
@@ -182,6 +195,13 @@ public static class ResponseCopier
                 }
 
                 writer.Advance(send);
+                unflushed += send;
+                if (idleTimeout is null && unflushed < JsonFlushThreshold)
+                {
+                    continue;
+                }
+
+                unflushed = 0;
                 var flush = await writer.FlushAsync(clientAborted);
                 if (flush.IsCanceled || flush.IsCompleted)
                 {
@@ -191,9 +211,10 @@ public static class ResponseCopier
 
             // Taps that price or judge the answer read its usage now, before a held body is sent.
             observer.RecordUsage(request);
-            foreach (var tap in taps)
+            // Index loops: foreach over the IReadOnlyList would box its enumerator on every response.
+            for (var i = 0; i < taps.Count; i++)
             {
-                if (await tap.OnCompletedAsync(clientAborted) is not { } refused)
+                if (await taps[i].OnCompletedAsync(clientAborted) is not { } refused)
                 {
                     continue;
                 }
@@ -223,9 +244,9 @@ public static class ResponseCopier
         {
             if (!completed)
             {
-                foreach (var tap in taps)
+                for (var i = 0; i < taps.Count; i++)
                 {
-                    tap.OnAborted();
+                    taps[i].OnAborted();
                 }
             }
 
@@ -238,9 +259,9 @@ public static class ResponseCopier
 
     private static bool HoldsBody(IReadOnlyList<IResponseTap> taps)
     {
-        foreach (var tap in taps)
+        for (var i = 0; i < taps.Count; i++)
         {
-            if (tap.HoldsBody)
+            if (taps[i].HoldsBody)
             {
                 return true;
             }
@@ -251,9 +272,9 @@ public static class ResponseCopier
 
     private static async ValueTask<GatewayError?> ShowAsync(IReadOnlyList<IResponseTap> taps, ReadOnlyMemory<byte> piece, CancellationToken cancellationToken)
     {
-        foreach (var tap in taps)
+        for (var i = 0; i < taps.Count; i++)
         {
-            var refused = await tap.OnDataAsync(piece, cancellationToken);
+            var refused = await taps[i].OnDataAsync(piece, cancellationToken);
             if (refused is not null)
             {
                 return refused;

@@ -127,6 +127,9 @@ public sealed class ResourceLimitTests : IAsyncLifetime
         request.Headers.TransferEncodingChunked = true;
         using var response = await _gateway.Http.SendAsync(request);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        // Answered by the first middleware, like every other error: OpenAI's shape, and the call id kept.
+        Assert.Contains("\"invalid_request_error\"", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.True(response.Headers.Contains("x-litellm-call-id"));
     }
 
     [Fact]

@@ -56,6 +56,24 @@ public sealed class InMemoryResponseCacheStoreTests
     }
 
     [Fact]
+    public void Expired_entries_nobody_asks_for_again_are_dropped_when_new_ones_are_stored()
+    {
+        // Distinct prompts (every miss its own key) must not fill the byte bound with dead entries.
+        using var store = new InMemoryResponseCacheStore(maxBytes: 1_000_000, _time, _stats);
+        for (var i = 0; i < 100; i++)
+        {
+            store.Set("old-" + i, Entry(1000), TimeSpan.FromSeconds(60));
+        }
+
+        _time.Advance(TimeSpan.FromSeconds(61));
+        store.Set("new", Entry(1000), TimeSpan.FromSeconds(60));
+
+        Assert.Equal(1, store.Count);
+        Assert.InRange(store.Bytes, 1000, 2000);
+        Assert.Equal(0, _stats.Evictions);
+    }
+
+    [Fact]
     public async Task Replacing_a_key_does_not_count_it_twice()
     {
         using var store = new InMemoryResponseCacheStore(maxBytes: 100_000, _time, _stats);
