@@ -229,6 +229,112 @@ public class PrefixCacheAwarePolicyTests
     }
 
     [Fact]
+    public void NewPrompt_WhenAlone_GoesToTheLeastLoaded_NotToAHomeWithinTheBound()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var chain = PrefixIndexTests.Chain(41, 40);
+        // Where the prompt would go on an idle group (its rendezvous home), found on a scratch replica.
+        var home = Array.IndexOf(available, Pick(new PrefixCacheAwarePolicy(new PrefixCacheStates(), _time), available, chain).Picked);
+        var idle = (home + 1) % 4;
+        for (var i = 0; i < 4; i++)
+        {
+            if (i != idle)
+            {
+                deployments[i].Stats.RequestStarted(0);
+            }
+        }
+
+        // The home (1 in flight) is within any bound, but nothing is cached anywhere: exactly least-busy.
+        var (picked, context) = Pick(Policy(), available, chain);
+
+        Assert.Same(available[idle], picked);
+        Assert.Equal("least-busy", Decision(context));
+    }
+
+    [Fact]
+    public void SeenPrompt_WithOtherReplicasOnTheEngines_GoesHome_WhereverThisReplicasIndexSaysItWent()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var document = PrefixIndexTests.Chain(43, 60);
+        var home = Array.IndexOf(available, Pick(new PrefixCacheAwarePolicy(new PrefixCacheStates(), _time), available, document).Picked);
+        var elsewhere = (home + 2) % 4;
+        // This replica once sent the document elsewhere; the engines' queues show it sends only a quarter of their requests.
+        _states.For(deployments[elsewhere]).Index.Use(document);
+        foreach (var deployment in deployments)
+        {
+            for (var scrape = 0; scrape < 20; scrape++)
+            {
+                deployment.Stats.Engine.Update(running: 4, waiting: 0, kvCacheUsage: 0.5, blockSize: 16, gpuBlocks: 1000, inFlightAtScrape: 1,
+                    freshUntil: _time.GetTimestamp() + 10_000);
+            }
+        }
+
+        var (picked, _) = Pick(Policy(), available, document);
+
+        // The other replicas send it home; following this replica's own stale history would split it over two engines.
+        Assert.Same(available[home], picked);
+    }
+
+    [Fact]
+    public void HotPrefix_ItsHolderAboveItsFairShare_GoesToALessLoadedHolder()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var prefix = PrefixIndexTests.Chain(45, 80);
+        var home = Array.IndexOf(available, Pick(new PrefixCacheAwarePolicy(new PrefixCacheStates(), _time), available, prefix).Picked);
+        var second = (home + 1) % 4;
+        _states.For(deployments[home]).Index.Use(prefix);
+        _states.For(deployments[second]).Index.Use(prefix);
+        // In flight: the home 2, the other holder 1, the rest 2 each: the home is within the bound, but above its fair share.
+        for (var i = 0; i < 4; i++)
+        {
+            for (var r = i == second ? 1 : 2; r > 0; r--)
+            {
+                deployments[i].Stats.RequestStarted(0);
+            }
+        }
+
+        var (picked, context) = Pick(Policy(), available, prefix);
+
+        Assert.Same(available[second], picked);
+        Assert.Equal("prefix-hit 80 blocks", Decision(context));
+    }
+
+    [Fact]
+    public void BoundedLoad_IsOnTheAveragedLoad_SoABriefPeakKeepsThePrefixOnItsHolder_AndASustainedOneSpillsIt()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var policy = Policy();
+        var prefix = PrefixIndexTests.Chain(47, 40);
+        foreach (var deployment in deployments)
+        {
+            deployment.Stats.RequestStarted(0);
+        }
+
+        var (holder, _) = Pick(policy, available, prefix);
+        var holderDeployment = deployments[Array.IndexOf(available, holder)];
+        // A moment later the holder has one more in flight: above 1.25 x the mean now, not on average.
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        holderDeployment.Stats.RequestStarted(0);
+        var (brief, briefContext) = Pick(policy, available, prefix);
+        Assert.Same(holder, brief);
+        Assert.Equal("prefix-hit 40 blocks", Decision(briefContext));
+
+        // It stays that way for seconds: now its average is above the bound too, and the prefix spills.
+        for (var i = 0; i < 10; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            Pick(new PrefixCacheAwarePolicy(_states, _time), available, PrefixIndexTests.Chain(1000 + i, 40));
+        }
+
+        var (sustained, _) = Pick(policy, available, prefix);
+        Assert.NotSame(holder, sustained);
+    }
+
+    [Fact]
     public void Pick_AfterWarmUp_AllocatesNothing()
     {
         var available = Destinations.For(Deployments(16));
