@@ -118,11 +118,13 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         // prompt, or a long one: a document) it is the prompt's first 256 bytes, so that requests about one document,
         // whatever the question after it, meet on one deployment.
         var shared = blocks.ConversationBlock;
-        var keyBlock = Math.Min(shared > 0 && shared <= MaxSpreadSystemBlocks ? Math.Max(HomeKeyBlock, shared) : HomeKeyBlock, n - 1);
+        var spread = shared > 0 && shared <= MaxSpreadSystemBlocks;
+        var keyBlock = Math.Min(spread ? Math.Max(HomeKeyBlock, shared) : HomeKeyBlock, n - 1);
         var fleet = new Fleet(ids, matched, loads, smoothed, hashes[keyBlock], total, smoothedTotal);
-        // Seen: some deployment was sent this prompt through its key (the document, the conversation) and holds a useful
-        // part of it. Holders are those within a turn or two of the longest match.
-        var seen = best > keyBlock && Useful(best, n);
+        // Seen: some deployment was sent this prompt past what it shares with others (the short system prompt; for the
+        // rest its first 320 bytes) and holds a useful part of it. Holders are those within a turn or two of the longest
+        // match.
+        var seen = Useful(best, n) && best >= Math.Min(spread ? shared : HomeKeyBlock + 1, n - 1);
         var holderFloor = seen ? best - Slack(best) : int.MaxValue;
         // Alone: this replica routes (nearly) all the engines' requests, so its index sees where everything went. With
         // other replicas (the scraped queues hold requests it did not send) its index is a fraction of the truth, and
