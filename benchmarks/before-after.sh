@@ -2,6 +2,7 @@
 # The gateway at two commits side by side in ONE run of ../shared/bench (same machine state), beside bare YARP and
 # nginx: the before/after table a change's closing note needs.
 #   benchmarks/before-after.sh BEFORE_REV [AFTER_REV=HEAD] [extra run.sh args, e.g. --json /tmp/ba.json]
+#   MID_REV=REV adds a third build (gw-mid) between the two, e.g. the commit where a change landed before later work.
 # Both builds run the bench's gateway-config.yaml (master key, metrics and access log on). Run it on a quiet
 # machine (no builds or tests meanwhile); needs ../shared/bench/setup-peers.sh to have run once.
 set -euo pipefail
@@ -22,11 +23,16 @@ publish() {
 publish "$before" before
 publish "$after" after
 
-gw="exec dotnet \$BENCH_DIR/../../../tmp/unused"  # placeholder, replaced below per target
 cmd() { echo "exec dotnet $work/$1/Proxy.Host.dll --host 127.0.0.1 --port \$TARGET_PORT --config \$BENCH_DIR/gateway-config.yaml"; }
-"$bench/run.sh" --only nginx,yarp,gw-before,gw-after \
+mid=()
+if [[ -n ${MID_REV:-} ]]; then
+  publish "$MID_REV" mid
+  mid=(--target gw-mid=http://127.0.0.1:18112/v1 --cmd gw-mid="$(cmd mid)" --header gw-mid='Authorization: Bearer sk-bench'
+       --desc gw-mid="gateway at $(git -C "$repo" rev-parse --short "$MID_REV")")
+fi
+"$bench/run.sh" --only "nginx,yarp,gw-before${MID_REV:+,gw-mid},gw-after" \
   --target gw-before=http://127.0.0.1:18110/v1 --cmd gw-before="$(cmd before)" \
   --header gw-before='Authorization: Bearer sk-bench' --desc gw-before="gateway at $(git -C "$repo" rev-parse --short "$before")" \
   --target gw-after=http://127.0.0.1:18111/v1 --cmd gw-after="$(cmd after)" \
   --header gw-after='Authorization: Bearer sk-bench' --desc gw-after="gateway at $(git -C "$repo" rev-parse --short "$after")" \
-  "$@"
+  "${mid[@]}" "$@"

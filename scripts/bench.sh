@@ -2,8 +2,11 @@
 # End-to-end benchmark: the gateway (Proxy.Host) in front of the fake vLLM upstream vs the upstream directly.
 #
 #   scripts/bench.sh [--duration 10] [--warmup 30] [--connections 32] [--prompt-chars 1000] [--rate 200]
-#                    [--json PATH] [--skip-build] [--stand-in]
+#                    [--json PATH] [--skip-build] [--stand-in] [--protocols]
 #
+# --protocols adds, after the chat phases, the same max and stream loads sent as Anthropic's /v1/messages (translated
+# to chat) and as OpenAI's /v1/responses (native), then chat's max load again (drift check), and a table comparing the
+# gateway's CPU per request and stream TTFB across the three.
 # Publishes FakeUpstream, Proxy.Host and Proxy.LoadTest (Release) into bench/.build/core/, starts the upstream
 # on 127.0.0.1:18000 (CPU 0) and the gateway on 127.0.0.1:18100 (CPU 1), warms the gateway up, then runs each
 # phase against the upstream directly and through the gateway. Raw output and report.md go to
@@ -20,6 +23,7 @@ RATE=200
 JSON_OUT=""
 SKIP_BUILD=0
 STAND_IN=0
+PROTOCOLS=0
 LOADGEN_WARMUP=2          # unrecorded seconds at the start of every phase (the load generator's own JIT)
 STREAM_CONNECTIONS=16
 STREAM_CHUNK_DELAY_MS=10
@@ -44,6 +48,7 @@ while [[ $# -gt 0 ]]; do
         --json) JSON_OUT=${2:?}; shift 2 ;;
         --skip-build) SKIP_BUILD=1; shift ;;
         --stand-in) STAND_IN=1; shift ;;
+        --protocols) PROTOCOLS=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; die "unknown option $1" ;;
     esac
@@ -221,6 +226,14 @@ load gateway-stream stream "$GW_URL" "${STREAM[@]}"
 LONG=(--connections "$CONNECTIONS" --prompt-chars "$LONG_PROMPT_CHARS" --duration "$DURATION" --warmup "$LOADGEN_WARMUP")
 load direct-max-long max "$DIRECT_URL" "${LONG[@]}"
 load gateway-max-long max "$GW_URL" "${LONG[@]}"
+if ((PROTOCOLS == 1)); then
+    for protocol in messages responses; do
+        load "proto-max-$protocol" max "$GW_URL" "${COMMON[@]}" --protocol "$protocol"
+        load "proto-stream-$protocol" stream "$GW_URL" "${STREAM[@]}" --protocol "$protocol"
+    done
+    load proto-max-chat max "$GW_URL" "${COMMON[@]}"
+    load proto-stream-chat stream "$GW_URL" "${STREAM[@]}"
+fi
 
 PEAK_RSS_KB=$(awk '/^VmHWM:/ {print $2}' "/proc/$GW_PID/status")
 RSS_END_KB=$(awk '/^VmRSS:/ {print $2}' "/proc/$GW_PID/status")
@@ -278,7 +291,18 @@ jq -s \
                   direct_reads_p50: $d.reads_p50, gateway_reads_p50: $g.reads_p50
                } else {} end)
         ]
-      }' "$OUT"/direct-*.json "$OUT"/gateway-*.json >"$OUT/summary.json"
+      }
+      + (if $p["proto-max-chat"] == null then {} else {
+          protocols: [ ["chat", "messages", "responses"][] as $k
+            | $p["proto-max-" + $k] as $m | $p["proto-stream-" + $k] as $st
+            | {
+                protocol: $k, max_rps: ($m.rps | r2), cpu_us_per_req: ($m.gateway_cpu_us_per_req | r2),
+                cpu_vs_chat: (($m.gateway_cpu_us_per_req / $p["proto-max-chat"].gateway_cpu_us_per_req * 1000 | round) / 1000),
+                cpu_vs_chat_first_run: (($m.gateway_cpu_us_per_req / $p["gateway-max"].gateway_cpu_us_per_req * 1000 | round) / 1000),
+                stream_ttfb_p50_ms: $st.ttfb_p50_ms, stream_ttfb_p99_ms: $st.ttfb_p99_ms,
+                added_ttfb_p50_ms_vs_chat: ($st.ttfb_p50_ms - $p["proto-stream-chat"].ttfb_p50_ms | r2),
+                stream_cpu_us_per_stream: ($st.gateway_cpu_us_per_req | r2), errors: ($m.errors + $st.errors)
+              } ] } end)' "$OUT"/direct-*.json "$OUT"/gateway-*.json $(ls "$OUT"/proto-*.json 2>/dev/null) >"$OUT/summary.json"
 
 jq -r '
     def f: if . == null then "–" else tostring end;
@@ -317,7 +341,16 @@ jq -r '
           "| errors | \($c.direct_errors | f) | \($c.gateway_errors | f) | |",
           "| gateway CPU µs/\(if $c.phase == "stream" then "stream" else "req" end) | | \($c.gateway_cpu_us_per_req | f) | |",
           "| gateway peak RSS MB | | \($c.peak_rss_mb | f) | |",
-          "")
+          ""),
+      (if .protocols == null then empty else
+        "## Protocols: the same request as chat, Anthropic Messages (translated) and Responses (native)",
+        "",
+        "Max throughput and streaming loads as above, sent to /v1/chat/completions, /v1/messages and /v1/responses; chat ran once more after the other two (\"vs chat\" is against that run; \"vs first chat\" against the max phase above).",
+        "",
+        "| protocol | req/s | gateway CPU µs/req | vs chat | vs first chat | stream TTFB p50 ms | p99 ms | TTFB − chat p50 ms | CPU µs/stream | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        (.protocols[] | "| \(.protocol) | \(.max_rps | f) | \(.cpu_us_per_req | f) | \(.cpu_vs_chat | f) | \(.cpu_vs_chat_first_run | f) | \(.stream_ttfb_p50_ms | f) | \(.stream_ttfb_p99_ms | f) | \(.added_ttfb_p50_ms_vs_chat | f) | \(.stream_cpu_us_per_stream | f) | \(.errors | f) |"),
+        "" end)
 ' "$OUT/summary.json" >"$OUT/report.md"
 
 cat "$OUT/report.md"

@@ -18,7 +18,8 @@ internal sealed class LoadOptions
           --prompt-chars C      user message length (default 1000, max 1000000)
           --max-tokens T        max_tokens (default 16)
           --chunk-delay-ms D    stream mode: fake_chunk_delay_ms (default 10)
-          --protocol P          chat (default) or messages: the same request as Anthropic's /v1/messages
+          --protocol P          chat (default), messages (the same request as Anthropic's /v1/messages) or
+                                responses (the same request as OpenAI's /v1/responses, store false)
         prints a human line and one line: LOADJSON {...}
         """;
 
@@ -44,7 +45,7 @@ internal sealed class LoadOptions
 
     public int ChunkDelayMs { get; private set; } = 10;
 
-    /// <summary>"chat" or "messages" (Anthropic's Messages API, translated by the gateway).</summary>
+    /// <summary>"chat", "messages" (Anthropic's Messages API, translated by the gateway) or "responses" (OpenAI's Responses API).</summary>
     public string Protocol { get; private set; } = "chat";
 
     public static LoadOptions Parse(string[] args)
@@ -74,7 +75,7 @@ internal sealed class LoadOptions
                 case "--prompt-chars": options.PromptChars = NextInt(0, 1_000_000); break;
                 case "--max-tokens": options.MaxTokens = NextInt(1, 100_000); break;
                 case "--chunk-delay-ms": options.ChunkDelayMs = NextInt(0, 10_000); break;
-                case "--protocol": options.Protocol = Next() is "messages" ? "messages" : "chat"; break;
+                case "--protocol": options.Protocol = Next() switch { "messages" => "messages", "responses" => "responses", _ => "chat" }; break;
                 default: throw new FormatException($"unknown option {name}");
             }
         }
@@ -84,7 +85,16 @@ internal sealed class LoadOptions
             throw new FormatException("--url is required");
         }
 
-        var operation = options.Protocol == "messages" ? "/messages" : "/chat/completions";
+        var operation = options.Protocol switch { "messages" => "/messages", "responses" => "/responses", _ => "/chat/completions" };
+        // A URL naming another protocol's operation gets this protocol's instead (one gateway URL serves all three).
+        foreach (var other in (string[])["/chat/completions", "/messages", "/responses"])
+        {
+            if (other != operation && url.EndsWith(other, StringComparison.Ordinal))
+            {
+                url = url[..^other.Length];
+            }
+        }
+
         if (!url.EndsWith(operation, StringComparison.Ordinal))
         {
             url = url.TrimEnd('/') + operation;

@@ -37,10 +37,12 @@ internal sealed class LoadRunner
             prompt.Append(Filler, 0, Math.Min(Filler.Length, options.PromptChars - prompt.Length));
         }
 
+        // The Responses API takes the same conversation as `input`; store false keeps the upstream's memory flat.
+        var responses = options.Protocol == "responses";
         var json = new StringBuilder();
-        json.Append("{\"messages\":[{\"role\":\"user\",\"content\":\"").Append(prompt).Append("\"}],\"model\":\"")
+        json.Append(responses ? "{\"input\":" : "{\"messages\":").Append("[{\"role\":\"user\",\"content\":\"").Append(prompt).Append("\"}],\"model\":\"")
             .Append(options.Model.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal))
-            .Append("\",\"max_tokens\":").Append(options.MaxTokens);
+            .Append(responses ? "\",\"store\":false,\"max_output_tokens\":" : "\",\"max_tokens\":").Append(options.MaxTokens);
         if (options.Mode == "stream")
         {
             json.Append(",\"stream\":true,\"fake_chunk_delay_ms\":").Append(options.ChunkDelayMs);

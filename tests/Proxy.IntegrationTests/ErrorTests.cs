@@ -15,7 +15,7 @@ public sealed class ErrorTests : IAsyncLifetime
         _upstream = await FakeUpstreamServer.StartAsync();
         var deadPort = FreePort();
         var extra = $$"""
-              timeout: 0.5
+              timeout: 2
           - model_name: dead
             litellm_params:
               model: hosted_vllm/dead

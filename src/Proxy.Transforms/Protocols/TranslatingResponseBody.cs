@@ -67,7 +67,20 @@ public sealed class TranslatingResponseBody : PipeWriter, IHttpResponseBodyFeatu
             if (completed && _translator is not null && !_completed)
             {
                 _completed = true;
-                _translator.Complete(_inner.Writer);
+                if (_mode == Mode.Json && !_context.Response.HasStarted)
+                {
+                    // A held answer goes out in one write with its own length: no chunked framing, no closing chunk
+                    // written (and sent) on its own after the body.
+                    _scratch.ResetWrittenCount();
+                    _translator.Complete(_scratch);
+                    _context.Response.ContentLength = _scratch.WrittenCount;
+                    _inner.Writer.Write(_scratch.WrittenSpan);
+                }
+                else
+                {
+                    _translator.Complete(_inner.Writer);
+                }
+
                 await _inner.Writer.FlushAsync(cancellationToken);
             }
         }
@@ -152,7 +165,7 @@ public sealed class TranslatingResponseBody : PipeWriter, IHttpResponseBodyFeatu
         var stream = MediaType(response.ContentType).Equals("text/event-stream", StringComparison.OrdinalIgnoreCase);
         _mode = stream ? Mode.Stream : Mode.Json;
         _translator = _createTranslator(stream);
-        // The translated body has its own length.
+        // The translated body has its own length (a JSON answer's is set when it is written whole).
         response.ContentLength = null;
     }
 

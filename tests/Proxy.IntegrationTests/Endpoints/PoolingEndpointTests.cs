@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using Proxy.IntegrationTests.Infrastructure;
@@ -130,5 +131,35 @@ public sealed class PoolingEndpointTests : IAsyncLifetime
         Assert.Contains("query", message, StringComparison.Ordinal);
         Assert.Single(_fleet.First.Requests);
         Assert.Empty(_fleet.Second.Requests);
+    }
+
+    [Fact]
+    public async Task Curl_sends_Coheres_rerank_example_and_gets_the_ranking()
+    {
+        // The curl binary itself, with the body of Cohere's v2 rerank example (documents as plain strings).
+        var key = await _fleet.GenerateKeyAsync();
+        var start = new ProcessStartInfo("curl")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            ArgumentList =
+            {
+                "-sS", "--max-time", "20", "-w", "\n%{http_code}", _fleet.Gateway.RootUrl + "/v2/rerank",
+                "-H", "Authorization: Bearer " + key, "-H", "Content-Type: application/json",
+                "-d", """{"model":"reranker","query":"What is the capital of the United States?","top_n":3,"documents":["Carson City is the capital city of the American state of Nevada.","Washington, D.C. is the capital of the United States.","Capital punishment has existed in the United States since before it was a country."]}""",
+            },
+        };
+        using var curl = Process.Start(start)!;
+        var output = await curl.StandardOutput.ReadToEndAsync();
+        await curl.WaitForExitAsync();
+        Assert.True(curl.ExitCode == 0, await curl.StandardError.ReadToEndAsync());
+
+        var lines = output.TrimEnd().Split('\n');
+        Assert.Equal("200", lines[^1]);
+        using var body = JsonDocument.Parse(string.Join('\n', lines[..^1]));
+        var results = body.RootElement.GetProperty("results").EnumerateArray().ToArray();
+        Assert.Equal(3, results.Length);
+        Assert.Equal(1, results[0].GetProperty("index").GetInt32());
+        Assert.Equal("/v1/rerank", _fleet.First.Requests.Single().Path);
     }
 }

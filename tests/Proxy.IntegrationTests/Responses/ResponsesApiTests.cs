@@ -182,6 +182,13 @@ public sealed class ResponsesApiTests : IAsyncLifetime
         var text = await response.Content.ReadAsStringAsync();
 
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        if (!stream)
+        {
+            // The rewritten answer is written whole, with its own length (not chunked).
+            Assert.Equal(System.Text.Encoding.UTF8.GetByteCount(text), response.Content.Headers.ContentLength);
+            Assert.False(response.Headers.TransferEncodingChunked ?? false);
+        }
+
         Assert.DoesNotContain("stream_options", keys.Upstream.Requests.Last().Body, StringComparison.Ordinal);
         Assert.True(await Eventually.TrueAsync(async () => (await keys.SpendLogsAsync(key)).Length == 1, TimeSpan.FromSeconds(10)), text);
         var row = (await keys.SpendLogsAsync(key))[0];

@@ -64,9 +64,10 @@ public sealed class AuthThrottleTests : IAsyncLifetime
         Assert.True(remoteTook < TimeSpan.FromSeconds(2), $"a new key from another address took {remoteTook} during the flood");
         var answered = statuses.Sum();
         Assert.True(answered >= total, $"only {answered} of {total} answered within {budget}");
-        // Every 401 cost a store lookup: the first window's failures, then at most one a second.
+        // Every 401 cost a store lookup: the first window's failures, then at most one a second. A failure is counted
+        // when its lookup ends, so the 8 senders' requests already past the check when the 20th fails add up to 8.
         var lookups = statuses[401];
-        Assert.True(lookups <= 20 + (int)Math.Ceiling(elapsed.TotalSeconds) + 2, $"{lookups} lookups in {elapsed} (429s: {statuses[429]})");
+        Assert.True(lookups <= 20 + 8 + (int)Math.Ceiling(elapsed.TotalSeconds) + 2, $"{lookups} lookups in {elapsed} (429s: {statuses[429]})");
         Assert.Equal(answered, statuses[401] + statuses[429]);
     }
 
