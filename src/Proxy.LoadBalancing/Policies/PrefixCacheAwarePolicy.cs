@@ -252,10 +252,10 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         private int Fair { get; } = (int)Math.Ceiling((double)(total + 1) / ids.Length);
 
         /// <summary>
-        /// Whatever its average, no pick may take a deployment more than a fair share (and one) above the least loaded one
-        /// now: that is a pile-up (a burst, another replica's requests), not a trend.
+        /// Whatever its average, no pick may take a deployment more than two fair shares above the least loaded one now:
+        /// that is a pile-up (a burst, another replica's requests), not a trend.
         /// </summary>
-        private int Burst { get; } = (int)Math.Ceiling((double)(total + 1) / ids.Length) + Min(loads) + 1;
+        private int Burst { get; } = (2 * (int)Math.Ceiling((double)(total + 1) / ids.Length)) + Min(loads);
 
         private double SmoothedBound { get; } = LoadFactor * smoothedTotal / ids.Length;
 
@@ -290,7 +290,7 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         /// <summary>
         /// Bounded load (consistent hashing with bounded loads, Mirrokni et al., on the averaged load): a deployment takes a
         /// request while its average load is at most <see cref="LoadFactor"/> × the group's, or the pick keeps it within its
-        /// fair share now, and never more than a fair share (and one) above the least loaded now. The least loaded candidate always fits.
+        /// fair share now, and never more than two fair shares above the least loaded now. The least loaded candidate always fits.
         /// </summary>
         private bool Within(int i) => _loads[i] < Burst && (_loads[i] < Fair || _smoothed[i] <= SmoothedBound);
 

@@ -221,7 +221,13 @@ public class PrefixCacheAwarePolicyTests
         var homeDeployment = deployments[Array.IndexOf(available, home)];
         // Another replica's requests: only the engine's gauges show them.
         homeDeployment.Stats.Engine.Update(running: 8, waiting: 4, kvCacheUsage: 0.9, blockSize: 16, gpuBlocks: 1000, inFlightAtScrape: 0,
-            freshUntil: _time.GetTimestamp() + 10_000);
+            freshUntil: _time.GetTimestamp() + (long)(10 * _time.TimestampFrequency));
+        // For a couple of seconds (the bound is on the averaged load), as unrelated picks sample it.
+        for (var i = 0; i < 4; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            Pick(new PrefixCacheAwarePolicy(_states, _time), available, PrefixIndexTests.Chain(2000 + i, 30));
+        }
 
         var (next, _) = Pick(policy, available, chain);
 
