@@ -10,8 +10,9 @@ namespace Proxy.LoadBalancing.Policies;
 /// <summary>
 /// Fleet routing for vLLM (a gateway extension): send a request where its prompt's prefix is already cached, without
 /// overloading anyone. Each candidate is scored by the leading blocks of the prompt its <see cref="PrefixIndex"/> holds;
-/// no candidate may take more than <see cref="LoadFactor"/> × the mean load (bounded load); a prompt no one holds goes to
-/// its rendezvous home, so every gateway replica sends a new conversation to the same deployment.
+/// no candidate whose averaged load is above <see cref="LoadFactor"/> × the mean takes more (bounded load); a prompt no
+/// one holds goes to the least loaded deployment (as least-busy) when this replica is the only router, and to its
+/// rendezvous home when other replicas share the engines, so that every replica sends it to the same deployment.
 /// </summary>
 /// <remarks>
 /// Retries call the policy again without the failed deployment, so the runner-up holder comes next; the failed attempt's
