@@ -148,8 +148,9 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
             choice = fleet.Balance(preferred, holderFloor, alone);
         }
 
-        var decision = choice == home && !Useful(matched[choice], n) ? RoutingDecision.Home
-            : Useful(matched[choice], n) && matched[choice] >= Math.Min(holderFloor, best) ? RoutingDecision.PrefixHit
+        // The home is "home" even when this replica's index does not know what it holds (other replicas sent it there).
+        var decision = Useful(matched[choice], n) && matched[choice] >= Math.Min(holderFloor, best) ? RoutingDecision.PrefixHit
+            : choice == home ? RoutingDecision.Home
             : alone && !seen ? RoutingDecision.LeastBusy
             : RoutingDecision.Spill;
         var picked = DeploymentFilter.DeploymentAt(available, candidates[choice]);
