@@ -275,8 +275,11 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
                 return preferred;
             }
 
+            // With other replicas, a holder this replica once saw elsewhere (a spill) is not where the prompt lives: it
+            // shares the home's load only when the home holds it too (a prefix served from several deployments).
+            var split = alone || (preferred >= 0 && _matched[preferred] >= holderFloor);
             var holder = LeastLoaded(holderFloor, except: preferred);
-            if (holder >= 0 && (preferred < 0 || _loads[holder] < _loads[preferred] || !Within(preferred)))
+            if (holder >= 0 && (preferred < 0 || (split && _loads[holder] < _loads[preferred]) || !Within(preferred)))
             {
                 return holder;
             }

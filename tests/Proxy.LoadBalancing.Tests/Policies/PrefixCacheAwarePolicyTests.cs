@@ -284,6 +284,34 @@ public class PrefixCacheAwarePolicyTests
     }
 
     [Fact]
+    public void WithOtherReplicas_AConversationThisReplicaOnceSawElsewhere_StaysHomeWhileTheHomeIsWithinTheBound()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var conversation = PrefixIndexTests.Chain(49, 60);
+        var home = Array.IndexOf(available, Pick(new PrefixCacheAwarePolicy(new PrefixCacheStates(), _time), available, conversation).Picked);
+        var elsewhere = (home + 1) % 4;
+        // This replica sent one turn elsewhere (a spill); the other replicas kept sending the conversation home.
+        _states.For(deployments[elsewhere]).Index.Use(conversation[..50]);
+        for (var i = 0; i < 4; i++)
+        {
+            for (var scrape = 0; scrape < 20; scrape++)
+            {
+                // None of the engines' requests are this replica's; the home runs 10, the others 8.
+                deployments[i].Stats.Engine.Update(running: i == home ? 10 : 8, waiting: 0, kvCacheUsage: 0.5, blockSize: 16, gpuBlocks: 1000,
+                    inFlightAtScrape: 0, freshUntil: _time.GetTimestamp() + (long)(10 * _time.TimestampFrequency));
+            }
+        }
+
+        var (picked, context) = Pick(Policy(), available, conversation);
+
+        // The home is above its fair share but within the bound: a less loaded deployment that holds only what this
+        // replica once sent it does not take the turn.
+        Assert.Same(available[home], picked);
+        Assert.Equal("home", Decision(context));
+    }
+
+    [Fact]
     public void HotPrefix_ItsHolderAboveItsFairShare_GoesToALessLoadedHolder()
     {
         var deployments = Deployments(4);
