@@ -7,7 +7,10 @@
 #   gw-cache   cache: true (local); the bench repeats one request, so every request after the first is a cache hit
 #   gw-guard   a default-on pre_call openai_moderation guardrail answered by a second fake-vllm --guard (zero latency)
 #
+#   nginx      nginx 1.22 (built into run.sh), the other reference
+#
 #   benchmarks/shared-bench.sh [extra run.sh args, e.g. --duration 10 --json /tmp/all.json]
+#   EXTRA_TARGETS=a,b adds targets that the extra args define (--target a=URL --cmd a=...), e.g. an AOT build.
 # Needs ../shared/bench/setup-peers.sh to have run once. Run it on a quiet machine (no builds meanwhile).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -38,7 +41,7 @@ for _ in $(seq 1 100); do
 done
 
 gw="exec dotnet $out/Proxy.Host.dll --host 127.0.0.1 --port \$TARGET_PORT"
-"$bench/run.sh" --only yarp,gw,gw-quiet,gw-vkey,gw-cache,gw-guard \
+"$bench/run.sh" --only "nginx,yarp,gw,gw-quiet,gw-vkey,gw-cache,gw-guard${EXTRA_TARGETS:+,$EXTRA_TARGETS}" \
   --target gw=http://127.0.0.1:18100/v1 --cmd gw="$gw --config \$BENCH_DIR/gateway-config.yaml" \
   --header gw='Authorization: Bearer sk-bench' --desc gw='defaults: master key, metrics + access log' \
   --target gw-quiet=http://127.0.0.1:18101/v1 --cmd gw-quiet="LITELLM_LOG=WARNING $gw --config \$BENCH_DIR/gateway-config.yaml --no-metrics" \

@@ -15,6 +15,9 @@ claude_code_install
 # Codex CLI for the end-to-end /v1/responses test (installed once into a cache folder).
 source scripts/codex.sh
 codex_install
+# The Node openai SDK for the Responses API tests (installed once into a cache folder).
+source scripts/openai-node.sh
+openai_node_install
 
 dotnet test Proxy.sln -c Release --nologo --blame-hang-timeout 5m 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}

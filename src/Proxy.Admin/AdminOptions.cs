@@ -20,6 +20,9 @@ public sealed record AdminOptions
     /// <summary>general_settings.maximum_spend_logs_retention_interval: how often retention runs (LiteLLM's default: daily).</summary>
     public TimeSpan SpendLogRetentionInterval { get; init; } = TimeSpan.FromDays(1);
 
+    /// <summary>general_settings.responses_store_ttl: how long the gateway keeps a Responses API response it bridged to chat.</summary>
+    public TimeSpan ResponsesStoreTtl { get; init; } = TimeSpan.FromDays(30);
+
     /// <summary>Redis where replicas share key rate-limit counts; null = limits per process.</summary>
     public Budgets.SharedLimitsOptions? SharedLimits { get; init; }
 

@@ -25,6 +25,8 @@ public static class AdminServiceCollectionExtensions
             : new SqliteKeyStore(options.SqlitePath, options.DatabaseTimeout));
         services.AddSingleton<IKeyStore>(sp => sp.GetRequiredService<SqlKeyStore>());
         services.AddSingleton<ITenantStore>(sp => sp.GetRequiredService<SqlKeyStore>());
+        services.AddSingleton<IResponseStore>(sp => sp.GetRequiredService<SqlKeyStore>());
+        services.AddHostedService<Responses.ResponseStoreRetention>();
         services.AddSingleton<Tenants.TenantDirectory>();
         services.AddSingleton<Tenants.TenantChecks>();
         services.AddSingleton<Tenants.TenantSpend>();

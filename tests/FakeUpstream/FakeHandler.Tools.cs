@@ -15,7 +15,9 @@ internal sealed partial class FakeHandler
     {
         var last = messages.GetArrayLength() > 0 ? messages[messages.GetArrayLength() - 1] : default;
         var afterTool = last.ValueKind == JsonValueKind.Object && last.TryGetProperty("role", out var role) && role.GetString() == "tool";
-        var tool = !afterTool && settings.ToolCall ? FirstToolName(request) : null;
+        var asked = settings.ToolCall || (server.Options.ToolCallOnWeather && last.ValueKind == JsonValueKind.Object
+            && last.TryGetProperty("content", out var asking) && ContentText(asking).Contains("weather", StringComparison.OrdinalIgnoreCase));
+        var tool = !afterTool && asked ? FirstToolName(request) : null;
         if (tool is null && !afterTool && settings.Reasoning is null)
         {
             return false;

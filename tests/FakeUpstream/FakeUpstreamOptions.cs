@@ -32,6 +32,12 @@ public sealed class FakeUpstreamOptions
     /// <summary>Every POST answers this status with vLLM's error body.</summary>
     public int? FailStatus { get; set; }
 
+    /// <summary>
+    /// Chat answers a request whose last message mentions "weather" and that has tools with a call of its first tool, as
+    /// the fake Responses API does (for tests whose client cannot send x-fake-tool-call through the gateway).
+    /// </summary>
+    public bool ToolCallOnWeather { get; set; }
+
     /// <summary>Above zero: a Retry-After header on 429 and 503 answers.</summary>
     public int RetryAfterSeconds { get; set; }
 

@@ -8,6 +8,7 @@ namespace Proxy.IntegrationTests;
 
 public sealed class ChatCompletionsTests : SingleUpstreamTest
 {
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Sdk_chat_completion_is_proxied_with_the_deployment_model_and_key()
     {
@@ -25,6 +26,7 @@ public sealed class ChatCompletionsTests : SingleUpstreamTest
         Assert.DoesNotContain(recorded.Headers, h => h.Value.Contains(Configs.MasterKey, StringComparison.Ordinal));
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Sdk_streaming_chat_yields_every_chunk_and_the_usage()
     {
@@ -65,6 +67,7 @@ public sealed class ChatCompletionsTests : SingleUpstreamTest
         Assert.InRange(overhead, 0, total);
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Legacy_completions_are_proxied()
     {

@@ -7,6 +7,7 @@ namespace Proxy.IntegrationTests;
 
 public sealed class EndpointsTests : SingleUpstreamTest
 {
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Sdk_lists_the_model_groups()
     {
@@ -16,6 +17,7 @@ public sealed class EndpointsTests : SingleUpstreamTest
         Assert.All(models, m => Assert.Equal("openai", m.OwnedBy));
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Sdk_embeddings_are_proxied()
     {
@@ -62,12 +64,14 @@ public sealed class EndpointsTests : SingleUpstreamTest
         Assert.Contains("RateLimitError", await ErrorAssert.IsOpenAiErrorAsync(response, 429), StringComparison.Ordinal);
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Liveliness_answers_like_litellm()
     {
         Assert.Equal("\"I'm alive!\"", await Gateway.Http.GetStringAsync("/health/liveliness"));
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Readiness_reports_the_config_version()
     {

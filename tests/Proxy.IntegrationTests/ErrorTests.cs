@@ -33,6 +33,7 @@ public sealed class ErrorTests : IAsyncLifetime
     private Task<HttpResponseMessage> PostAsync(string json, string path = "/v1/chat/completions") =>
         _gateway.Http.SendAsync(_gateway.Post(path, json, Configs.MasterKey));
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Theory]
     [InlineData("{\"model\": \"qwen3-8b\", \"messages\": [")]
     [InlineData("not json at all")]
@@ -66,6 +67,7 @@ public sealed class ErrorTests : IAsyncLifetime
         Assert.Contains("must be a string", await ErrorAssert.IsOpenAiErrorAsync(response, 400), StringComparison.Ordinal);
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Unknown_model_group_is_a_400_listing_the_available_groups()
     {
@@ -76,6 +78,7 @@ public sealed class ErrorTests : IAsyncLifetime
         Assert.Contains("mock-model", message, StringComparison.Ordinal);
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Body_over_the_limit_is_a_413()
     {
@@ -85,6 +88,7 @@ public sealed class ErrorTests : IAsyncLifetime
         Assert.Equal(0, _upstream.RequestCount);
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Upstream_refusing_connections_is_a_502()
     {

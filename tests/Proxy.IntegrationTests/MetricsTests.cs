@@ -28,6 +28,7 @@ public sealed class MetricsTests : IAsyncLifetime
         }
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Requests_tokens_latency_and_deployment_series_match_the_traffic_sent()
     {
@@ -204,6 +205,7 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task No_secret_appears_in_metrics()
     {
@@ -265,6 +267,7 @@ public sealed class MetricsTests : IAsyncLifetime
         Assert.True(missing.Length == 0, "the dashboard charts series the gateway does not expose: " + missing);
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Virtual_key_series_carry_its_hash_and_alias_spend_and_remaining_budget_but_never_the_key()
     {

@@ -33,6 +33,7 @@ public sealed class ReloadTests
         return body.RootElement.GetProperty("config").Clone();
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Valid_edit_is_applied_without_restart()
     {
@@ -59,6 +60,7 @@ public sealed class ReloadTests
         Assert.True(await Eventually.TrueAsync(async () => (await ModelsAsync(gateway)).SequenceEqual(["c"]), TimeSpan.FromSeconds(20)));
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Invalid_edit_keeps_the_old_config_and_shows_in_readiness()
     {

@@ -7,6 +7,7 @@ namespace Proxy.IntegrationTests;
 
 public sealed class StreamingTests : SingleUpstreamTest
 {
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Streaming_response_is_flushed_per_chunk()
     {
@@ -70,6 +71,7 @@ public sealed class StreamingTests : SingleUpstreamTest
         Assert.Equal(settled, Volatile.Read(ref chunksSent));
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Upstream_failure_mid_stream_ends_with_an_error_event()
     {

@@ -594,7 +594,9 @@ internal sealed class TeamApi(ITenantStore store, IKeyStore keyStore, TenantDire
     private static string WithMember(string membersWithRoles, string userId, string? email, string role)
     {
         var array = WithoutMemberNode(membersWithRoles, userId);
-        array.Add(new JsonObject { ["role"] = role, ["user_id"] = userId, ["user_email"] = email });
+        // Typed as JsonNode so that Add(JsonNode) is chosen: the generic Add<T> serialises T by reflection (not AOT-safe).
+        JsonNode member = new JsonObject { ["role"] = role, ["user_id"] = userId, ["user_email"] = email };
+        array.Add(member);
         return array.ToJsonString();
     }
 

@@ -155,6 +155,21 @@ internal static class Migrations
                 PRIMARY KEY (user_id, organization_id))
             """,
         ]),
+        new(3, "Responses API responses the gateway bridged to chat and keeps itself",
+        [
+            """
+            CREATE TABLE "gateway_responses" (
+                response_id TEXT PRIMARY KEY,
+                owner TEXT,
+                model_group TEXT NOT NULL,
+                response TEXT NOT NULL,
+                input_items TEXT NOT NULL,
+                conversation TEXT NOT NULL,
+                created_at BIGINT NOT NULL,
+                expires_at BIGINT NOT NULL)
+            """,
+            """CREATE INDEX "gateway_responses_expires_at" ON "gateway_responses" (expires_at)""",
+        ]),
     ];
 
     public static int Latest => All[^1].Version;

@@ -35,14 +35,14 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
     {
         await RunAsync(async connection =>
         {
-            await connection.ExecuteAsync(Command("SELECT pg_advisory_lock(@id)", new { id = SchemaLockId }, cancellationToken));
+            await connection.ExecuteAsync("SELECT pg_advisory_lock(@id)", new { id = SchemaLockId, cancellationToken }, commandTimeout: CommandTimeout);
             try
             {
                 await MigrateAsync(connection, cancellationToken);
             }
             finally
             {
-                await connection.ExecuteAsync(Command("SELECT pg_advisory_unlock(@id)", new { id = SchemaLockId }, CancellationToken.None));
+                await connection.ExecuteAsync("SELECT pg_advisory_unlock(@id)", new { id = SchemaLockId, cancellationToken = CancellationToken.None }, commandTimeout: CommandTimeout);
             }
 
             return 0;
@@ -57,13 +57,13 @@ internal sealed class PostgresKeyStore : SqlKeyStore, IAsyncDisposable
         RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var locked = await connection.ExecuteScalarAsync<bool>(Command("SELECT pg_try_advisory_xact_lock(@id)", new { id = RetentionLockId }, cancellationToken, transaction));
+            var locked = await connection.ExecuteScalarAsync<bool>("SELECT pg_try_advisory_xact_lock(@id)", new { id = RetentionLockId, cancellationToken }, transaction, CommandTimeout);
             if (!locked)
             {
                 return -1;
             }
 
-            var deleted = await connection.ExecuteAsync(Command(Sql.DeleteOldSpendLogsPostgres, new { cutoffMs, batch = (long)batch }, cancellationToken, transaction));
+            var deleted = await connection.ExecuteAsync(Sql.DeleteOldSpendLogsPostgres, new { cutoffMs, batch = (long)batch, cancellationToken }, transaction, CommandTimeout);
             await transaction.CommitAsync(cancellationToken);
             return deleted;
         }, write: true, cancellationToken);

@@ -10,72 +10,77 @@ internal abstract partial class SqlKeyStore
 
     public Task<TenantRows> LoadTenantsAsync(CancellationToken cancellationToken) =>
         RunAsync(async connection => new TenantRows(
-            [.. await connection.QueryAsync<BudgetRow>(Command(TenantSql.LoadBudgets, null, cancellationToken))],
-            [.. await connection.QueryAsync<TeamRow>(Command(TenantSql.LoadTeams, null, cancellationToken))],
-            [.. await connection.QueryAsync<MembershipRow>(Command(TenantSql.LoadMemberships, null, cancellationToken))],
-            [.. await connection.QueryAsync<UserRow>(Command(TenantSql.LoadUsers, null, cancellationToken))],
-            [.. await connection.QueryAsync<EndUserRow>(Command(TenantSql.LoadCustomers, null, cancellationToken))],
-            [.. await connection.QueryAsync<OrganizationRow>(Command(TenantSql.LoadOrganizations, null, cancellationToken))],
-            [.. await connection.QueryAsync<OrganizationMemberRow>(Command(TenantSql.LoadOrganizationMembers, null, cancellationToken))]),
+            [.. await connection.QueryAsync<BudgetRow>(TenantSql.LoadBudgets, new { cancellationToken }, commandTimeout: CommandTimeout)],
+            [.. await connection.QueryAsync<TeamRow>(TenantSql.LoadTeams, new { cancellationToken }, commandTimeout: CommandTimeout)],
+            [.. await connection.QueryAsync<MembershipRow>(TenantSql.LoadMemberships, new { cancellationToken }, commandTimeout: CommandTimeout)],
+            [.. await connection.QueryAsync<UserRow>(TenantSql.LoadUsers, new { cancellationToken }, commandTimeout: CommandTimeout)],
+            [.. await connection.QueryAsync<EndUserRow>(TenantSql.LoadCustomers, new { cancellationToken }, commandTimeout: CommandTimeout)],
+            [.. await connection.QueryAsync<OrganizationRow>(TenantSql.LoadOrganizations, new { cancellationToken }, commandTimeout: CommandTimeout)],
+            [.. await connection.QueryAsync<OrganizationMemberRow>(TenantSql.LoadOrganizationMembers, new { cancellationToken }, commandTimeout: CommandTimeout)]),
             write: false, cancellationToken);
 
-    public Task UpsertTeamAsync(TeamRow row, CancellationToken cancellationToken) => ExecuteAsync(TenantSql.UpsertTeam, row, cancellationToken);
+    public Task UpsertTeamAsync(TeamRow row, CancellationToken cancellationToken) =>
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.UpsertTeam, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task<int> DeleteTeamAsync(string teamId, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await connection.ExecuteAsync(Command(TenantSql.DeleteMembersOfTeam, new { id = teamId }, cancellationToken, transaction));
-            var deleted = await connection.ExecuteAsync(Command(TenantSql.DeleteTeam, new { id = teamId }, cancellationToken, transaction));
+            await connection.ExecuteAsync(TenantSql.DeleteMembersOfTeam, new { id = teamId, cancellationToken }, transaction, CommandTimeout);
+            var deleted = await connection.ExecuteAsync(TenantSql.DeleteTeam, new { id = teamId, cancellationToken }, transaction, CommandTimeout);
             await transaction.CommitAsync(cancellationToken);
             return deleted;
         }, write: true, cancellationToken);
 
-    public Task UpsertMemberAsync(MembershipRow row, CancellationToken cancellationToken) => ExecuteAsync(TenantSql.UpsertMember, row, cancellationToken);
+    public Task UpsertMemberAsync(MembershipRow row, CancellationToken cancellationToken) =>
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.UpsertMember, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task<int> DeleteMemberAsync(string teamId, string userId, CancellationToken cancellationToken) =>
-        ExecuteAsync(TenantSql.DeleteMember, new { teamId, userId }, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.DeleteMember, new { teamId, userId, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
-    public Task UpsertUserAsync(UserRow row, CancellationToken cancellationToken) => ExecuteAsync(TenantSql.UpsertUser, row, cancellationToken);
+    public Task UpsertUserAsync(UserRow row, CancellationToken cancellationToken) =>
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.UpsertUser, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task<int> DeleteUserAsync(string userId, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await connection.ExecuteAsync(Command(TenantSql.DeleteMembershipsOfUser, new { id = userId }, cancellationToken, transaction));
-            var deleted = await connection.ExecuteAsync(Command(TenantSql.DeleteUser, new { id = userId }, cancellationToken, transaction));
+            await connection.ExecuteAsync(TenantSql.DeleteMembershipsOfUser, new { id = userId, cancellationToken }, transaction, CommandTimeout);
+            var deleted = await connection.ExecuteAsync(TenantSql.DeleteUser, new { id = userId, cancellationToken }, transaction, CommandTimeout);
             await transaction.CommitAsync(cancellationToken);
             return deleted;
         }, write: true, cancellationToken);
 
-    public Task UpsertCustomerAsync(EndUserRow row, CancellationToken cancellationToken) => ExecuteAsync(TenantSql.UpsertCustomer, row, cancellationToken);
+    public Task UpsertCustomerAsync(EndUserRow row, CancellationToken cancellationToken) =>
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.UpsertCustomer, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task<int> DeleteCustomerAsync(string userId, CancellationToken cancellationToken) =>
-        ExecuteAsync(TenantSql.DeleteCustomer, new { id = userId }, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.DeleteCustomer, new { id = userId, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
-    public Task UpsertBudgetAsync(BudgetRow row, CancellationToken cancellationToken) => ExecuteAsync(TenantSql.UpsertBudget, row, cancellationToken);
+    public Task UpsertBudgetAsync(BudgetRow row, CancellationToken cancellationToken) =>
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.UpsertBudget, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task<int> DeleteBudgetAsync(string budgetId, CancellationToken cancellationToken) =>
-        ExecuteAsync(TenantSql.DeleteBudget, new { id = budgetId }, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.DeleteBudget, new { id = budgetId, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task UpsertOrganizationAsync(OrganizationRow row, CancellationToken cancellationToken) =>
-        ExecuteAsync(TenantSql.UpsertOrganization, row, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.UpsertOrganization, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task<int> DeleteOrganizationAsync(string organizationId, CancellationToken cancellationToken) =>
-        ExecuteAsync(TenantSql.DeleteOrganization, new { id = organizationId }, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.DeleteOrganization, new { id = organizationId, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task UpsertOrganizationMemberAsync(OrganizationMemberRow row, CancellationToken cancellationToken) =>
-        ExecuteAsync(TenantSql.UpsertOrganizationMember, row, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.UpsertOrganizationMember, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task<int> DeleteOrganizationMemberAsync(string organizationId, string userId, CancellationToken cancellationToken) =>
-        ExecuteAsync(TenantSql.DeleteOrganizationMember, new { organizationId, userId }, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.DeleteOrganizationMember, new { organizationId, userId, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public Task<IReadOnlyList<string>> DeleteKeysOfTeamAsync(string teamId, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            var tokens = (await connection.QueryAsync<string>(Command(TenantSql.TeamKeyTokens, new { id = teamId }, cancellationToken, transaction))).ToList();
-            await connection.ExecuteAsync(Command(TenantSql.DeleteTeamKeys, new { id = teamId }, cancellationToken, transaction));
+            var tokens = (await connection.QueryAsync<string>(TenantSql.TeamKeyTokens, new { id = teamId, cancellationToken }, transaction, CommandTimeout)).ToList();
+            await connection.ExecuteAsync(TenantSql.DeleteTeamKeys, new { id = teamId, cancellationToken }, transaction, CommandTimeout);
             await transaction.CommitAsync(cancellationToken);
             return (IReadOnlyList<string>)tokens;
         }, write: true, cancellationToken);
@@ -98,7 +103,8 @@ internal abstract partial class SqlKeyStore
             foreach (var update in keys)
             {
                 // One key at a time, in batch order: a key taken twice (a batch retried) ends on its latest total.
-                if (await connection.QuerySingleOrDefaultAsync<KeySpendState>(Command(Sql.AddKeySpend, update, cancellationToken, transaction)) is { } state)
+                var parameters = new { update.Token, update.Delta, update.Reset, update.BudgetResetAt, cancellationToken };
+                if (await connection.QuerySingleOrDefaultAsync<KeySpendState>(Sql.AddKeySpend, parameters, transaction, CommandTimeout) is { } state)
                 {
                     keyStates.Add(state);
                 }
@@ -109,19 +115,10 @@ internal abstract partial class SqlKeyStore
             {
                 if (update.Kind == TenantKind.Customer)
                 {
-                    await connection.ExecuteAsync(Command(TenantSql.EnsureCustomer, new { update.Id }, cancellationToken, transaction));
+                    await connection.ExecuteAsync(TenantSql.EnsureCustomer, new { update.Id, cancellationToken }, transaction, CommandTimeout);
                 }
 
-                var sql = update.Kind switch
-                {
-                    TenantKind.Team => TenantSql.AddTeamSpend,
-                    TenantKind.Member => TenantSql.AddMemberSpend,
-                    TenantKind.User => TenantSql.AddUserSpend,
-                    TenantKind.Customer => TenantSql.AddCustomerSpend,
-                    _ => TenantSql.AddOrganizationSpend,
-                };
-                var parameters = new { update.Id, update.TeamId, update.Delta, update.Reset, update.BudgetResetAt };
-                if (await connection.QuerySingleOrDefaultAsync<TenantSpendState>(Command(sql, parameters, cancellationToken, transaction)) is { } state)
+                if (await AddTenantSpendAsync(connection, transaction, update, cancellationToken) is { } state)
                 {
                     tenantStates.Add((update, state));
                 }
@@ -131,8 +128,24 @@ internal abstract partial class SqlKeyStore
             return new SpendBatchResult(keyStates, tenantStates);
         }, write: true, cancellationToken);
 
+    // One call site per statement: Dapper.AOT generates code only for SQL it can see at build time (with a SQL string
+    // chosen at run time and a cancellation member, 1.1.0 generates code that does not compile).
+    private Task<TenantSpendState?> AddTenantSpendAsync(DbConnection connection, DbTransaction transaction, TenantSpendUpdate update,
+        CancellationToken cancellationToken)
+    {
+        var parameters = new { update.Id, update.TeamId, update.Delta, update.Reset, update.BudgetResetAt, cancellationToken };
+        return update.Kind switch
+        {
+            TenantKind.Team => connection.QuerySingleOrDefaultAsync<TenantSpendState>(TenantSql.AddTeamSpend, parameters, transaction, CommandTimeout),
+            TenantKind.Member => connection.QuerySingleOrDefaultAsync<TenantSpendState>(TenantSql.AddMemberSpend, parameters, transaction, CommandTimeout),
+            TenantKind.User => connection.QuerySingleOrDefaultAsync<TenantSpendState>(TenantSql.AddUserSpend, parameters, transaction, CommandTimeout),
+            TenantKind.Customer => connection.QuerySingleOrDefaultAsync<TenantSpendState>(TenantSql.AddCustomerSpend, parameters, transaction, CommandTimeout),
+            _ => connection.QuerySingleOrDefaultAsync<TenantSpendState>(TenantSql.AddOrganizationSpend, parameters, transaction, CommandTimeout),
+        };
+    }
+
     public Task EnsureProxyBudgetAsync(string id, double maxBudget, string? budgetDuration, long nowMs, CancellationToken cancellationToken) =>
-        ExecuteAsync(TenantSql.EnsureProxyBudgetUser, new { id, maxBudget, budgetDuration, now = nowMs }, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(TenantSql.EnsureProxyBudgetUser, new { id, maxBudget, budgetDuration, now = nowMs, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public async Task<IReadOnlyList<SpendAggregate>> AggregateSpendAsync(string groupColumn, string? breakdownColumn, long? startMs, long? endMs,
         CancellationToken cancellationToken)
@@ -154,10 +167,9 @@ internal abstract partial class SqlKeyStore
             WHERE (@startMs IS NULL OR "startTime" >= @startMs) AND (@endMs IS NULL OR "startTime" < @endMs)
             GROUP BY {groups} ORDER BY {groups}
             """;
-        return [.. await RunAsync(connection => connection.QueryAsync<SpendAggregate>(Command(sql, new { startMs, endMs }, cancellationToken)),
+        // The statement is built here, so Dapper.AOT binds its parameters by name at run time and takes no token with
+        // them (a cancellation member next to SQL it cannot see breaks 1.1.0's generated code): the command timeout bounds it.
+        return [.. await RunAsync(connection => connection.QueryAsync<SpendAggregate>(sql, new { startMs, endMs }, commandTimeout: CommandTimeout),
             write: false, cancellationToken)];
     }
-
-    private Task<int> ExecuteAsync(string sql, object parameters, CancellationToken cancellationToken) =>
-        RunAsync(connection => connection.ExecuteAsync(Command(sql, parameters, cancellationToken)), write: true, cancellationToken);
 }

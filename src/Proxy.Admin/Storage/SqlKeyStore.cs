@@ -26,8 +26,8 @@ internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
     /// <summary>Applies the <see cref="Migrations"/> the database has not seen yet, each in its own transaction; answers the version reached.</summary>
     protected async Task<int> MigrateAsync(DbConnection connection, CancellationToken cancellationToken)
     {
-        await connection.ExecuteAsync(Command(Migrations.CreateVersionTable, null, cancellationToken));
-        var current = (int)await connection.ExecuteScalarAsync<long>(Command(Migrations.CurrentVersion, null, cancellationToken));
+        await connection.ExecuteAsync(Migrations.CreateVersionTable, new { cancellationToken }, commandTimeout: CommandTimeout);
+        var current = (int)await connection.ExecuteScalarAsync<long>(Migrations.CurrentVersion, new { cancellationToken }, commandTimeout: CommandTimeout);
         foreach (var migration in Migrations.All)
         {
             if (migration.Version <= current)
@@ -38,11 +38,12 @@ internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             foreach (var statement in migration.Statements)
             {
-                await connection.ExecuteAsync(Command(statement, null, cancellationToken, transaction));
+                // The token itself as the parameters: the statement has none, and Dapper.AOT takes the token from it.
+                await connection.ExecuteAsync(statement, cancellationToken, transaction, CommandTimeout);
             }
 
-            var record = new { version = (long)migration.Version, description = migration.Description, appliedAt = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() };
-            await connection.ExecuteAsync(Command(Migrations.RecordVersion, record, cancellationToken, transaction));
+            var record = new { version = (long)migration.Version, description = migration.Description, appliedAt = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds(), cancellationToken };
+            await connection.ExecuteAsync(Migrations.RecordVersion, record, transaction, CommandTimeout);
             await transaction.CommitAsync(cancellationToken);
             current = migration.Version;
         }
@@ -54,7 +55,7 @@ internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
     {
         try
         {
-            await RunAsync(connection => connection.ExecuteScalarAsync<long>(Command("SELECT 1", null, cancellationToken)), write: false, cancellationToken);
+            await RunAsync(connection => connection.ExecuteScalarAsync<long>("SELECT 1", new { cancellationToken }, commandTimeout: CommandTimeout), write: false, cancellationToken);
             return true;
         }
         catch (StoreUnavailableException)
@@ -64,19 +65,19 @@ internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
     }
 
     public Task<KeyRow?> FindKeyAsync(string token, CancellationToken cancellationToken) =>
-        RunAsync(connection => connection.QuerySingleOrDefaultAsync<KeyRow>(Command(Sql.FindKey, new { token }, cancellationToken)), write: false, cancellationToken);
+        RunAsync(connection => connection.QuerySingleOrDefaultAsync<KeyRow>(Sql.FindKey, new { token, cancellationToken }, commandTimeout: CommandTimeout), write: false, cancellationToken);
 
     public async Task<IReadOnlyList<KeyRow>> FindKeysByAliasAsync(string alias, CancellationToken cancellationToken) =>
-        [.. await RunAsync(connection => connection.QueryAsync<KeyRow>(Command(Sql.FindKeysByAlias, new { alias }, cancellationToken)), write: false, cancellationToken)];
+        [.. await RunAsync(connection => connection.QueryAsync<KeyRow>(Sql.FindKeysByAlias, new { alias, cancellationToken }, commandTimeout: CommandTimeout), write: false, cancellationToken)];
 
     public Task InsertKeyAsync(KeyRow row, CancellationToken cancellationToken) =>
-        RunAsync(connection => connection.ExecuteAsync(Command(Sql.InsertKey, row, cancellationToken)), write: true, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(Sql.InsertKey, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public async Task<bool> UpdateKeyAsync(KeyRow row, CancellationToken cancellationToken) =>
-        await RunAsync(connection => connection.ExecuteAsync(Command(Sql.UpdateKey, row, cancellationToken)), write: true, cancellationToken) > 0;
+        await RunAsync(connection => connection.ExecuteAsync(Sql.UpdateKey, row, commandTimeout: CommandTimeout), write: true, cancellationToken) > 0;
 
     public async Task<bool> ReplaceTokenAsync(string oldToken, string newToken, string keyName, long updatedAt, CancellationToken cancellationToken) =>
-        await RunAsync(connection => connection.ExecuteAsync(Command(Sql.ReplaceToken, new { oldToken, newToken, keyName, updatedAt }, cancellationToken)),
+        await RunAsync(connection => connection.ExecuteAsync(Sql.ReplaceToken, new { oldToken, newToken, keyName, updatedAt, cancellationToken }, commandTimeout: CommandTimeout),
             write: true, cancellationToken) > 0;
 
     public Task<int> DeleteKeysAsync(IReadOnlyList<string> tokens, CancellationToken cancellationToken) =>
@@ -85,7 +86,7 @@ internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
             var deleted = 0;
             foreach (var token in tokens)
             {
-                deleted += await connection.ExecuteAsync(Command(Sql.DeleteKeys, new { token }, cancellationToken));
+                deleted += await connection.ExecuteAsync(Sql.DeleteKeys, new { token, cancellationToken }, commandTimeout: CommandTimeout);
             }
 
             return deleted;
@@ -94,10 +95,10 @@ internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
     public Task<(IReadOnlyList<KeyRow> Rows, int Total)> ListKeysAsync(KeyListQuery query, CancellationToken cancellationToken) =>
         RunAsync(async connection =>
         {
-            var filter = new { alias = query.KeyAlias, userId = query.UserId, teamId = query.TeamId };
-            var total = await connection.ExecuteScalarAsync<long>(Command(Sql.CountKeys, filter, cancellationToken));
-            var page = new { alias = query.KeyAlias, userId = query.UserId, teamId = query.TeamId, size = (long)query.Size, offset = (long)(query.Page - 1) * query.Size };
-            var rows = await connection.QueryAsync<KeyRow>(Command(Sql.ListKeys, page, cancellationToken));
+            var filter = new { alias = query.KeyAlias, userId = query.UserId, teamId = query.TeamId, cancellationToken };
+            var total = await connection.ExecuteScalarAsync<long>(Sql.CountKeys, filter, commandTimeout: CommandTimeout);
+            var page = new { alias = query.KeyAlias, userId = query.UserId, teamId = query.TeamId, size = (long)query.Size, offset = (long)(query.Page - 1) * query.Size, cancellationToken };
+            var rows = await connection.QueryAsync<KeyRow>(Sql.ListKeys, page, commandTimeout: CommandTimeout);
             return ((IReadOnlyList<KeyRow>)[.. rows], (int)total);
         }, write: false, cancellationToken);
 
@@ -113,29 +114,32 @@ internal abstract partial class SqlKeyStore : IKeyStore, ITenantStore
     protected abstract Task InsertSpendLogsAsync(DbConnection connection, DbTransaction transaction, IReadOnlyList<SpendLogRow> rows, CancellationToken cancellationToken);
 
     public async Task<IReadOnlyList<SpendLogRow>> QuerySpendLogsAsync(SpendLogQuery query, CancellationToken cancellationToken) =>
-        [.. await RunAsync(connection => connection.QueryAsync<SpendLogRow>(Command(Sql.QuerySpendLogs,
-            new { apiKey = query.ApiKey, requestId = query.RequestId, startMs = query.StartMs, endMs = query.EndMs, limit = (long)query.Limit, userId = query.UserId, teamId = query.TeamId },
-            cancellationToken)), write: false, cancellationToken)];
+        [.. await RunAsync(connection => connection.QueryAsync<SpendLogRow>(Sql.QuerySpendLogs,
+            new { apiKey = query.ApiKey, requestId = query.RequestId, startMs = query.StartMs, endMs = query.EndMs, limit = (long)query.Limit, userId = query.UserId, teamId = query.TeamId, cancellationToken },
+            commandTimeout: CommandTimeout), write: false, cancellationToken)];
 
     public Task<double> TotalSpendAsync(CancellationToken cancellationToken) =>
-        RunAsync(connection => connection.ExecuteScalarAsync<double>(Command(Sql.TotalSpend, null, cancellationToken)), write: false, cancellationToken);
+        RunAsync(connection => connection.ExecuteScalarAsync<double>(Sql.TotalSpend, new { cancellationToken }, commandTimeout: CommandTimeout), write: false, cancellationToken);
 
     public async Task<IReadOnlyList<ModelRow>> ListModelsAsync(CancellationToken cancellationToken) =>
-        [.. await RunAsync(connection => connection.QueryAsync<ModelRow>(Command(Sql.ListModels, null, cancellationToken)), write: false, cancellationToken)];
+        [.. await RunAsync(connection => connection.QueryAsync<ModelRow>(Sql.ListModels, new { cancellationToken }, commandTimeout: CommandTimeout), write: false, cancellationToken)];
 
     public Task UpsertModelAsync(ModelRow row, CancellationToken cancellationToken) =>
-        RunAsync(connection => connection.ExecuteAsync(Command(Sql.UpsertModel, row, cancellationToken)), write: true, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(Sql.UpsertModel, row, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public async Task<bool> DeleteModelAsync(string modelId, CancellationToken cancellationToken) =>
-        await RunAsync(connection => connection.ExecuteAsync(Command(Sql.DeleteModel, new { modelId }, cancellationToken)), write: true, cancellationToken) > 0;
+        await RunAsync(connection => connection.ExecuteAsync(Sql.DeleteModel, new { modelId, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken) > 0;
 
     public virtual Task<int> DeleteSpendLogsBeforeAsync(long cutoffMs, int batch, CancellationToken cancellationToken) =>
-        RunAsync(connection => connection.ExecuteAsync(Command(Sql.DeleteOldSpendLogs, new { cutoffMs, batch = (long)batch }, cancellationToken)), write: true, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(Sql.DeleteOldSpendLogs, new { cutoffMs, batch = (long)batch, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public virtual Task CompactAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    protected CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken, DbTransaction? transaction = null) =>
-        new(sql, parameters, transaction, _commandTimeoutSeconds, cancellationToken: cancellationToken);
+    // Dapper runs through Dapper.AOT's generated code (the [module: DapperAot] in this folder), so every call is written
+    // inline with its parameters' own type: a CommandDefinition or an object-typed helper would fall back to Dapper's
+    // reflection emit, which Native AOT cannot run. The token travels as a cancellationToken member of the parameters;
+    // a write that binds a row object as its parameters has no such member and is bounded by the command timeout.
+    protected int CommandTimeout => _commandTimeoutSeconds;
 
     protected async Task<T> RunAsync<T>(Func<DbConnection, Task<T>> work, bool write, CancellationToken cancellationToken)
     {

@@ -35,15 +35,15 @@ internal sealed class SqliteKeyStore : SqlKeyStore, IDisposable
     public override string Kind => "sqlite";
 
     // Pages freed per step of CompactAsync: a few MB, so the writer never waits long behind it.
-    private const int VacuumStepPages = 2000;
+    private const string IncrementalVacuum = "PRAGMA incremental_vacuum(2000)";
 
     public override async Task EnsureSchemaAsync(CancellationToken cancellationToken)
     {
         // Incremental auto-vacuum lets retention give deleted rows' pages back to the file system (CompactAsync). It can
         // only be chosen before the first table exists: a database made by an older version keeps reusing freed pages
         // (its size stays bounded under retention) but does not shrink.
-        await RunAsync(connection => connection.ExecuteAsync(Command("PRAGMA auto_vacuum=INCREMENTAL", null, cancellationToken)), write: true, cancellationToken);
-        await RunAsync(connection => connection.ExecuteAsync(Command("PRAGMA journal_mode=WAL", null, cancellationToken)), write: true, cancellationToken);
+        await RunAsync(connection => connection.ExecuteAsync("PRAGMA auto_vacuum=INCREMENTAL", new { cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
+        await RunAsync(connection => connection.ExecuteAsync("PRAGMA journal_mode=WAL", new { cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
         await base.EnsureSchemaAsync(cancellationToken);
     }
 
@@ -51,14 +51,14 @@ internal sealed class SqliteKeyStore : SqlKeyStore, IDisposable
     {
         while (true)
         {
-            var free = await RunAsync(connection => connection.ExecuteScalarAsync<long>(Command("PRAGMA freelist_count", null, cancellationToken)), write: false, cancellationToken);
-            var mode = await RunAsync(connection => connection.ExecuteScalarAsync<long>(Command("PRAGMA auto_vacuum", null, cancellationToken)), write: false, cancellationToken);
+            var free = await RunAsync(connection => connection.ExecuteScalarAsync<long>("PRAGMA freelist_count", new { cancellationToken }, commandTimeout: CommandTimeout), write: false, cancellationToken);
+            var mode = await RunAsync(connection => connection.ExecuteScalarAsync<long>("PRAGMA auto_vacuum", new { cancellationToken }, commandTimeout: CommandTimeout), write: false, cancellationToken);
             if (free == 0 || mode != 2)
             {
                 return;
             }
 
-            await RunAsync(connection => connection.ExecuteAsync(Command($"PRAGMA incremental_vacuum({VacuumStepPages})", null, cancellationToken)), write: true, cancellationToken);
+            await RunAsync(connection => connection.ExecuteAsync(IncrementalVacuum, new { cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken);
         }
     }
 

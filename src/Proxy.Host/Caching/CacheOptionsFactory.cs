@@ -175,8 +175,12 @@ internal static class CacheOptionsFactory
                 case "embedding" or "aembedding":
                     endpoints.Add(OpenAiEndpoint.Embeddings);
                     break;
+                case "responses" or "aresponses":
+                    // Only store: false requests (see ResponseCacheStage).
+                    endpoints.Add(OpenAiEndpoint.Responses);
+                    break;
                 default:
-                    // transcription, rerank, responses: not proxied by this gateway yet.
+                    // transcription, rerank: not cached by this gateway yet.
                     break;
             }
         }

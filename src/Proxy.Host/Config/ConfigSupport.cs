@@ -186,7 +186,7 @@ internal static class ConfigSupport
         Add(General, H, "background_health_checks", "health_check_interval", "pass_through_endpoints");
         Add(General + ".pass_through_endpoints[*]", H, "path", "target", "headers", "forward_headers", "include_subpath", "methods", "auth");
         Add(General, H, "database_url", "store_model_in_db", "disable_spend_logs", "proxy_batch_write_at", "user_api_key_cache_ttl",
-            "maximum_spend_logs_retention_period", "maximum_spend_logs_retention_interval");
+            "maximum_spend_logs_retention_period", "maximum_spend_logs_retention_interval", "responses_store_ttl");
         Add(General, H, "enforce_user_param", "alerting_webhook_url");
         Add(General, P, "max_parallel_requests", "global_max_parallel_requests", "allowed_routes", "public_routes", "ui_access_mode", "database_connection_pool_limit",
             "database_connection_timeout", "alerting", "alerting_threshold", "alert_types", "health_check_details",

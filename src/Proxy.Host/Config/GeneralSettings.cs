@@ -31,6 +31,12 @@ internal sealed record GeneralSettings
     public TimeSpan? MaximumSpendLogsRetentionInterval { get; init; }
 
     /// <summary>
+    /// responses_store_ttl (a gateway extension, durations as LiteLLM's): how long the gateway keeps the Responses API
+    /// responses it bridged to chat, for previous_response_id and GET; null = 30 days.
+    /// </summary>
+    public TimeSpan? ResponsesStoreTtl { get; init; }
+
+    /// <summary>
     /// Honour mock_response and mock_testing_* from every key, not only the master key (a gateway extension; LiteLLM
     /// honours them for any caller). Off by default: a tenant's mock must not touch what other tenants get.
     /// </summary>

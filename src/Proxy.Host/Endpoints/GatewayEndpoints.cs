@@ -98,7 +98,14 @@ internal static class GatewayEndpoints
     }
 
     // LiteLLM answers liveliness with this JSON string; probes written for it compare the text.
-    private static IResult WriteAlive() => TypedResults.Json("I'm alive!");
+    private static Task WriteAlive(HttpContext context)
+    {
+        // The bytes themselves: TypedResults.Json would serialise the string by reflection, which Native AOT cannot.
+        context.Response.ContentType = "application/json; charset=utf-8";
+        return context.Response.Body.WriteAsync(AliveBody, context.RequestAborted).AsTask();
+    }
+
+    private static readonly ReadOnlyMemory<byte> AliveBody = "\"I'm alive!\""u8.ToArray();
 
     private static Task WriteReadiness(
         HttpContext context, GatewayState state, Transforms.Caching.ResponseCache cache, Transforms.Caching.Semantic.SemanticCache semantic,

@@ -35,6 +35,7 @@ internal static class AdminSettings
             DisableSpendLogs = general.DisableSpendLogs,
             SpendLogRetention = general.MaximumSpendLogsRetentionPeriod,
             SpendLogRetentionInterval = general.MaximumSpendLogsRetentionInterval ?? TimeSpan.FromDays(1),
+            ResponsesStoreTtl = general.ResponsesStoreTtl is { } ttl && ttl > TimeSpan.Zero ? ttl : TimeSpan.FromDays(30),
             // LiteLLM writes every 10 s by default; never spin faster than every 50 ms.
             BatchWriteInterval = TimeSpan.FromSeconds(Math.Max(0.05, general.ProxyBatchWriteAt)),
             KeyRefreshInterval = TimeSpan.FromSeconds(Math.Max(0.1, general.UserApiKeyCacheTtl)),

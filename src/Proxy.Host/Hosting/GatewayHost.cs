@@ -70,6 +70,7 @@ internal static partial class GatewayHost
         services.AddSingleton<IConfigChangeListener>(state);
         services.AddSingleton<IInboundProtocol, AnthropicMessagesProtocol>();
         services.AddSingleton<InboundProtocols>();
+        services.AddSingleton<Pipeline.StoredResponses>();
         services.AddSingleton<IOpenAiErrorWriter, OpenAiErrorWriter>();
         services.AddSingleton<AuthFailureThrottle>();
         services.AddSingleton<IGatewayRequestStage, CountTokensStage>();

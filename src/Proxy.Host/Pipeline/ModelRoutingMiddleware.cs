@@ -19,7 +19,7 @@ namespace Proxy.Host.Pipeline;
 /// </summary>
 internal sealed partial class ModelRoutingMiddleware(
     RequestDelegate next, GatewayState state, PromptTokenCounter tokens, IOpenAiErrorWriter errors, IEnumerable<IGatewayRequestStage> stages,
-    InboundProtocols protocols)
+    InboundProtocols protocols, StoredResponses storedResponses, TimeProvider time)
 {
     // Keys, guardrails, cache: in their declared order, fixed at start-up.
     private readonly IGatewayRequestStage[] _stages = [.. stages.OrderBy(stage => stage.Order)];

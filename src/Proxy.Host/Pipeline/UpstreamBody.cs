@@ -3,6 +3,7 @@ using Proxy.Abstractions;
 using Proxy.Host.Routing;
 using Proxy.Transforms.Body;
 using Proxy.Transforms.Protocols.Anthropic;
+using Proxy.Transforms.Protocols.ResponsesBridge;
 using Proxy.Transforms.Providers;
 using Proxy.Transforms.Streaming;
 
@@ -77,6 +78,11 @@ internal static class UpstreamBody
             return null;
         }
 
+        if (UpstreamAttempt.BridgesResponses(request, deployment))
+        {
+            return BridgeResponses(state, request, deployment, model, out owned, out forwarded);
+        }
+
         if (endpoint == OpenAiEndpoint.Responses)
         {
             // stream_options is chat's; a Responses stream reports usage in its last event anyway.
@@ -118,6 +124,50 @@ internal static class UpstreamBody
 
         forwarded = Splice(state.Body, in state.Scan, model, request.ForceStreamUsage, out owned);
         return null;
+    }
+
+    // A Responses body for a chat-only deployment: translated to chat, and on to Messages for an Anthropic upstream.
+    private static GatewayError? BridgeResponses(
+        ProxyRequestState state, GatewayRequestContext request, Deployment deployment, string model, out PooledBuffer owned, out PooledBuffer forwarded)
+    {
+        owned = default;
+        forwarded = default;
+        var chat = new ArrayPoolBufferWriter();
+        try
+        {
+            if (ResponsesRequestTranslator.Translate(state.Body.Span, model, chat) is { } invalid)
+            {
+                return invalid;
+            }
+
+            if (!UpstreamAttempt.TranslatesChat(request, deployment))
+            {
+                owned = chat.Detach();
+                forwarded = owned;
+                return null;
+            }
+
+            var messages = new ArrayPoolBufferWriter();
+            try
+            {
+                if (ChatRequestToMessagesTranslator.Translate(chat.WrittenSpan, model, messages) is { } error)
+                {
+                    return error;
+                }
+
+                owned = messages.Detach();
+                forwarded = owned;
+                return null;
+            }
+            finally
+            {
+                messages.Dispose();
+            }
+        }
+        finally
+        {
+            chat.Dispose();
+        }
     }
 
     // The client's previous_response_id names our id; the deployment knows its own. Found again in the spliced body (its

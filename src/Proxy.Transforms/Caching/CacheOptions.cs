@@ -58,7 +58,7 @@ public sealed record CacheOptions
     public static readonly TimeSpan LocalDefaultTtl = TimeSpan.FromSeconds(600);
 
     public static readonly IReadOnlySet<OpenAiEndpoint> AllEndpoints =
-        new HashSet<OpenAiEndpoint> { OpenAiEndpoint.ChatCompletions, OpenAiEndpoint.Completions, OpenAiEndpoint.Embeddings };
+        new HashSet<OpenAiEndpoint> { OpenAiEndpoint.ChatCompletions, OpenAiEndpoint.Completions, OpenAiEndpoint.Embeddings, OpenAiEndpoint.Responses };
 
     /// <summary>What needs a new store when it changes (a reload that only changes ttl or mode keeps the stored answers).</summary>
     public string StoreIdentity => Backend == CacheBackend.Local

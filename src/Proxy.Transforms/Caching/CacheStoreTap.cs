@@ -57,7 +57,15 @@ internal sealed class CacheStoreTap(IAnswerSink sink, GatewayRequestContext requ
         try
         {
             var body = buffer.WrittenMemory.Span;
-            if (IsEventStream(body))
+            if (IsNativeResponses(request))
+            {
+                // A Responses API answer from a deployment that speaks it: kept as chat like every other answer.
+                if (Protocols.ResponsesBridge.ResponsesToChatAnswer.Convert(body) is { } chat)
+                {
+                    sink.Store(chat);
+                }
+            }
+            else if (IsEventStream(body))
             {
                 if (StreamAssembler.Assemble(body) is { } assembled)
                 {
@@ -78,6 +86,9 @@ internal sealed class CacheStoreTap(IAnswerSink sink, GatewayRequestContext requ
     }
 
     public void OnAborted() => Release();
+
+    private static bool IsNativeResponses(GatewayRequestContext request) =>
+        request.Endpoint == OpenAiEndpoint.Responses && request.Attempt.Deployment is { ServesResponses: true } && !request.Attempt.Simulated;
 
     private static bool IsEventStream(ReadOnlySpan<byte> body)
     {

@@ -39,7 +39,8 @@ internal static class CachedResponseWriter
         }
 
         using var events = new ArrayPoolBufferWriter();
-        if (!TryRenderStream(stored.Span, request.ClientWantsUsage, events))
+        // The Responses edge turns the replayed chat stream into Responses events, whose last one carries the usage.
+        if (!TryRenderStream(stored.Span, request.ClientWantsUsage || request.Endpoint == OpenAiEndpoint.Responses, events))
         {
             return false;
         }

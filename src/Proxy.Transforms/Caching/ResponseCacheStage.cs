@@ -20,6 +20,12 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
             return ValueTask.FromResult(false);
         }
 
+        // A stored response has an id to continue from and fetch: only store: false requests are answered from a cache.
+        if (request.Endpoint == OpenAiEndpoint.Responses && !IsNotStored(body.Span))
+        {
+            return ValueTask.FromResult(false);
+        }
+
         var control = default(CacheControl);
         var key = CacheKeyBuilder.Build(body.Span, request.Endpoint, request.ModelGroup, active.Options.Namespace, ScopeOf(context, request, active.Options.Scope), ref control);
         CacheKeyBuilder.ApplyHeader(context.Request.Headers, ref control);
@@ -53,6 +59,28 @@ internal sealed class ResponseCacheStage(ResponseCache cache, IOpenAiErrorWriter
         CacheScope.Team => context.Features.Get<RequestTenant>()?.TeamId is { Length: > 0 } team ? "team:" + team : KeyScope(request),
         _ => null,
     };
+
+    /// <summary>A Responses API body with <c>store: false</c>.</summary>
+    internal static bool IsNotStored(ReadOnlySpan<byte> body)
+    {
+        var reader = new System.Text.Json.Utf8JsonReader(body);
+        while (reader.Read())
+        {
+            if (reader.CurrentDepth == 1 && reader.TokenType == System.Text.Json.JsonTokenType.PropertyName)
+            {
+                var isStore = reader.ValueTextEquals("store"u8);
+                reader.Read();
+                if (isStore)
+                {
+                    return reader.TokenType == System.Text.Json.JsonTokenType.False;
+                }
+
+                reader.Skip();
+            }
+        }
+
+        return false;
+    }
 
     private static string KeyScope(GatewayRequestContext request) => request.Caller.KeyHash is { } key ? "key:" + key : "master";
 

@@ -43,12 +43,15 @@ public static class MockResponder
         HttpContext context, GatewayRequestContext request, string content, int promptBytes, TimeProvider time, IOpenAiErrorWriter errors)
     {
         var response = context.Response;
+        // A Responses API mock is rendered as chat; the Responses edge turns it into a response as it does a bridged answer.
+        var responses = request.Endpoint == OpenAiEndpoint.Responses;
+        var endpoint = responses ? OpenAiEndpoint.ChatCompletions : request.Endpoint;
         var promptTokens = Math.Max(1, (promptBytes + 3) / 4);
         var completionTokens = Math.Max(1, (content.Length + 3) / 4);
         // The mock's usage is what spend, metrics and logs count, as for a real answer.
         request.Outcome.SetUsage(promptTokens, request.Endpoint == OpenAiEndpoint.Embeddings ? 0 : completionTokens);
         var mock = new MockAnswer(
-            NewId(request.Endpoint), request.Endpoint, time.GetUtcNow().ToUnixTimeSeconds(), request.Attempt.ModelGroup ?? request.ModelGroup ?? "", content, promptTokens, completionTokens);
+            NewId(endpoint), endpoint, time.GetUtcNow().ToUnixTimeSeconds(), request.Attempt.ModelGroup ?? request.ModelGroup ?? "", content, promptTokens, completionTokens);
         if (request.Attempt.Deployment is { } deployment)
         {
             response.Headers["x-litellm-model-id"] = Http.HeaderValues.Safe(deployment.Id);
@@ -66,7 +69,7 @@ public static class MockResponder
         {
             if (stream)
             {
-                await WriteStreamAsync(response.BodyWriter, mock, request.ClientWantsUsage, context.RequestAborted);
+                await WriteStreamAsync(response.BodyWriter, mock, request.ClientWantsUsage || responses, context.RequestAborted);
             }
             else
             {
@@ -82,7 +85,7 @@ public static class MockResponder
         var rendered = new ArrayBufferWriter<byte>();
         if (stream)
         {
-            await WriteStreamAsync(rendered, mock, request.ClientWantsUsage || request.ForceStreamUsage, CancellationToken.None);
+            await WriteStreamAsync(rendered, mock, request.ClientWantsUsage || request.ForceStreamUsage || responses, CancellationToken.None);
         }
         else
         {

@@ -13,12 +13,24 @@ public static class UpstreamAttempt
     public static bool IsNativeMessages(GatewayRequestContext request, Deployment deployment) =>
         request.Protocol == ClientProtocol.AnthropicMessages && deployment.ServesAnthropicMessages;
 
+    /// <summary>
+    /// A Responses API request for a deployment that cannot serve it (anthropic/, azure/, azure_ai/, or
+    /// model_info.supports_responses_api: false): it is bridged to chat, and the chat answer back to a Responses one.
+    /// </summary>
+    public static bool BridgesResponses(GatewayRequestContext request, Deployment deployment) =>
+        request.Endpoint == OpenAiEndpoint.Responses && !deployment.ServesResponses;
+
     /// <summary>The upstream operation of this attempt.</summary>
     public static OpenAiEndpoint EndpointFor(GatewayRequestContext request, Deployment deployment)
     {
         if (IsNativeMessages(request, deployment))
         {
             return request.Endpoint == OpenAiEndpoint.AnthropicCountTokens ? OpenAiEndpoint.AnthropicCountTokens : OpenAiEndpoint.AnthropicMessages;
+        }
+
+        if (BridgesResponses(request, deployment))
+        {
+            return OpenAiEndpoint.ChatCompletions;
         }
 
         return request.Endpoint;

@@ -9,7 +9,9 @@ namespace Proxy.Transforms.Responses;
 /// (<c>previous_response_id</c>, <c>GET /v1/responses/{id}</c>, ...) to the one vLLM server that stores the response,
 /// with no shared state. The id a client sees is <c>resp_</c> + base64url(<c>litellm:custom_llm_provider:{provider};
 /// model_id:{deployment id};response_id:{upstream id}</c>): LiteLLM's layout (its deployment ids are ours), in the
-/// URL-safe alphabet so that the id can sit in a path; LiteLLM's standard-base64 ids are read too.
+/// URL-safe alphabet so that the id can sit in a path; LiteLLM's standard-base64 ids are read too. A response the
+/// gateway bridged to chat and keeps itself ends in <c>;store:gateway</c> (an addition older ids do not have, so they
+/// decode as before).
 /// </summary>
 public static class ResponseIdCodec
 {
@@ -17,6 +19,7 @@ public static class ResponseIdCodec
     private const string ProviderLabel = "litellm:custom_llm_provider:";
     private const string ModelLabel = ";model_id:";
     private const string ResponseLabel = ";response_id:";
+    private const string GatewayStoreSuffix = ";store:gateway";
 
     // An id longer than this is not one of ours (and decoding it would only cost).
     private const int MaxEncodedLength = 1024;
@@ -24,6 +27,13 @@ public static class ResponseIdCodec
     public static string Encode(string provider, string deploymentId, string upstreamId)
     {
         var plain = Encoding.UTF8.GetBytes(ProviderLabel + provider + ModelLabel + deploymentId + ResponseLabel + upstreamId);
+        return Prefix + Base64Url.EncodeToString(plain);
+    }
+
+    /// <summary>The id of a response the gateway stores itself (bridged to chat): it names the deployment that answered and the gateway's own id.</summary>
+    public static string EncodeGatewayStored(string provider, string deploymentId, string gatewayId)
+    {
+        var plain = Encoding.UTF8.GetBytes(ProviderLabel + provider + ModelLabel + deploymentId + ResponseLabel + gatewayId + GatewayStoreSuffix);
         return Prefix + Base64Url.EncodeToString(plain);
     }
 
@@ -69,12 +79,18 @@ public static class ResponseIdCodec
 
             var deployment = plain[(model + ModelLabel.Length)..response];
             var upstream = plain[(response + ResponseLabel.Length)..];
+            var stored = upstream.EndsWith(GatewayStoreSuffix, StringComparison.Ordinal);
+            if (stored)
+            {
+                upstream = upstream[..^GatewayStoreSuffix.Length];
+            }
+
             if (deployment.Length == 0 || upstream.Length == 0)
             {
                 return false;
             }
 
-            decoded = new DecodedResponseId(plain[ProviderLabel.Length..model], deployment, upstream);
+            decoded = new DecodedResponseId(plain[ProviderLabel.Length..model], deployment, upstream, stored);
             return true;
         }
         finally

@@ -10,6 +10,7 @@ namespace Proxy.IntegrationTests.Caching;
 [Collection(RedisCollection.Name)]
 public sealed class RedisCacheTests : CacheTestBase
 {
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Miss_then_hit_answers_from_the_cache_without_calling_the_upstream()
     {
@@ -24,9 +25,12 @@ public sealed class RedisCacheTests : CacheTestBase
         Assert.Matches("^[^:]+:[0-9a-f]{64}$", second.CacheKey);
         Assert.Equal(first.Body, second.Body);
         Assert.Equal(1, UpstreamCalls);
-        Assert.Equal(1, Stats.Hits);
+        if (!GatewayInstance.IsProcess)
+        {
+            Assert.Equal(1, Stats.Hits);
+        }
 
-        // The same facts on /metrics: LiteLLM's per-model hit/miss series and the cache's own event counters.
+        // The same facts on /metrics (all a gateway running as its own process shows): LiteLLM's per-model hit/miss series and the cache's own event counters.
         var metrics = await PrometheusText.ScrapeAsync(Gateway.Http);
         Assert.Equal(1, metrics.Value("litellm_cache_hits_metric_total"));
         Assert.Equal(1, metrics.Value("litellm_cache_misses_metric_total"));
@@ -35,6 +39,7 @@ public sealed class RedisCacheTests : CacheTestBase
         Assert.Equal(0, metrics.Value("litellm_spend_metric_total"));
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Hit_is_marked_with_zero_cost_and_the_model_group()
     {

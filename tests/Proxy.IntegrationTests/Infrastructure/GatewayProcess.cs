@@ -14,9 +14,9 @@ public sealed class GatewayProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _output;
-    private readonly string _directory;
+    private readonly string? _directory;
 
-    private GatewayProcess(Process process, StringBuilder output, string directory, int port)
+    private GatewayProcess(Process process, StringBuilder output, string? directory, int port)
     {
         _process = process;
         _output = output;
@@ -64,20 +64,54 @@ public sealed class GatewayProcess : IAsyncDisposable
         throw new InvalidOperationException("no " + field + " line");
     }
 
+    /// <summary>
+    /// The native binary to run instead of the JIT build (set by scripts/publish-aot.sh's smoke run, or by hand):
+    /// PROXY_TEST_GATEWAY_BINARY=artifacts/aot/Proxy.Host dotnet test --filter Category=AotSmoke.
+    /// </summary>
+    public static string? Binary => System.Environment.GetEnvironmentVariable("PROXY_TEST_GATEWAY_BINARY") is { Length: > 0 } path ? path : null;
+
     public static async Task<GatewayProcess> StartAsync(string yaml, IDictionary<string, string>? environment = null)
     {
         var directory = Path.Combine(Path.GetTempPath(), "gw-proc-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(directory);
         var configPath = Path.Combine(directory, "config.yaml");
         await File.WriteAllTextAsync(configPath, yaml);
-        var port = FreePort();
-        var gateway = Path.Combine(AppContext.BaseDirectory, "Proxy.Host.dll");
-        var start = new ProcessStartInfo("dotnet", [gateway, "--config", configPath, "--port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
+        var variables = new Dictionary<string, string?>();
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            variables[name] = value;
+        }
+
+        return await StartAsync(configPath, directory, ownsDirectory: true, [], variables, inheritEnvironment: true);
+    }
+
+    /// <param name="inheritEnvironment">
+    /// False: the process sees only <paramref name="environment"/> (plus PATH, HOME and TMPDIR), as an in-process gateway
+    /// sees only the variables its test hands it.
+    /// </param>
+    internal static async Task<GatewayProcess> StartAsync(string configPath, string directory, bool ownsDirectory, IReadOnlyList<string> extraArgs,
+        IReadOnlyDictionary<string, string?> environment, bool inheritEnvironment)
+    {
+        var port = FreePort();
+        string[] gatewayArgs = ["--config", configPath, "--port", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", .. extraArgs];
+        var start = Binary is { } binary
+            ? new ProcessStartInfo(binary, gatewayArgs)
+            : new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "Proxy.Host.dll"), .. gatewayArgs]);
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        if (!inheritEnvironment)
+        {
+            start.Environment.Clear();
+            foreach (var kept in (string[])["PATH", "HOME", "TMPDIR", "DOTNET_ROOT"])
+            {
+                if (System.Environment.GetEnvironmentVariable(kept) is { } value)
+                {
+                    start.Environment[kept] = value;
+                }
+            }
+        }
+
+        foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
         }
@@ -88,7 +122,7 @@ public sealed class GatewayProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => { lock (output) { output.AppendLine(e.Data); } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var gatewayProcess = new GatewayProcess(process, output, directory, port);
+        var gatewayProcess = new GatewayProcess(process, output, ownsDirectory ? directory : null, port);
         var started = await Eventually.TrueAsync(async () =>
         {
             try
@@ -98,10 +132,11 @@ public sealed class GatewayProcess : IAsyncDisposable
             }
             catch (HttpRequestException)
             {
-                return !process.HasExited && false;
+                // A process that exited will not start: stop waiting.
+                return process.HasExited;
             }
         }, TimeSpan.FromSeconds(60));
-        if (!started)
+        if (!started || process.HasExited)
         {
             var text = gatewayProcess.Output;
             await gatewayProcess.DisposeAsync();
@@ -130,6 +165,11 @@ public sealed class GatewayProcess : IAsyncDisposable
         }
 
         _process.Dispose();
+        if (_directory is null)
+        {
+            return;
+        }
+
         try
         {
             Directory.Delete(_directory, recursive: true);

@@ -22,6 +22,9 @@ public static class TestServices
     /// <summary>The Codex CLI binary scripts/codex.sh installed.</summary>
     public static string Codex => Required("PROXY_TEST_CODEX");
 
+    /// <summary>A folder whose node_modules holds the Node openai SDK (scripts/openai-node.sh installed it).</summary>
+    public static string OpenAiNode => Required("PROXY_TEST_OPENAI_NODE");
+
     /// <summary>Stops the test Redis (fault tests); <see cref="StartRedisAsync"/> brings it back on the same port.</summary>
     public static Task StopRedisAsync() => RunScriptAsync("redis-stop.sh");
 

@@ -82,13 +82,26 @@ public sealed class SharedLimitTests : IAsyncLifetime
     public async Task Max_parallel_requests_counts_requests_in_flight_on_other_replicas()
     {
         await CreateOnBothAsync("\"max_parallel_requests\":1");
-        var slow = _a.ChatAsync(Key, extra: ""","fake_latency_ms":2000""");
-        await Task.Delay(500);
+        var before = _a.Upstream.RequestCount;
+        var slow = _a.ChatAsync(Key, extra: ""","fake_latency_ms":4000""");
+        // In flight once A's upstream has it (A counted it before forwarding); then the other replica must see it.
+        Assert.True(await Eventually.TrueAsync(() => Task.FromResult(_a.Upstream.RequestCount > before), TimeSpan.FromSeconds(3)));
 
-        using (var second = await _b.ChatAsync(Key))
+        // Replicas sync their counts every 100 ms, so B learns of A's request within a few syncs (more on a busy machine).
+        string? refusal = null;
+        Assert.True(await Eventually.TrueAsync(async () =>
         {
-            Assert.Contains("Limit type: max_parallel_requests", await ErrorAssert.IsOpenAiErrorAsync(second, 429));
-        }
+            using var second = await _b.ChatAsync(Key);
+            if (second.StatusCode != HttpStatusCode.TooManyRequests)
+            {
+                return false;
+            }
+
+            refusal = await ErrorAssert.IsOpenAiErrorAsync(second, 429);
+            return true;
+        }, TimeSpan.FromSeconds(3)), "the other replica never counted A's request in flight");
+        Assert.Contains("Limit type: max_parallel_requests", refusal);
+        Assert.False(slow.IsCompleted, "A's request must still be in flight when B refuses");
 
         using (var first = await slow)
         {

@@ -20,6 +20,7 @@ public sealed class SpendTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _keys.DisposeAsync();
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Response_cost_header_is_usage_times_the_deployment_prices()
     {
@@ -102,6 +103,7 @@ public sealed class SpendTests : IAsyncLifetime
         Assert.Equal(expected, global.GetProperty("spend").GetDouble());
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Streamed_request_is_costed_and_shows_no_usage_chunk_unless_asked()
     {

@@ -15,6 +15,7 @@ public sealed class StoredModelTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _keys.DisposeAsync();
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Model_added_through_the_api_serves_at_once_and_survives_a_restart()
     {

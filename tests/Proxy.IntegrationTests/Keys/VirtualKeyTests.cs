@@ -18,6 +18,7 @@ public abstract class VirtualKeyTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await Keys.DisposeAsync();
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Generated_key_is_shown_once_stored_as_its_sha256_and_works()
     {
@@ -65,6 +66,7 @@ public abstract class VirtualKeyTests : IAsyncLifetime
         Assert.Equal("renamed", (await Keys.KeyInfoAsync(key)).GetProperty("key_alias").GetString());
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Blocked_key_is_refused_until_unblocked()
     {
@@ -249,6 +251,7 @@ public abstract class VirtualKeyTests : IAsyncLifetime
         Assert.Contains("expected to start with 'sk-'", await ErrorAssert.IsOpenAiErrorAsync(malformed, 401));
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Keys_and_spend_survive_a_restart()
     {

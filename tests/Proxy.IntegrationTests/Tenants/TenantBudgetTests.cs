@@ -60,6 +60,7 @@ public abstract class TenantBudgetTests : IAsyncLifetime
         Assert.Equal(2, info.GetProperty("keys").GetArrayLength());
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task A_member_budget_refuses_one_member_and_not_the_other()
     {
@@ -289,6 +290,7 @@ public abstract class TenantBudgetTests : IAsyncLifetime
         }
     }
 
+    [Trait("Category", TestCategories.AotSmoke)]
     [Fact]
     public async Task Tenants_survive_a_restart_with_their_spend()
     {

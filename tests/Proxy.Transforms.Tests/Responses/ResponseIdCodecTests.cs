@@ -16,6 +16,19 @@ public class ResponseIdCodecTests
     }
 
     [Fact]
+    public void GatewayStoredIds_DecodeAsStoredAndOlderIdsAsNot()
+    {
+        var stored = ResponseIdCodec.EncodeGatewayStored("anthropic", "claude-1", "resp_gw0123");
+        var native = ResponseIdCodec.Encode("hosted_vllm", "vllm-1", "resp_up0123");
+
+        Assert.True(ResponseIdCodec.TryDecode(stored, out var storedId));
+        Assert.Equal(new DecodedResponseId("anthropic", "claude-1", "resp_gw0123", GatewayStored: true), storedId);
+        Assert.True(ResponseIdCodec.TryDecode(native, out var nativeId));
+        Assert.False(nativeId.GatewayStored);
+        Assert.Equal("resp_up0123", nativeId.UpstreamId);
+    }
+
+    [Fact]
     public void EncodedIds_AreSafeInAUrlPath()
     {
         // Ids that would need '+' or '/' in standard base64 at many offsets.

@@ -31,6 +31,7 @@ internal static class GeneralSettingsBinder
             DisableMockTestingFlags = s.Bool("disable_mock_testing_flags") ?? false,
             MaximumSpendLogsRetentionPeriod = s.Duration("maximum_spend_logs_retention_period"),
             MaximumSpendLogsRetentionInterval = s.Duration("maximum_spend_logs_retention_interval"),
+            ResponsesStoreTtl = s.Duration("responses_store_ttl"),
             AllowClientMockResponse = s.Bool("allow_client_mock_response") ?? false,
             ForwardClientHeadersToLlmApi = s.Bool("forward_client_headers_to_llm_api") ?? false,
             EnforceFallbackModelAccess = s.Bool("enforce_fallback_model_access") ?? defaults.EnforceFallbackModelAccess,

@@ -23,7 +23,9 @@ internal sealed class SemanticCacheStage(SemanticCache cache, IOpenAiErrorWriter
     {
         var active = cache.Current;
         if (active is null || request.ModelGroup is null || !active.Options.Common.Endpoints.Contains(request.Endpoint)
-            || PromptShapes.For(request.Endpoint) is not { } shape)
+            || PromptShapes.For(request.Endpoint) is not { } shape
+            // As the exact cache: a stored response is never answered from a cache.
+            || (request.Endpoint == OpenAiEndpoint.Responses && !ResponseCacheStage.IsNotStored(body.Span)))
         {
             return ValueTask.FromResult(false);
         }

@@ -133,6 +133,21 @@ public sealed class LocalSemanticCacheTests : SemanticCacheTestBase
     }
 
     [Fact]
+    public async Task Responses_store_false_prompts_are_matched_and_answered_as_responses()
+    {
+        await PostAsync("""{"model":"qwen3-8b","input":"What is the capital of France?","store":false}""", path: "/v1/responses");
+        await StoredAsync(1);
+
+        var paraphrase = await PostAsync("""{"model":"qwen3-8b","input":"Tell me the capital city of France","store":false}""", path: "/v1/responses");
+        var stored = await PostAsync("""{"model":"qwen3-8b","input":"Tell me the capital city of France"}""", path: "/v1/responses");
+
+        Assert.True(paraphrase.Hit, paraphrase.ToString());
+        Assert.Equal("response", System.Text.Json.JsonDocument.Parse(paraphrase.Body).RootElement.GetProperty("object").GetString());
+        Assert.False(stored.Hit);
+        Assert.Equal(2, Upstream.CountFor("/v1/responses"));
+    }
+
+    [Fact]
     public async Task Completions_prompts_are_matched_too()
     {
         await PostAsync("""{"model":"qwen3-8b","prompt":"What is the capital of France?","max_tokens":5}""", path: "/v1/completions");

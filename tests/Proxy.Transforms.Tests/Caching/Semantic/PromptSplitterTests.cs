@@ -69,6 +69,20 @@ public sealed class PromptSplitterTests
     }
 
     [Fact]
+    public void Responses_input_is_embedded_as_a_string_or_as_its_message_items()
+    {
+        var text = Split("""{"model":"m","input":"What is the capital of France?","store":false}""", OpenAiEndpoint.Responses);
+        var items = Split("""{"model":"m","store":false,"input":[{"type":"message","role":"user","content":[{"type":"input_text","text":"What is the capital of France?"}]}]}""", OpenAiEndpoint.Responses);
+        var otherInstructions = Split("""{"model":"m","input":"What is the capital of France?","store":false,"instructions":"Be terse."}""", OpenAiEndpoint.Responses);
+        var call = Split("""{"model":"m","store":false,"input":[{"type":"function_call_output","call_id":"c","output":"12"}]}""", OpenAiEndpoint.Responses);
+
+        Assert.Equal("What is the capital of France?", text.Text);
+        Assert.Equal(text.Text, items.Text);
+        Assert.NotEqual(text.Scope, otherInstructions.Scope);
+        Assert.Null(call.Text);
+    }
+
+    [Fact]
     public void Text_parts_are_embedded_and_images_stay_in_the_scope()
     {
         const string Body = """{"model":"m","messages":[{"role":"user","content":[{"type":"text","text":"TEXT"},{"type":"image_url","image_url":{"url":"IMAGE"}}]}]}""";

@@ -143,7 +143,9 @@ internal sealed class ChatMessagesShape : IPromptShape
             reader.Read();
             if (isType)
             {
-                isText = reader.TokenType == JsonTokenType.String && reader.ValueTextEquals("text"u8);
+                // Responses API input items carry their text as input_text (and earlier answers as output_text) parts.
+                isText = reader.TokenType == JsonTokenType.String
+                    && (reader.ValueTextEquals("text"u8) || reader.ValueTextEquals("input_text"u8) || reader.ValueTextEquals("output_text"u8));
             }
             else if (isTextMember && reader.TokenType == JsonTokenType.String)
             {

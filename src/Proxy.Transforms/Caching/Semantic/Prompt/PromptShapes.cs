@@ -10,6 +10,7 @@ internal static class PromptShapes
     {
         OpenAiEndpoint.ChatCompletions => ChatMessagesShape.Instance,
         OpenAiEndpoint.Completions => CompletionPromptShape.Instance,
+        OpenAiEndpoint.Responses => ResponsesInputShape.Instance,
         _ => null,
     };
 }
