@@ -25,12 +25,12 @@ internal abstract partial class SqlKeyStore : IResponseStore
         """;
 
     public Task SaveAsync(StoredResponse response, CancellationToken cancellationToken) =>
-        RunAsync(connection => connection.ExecuteAsync(Command(InsertResponse, response, cancellationToken)), write: true, cancellationToken);
+        RunAsync(connection => connection.ExecuteAsync(InsertResponse, response, commandTimeout: CommandTimeout), write: true, cancellationToken);
 
     public async Task<StoredResponse?> FindAsync(string id, CancellationToken cancellationToken)
     {
         var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
-        var row = await RunAsync(connection => connection.QuerySingleOrDefaultAsync<ResponseRow>(Command(FindResponse, new { id, now }, cancellationToken)),
+        var row = await RunAsync(connection => connection.QuerySingleOrDefaultAsync<ResponseRow>(FindResponse, new { id, now, cancellationToken }, commandTimeout: CommandTimeout),
             write: false, cancellationToken);
         return row is null ? null : new StoredResponse(row.Id, row.Owner, row.ModelGroup, row.Response, row.InputItems, row.Conversation, row.CreatedAt, row.ExpiresAt);
     }
@@ -38,15 +38,15 @@ internal abstract partial class SqlKeyStore : IResponseStore
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken)
     {
         var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds();
-        return await RunAsync(connection => connection.ExecuteAsync(Command(DeleteResponse, new { id, now }, cancellationToken)), write: true, cancellationToken) > 0;
+        return await RunAsync(connection => connection.ExecuteAsync(DeleteResponse, new { id, now, cancellationToken }, commandTimeout: CommandTimeout), write: true, cancellationToken) > 0;
     }
 
     /// <summary>Deletes up to <paramref name="batch"/> responses whose time ran out by <paramref name="nowMs"/>; answers how many went.</summary>
     public Task<int> DeleteExpiredResponsesAsync(long nowMs, int batch, CancellationToken cancellationToken) =>
-        RunAsync(connection => connection.ExecuteAsync(Command(DeleteExpiredResponses, new { now = nowMs, batch = (long)batch }, cancellationToken)),
+        RunAsync(connection => connection.ExecuteAsync(DeleteExpiredResponses, new { now = nowMs, batch = (long)batch, cancellationToken }, commandTimeout: CommandTimeout),
             write: true, cancellationToken);
 
-    private sealed class ResponseRow
+    internal sealed class ResponseRow
     {
         public string Id { get; set; } = "";
 
