@@ -18,6 +18,7 @@ public sealed class EngineLoad
     private int _restarts;
     private long _scrapes;
     private long _failures;
+    private double _localShare = 1;
 
     /// <summary>vllm:num_requests_running at the last scrape (summed over the engine's series).</summary>
     public int Running => Volatile.Read(ref _running);
@@ -42,6 +43,12 @@ public sealed class EngineLoad
 
     /// <summary>Times the engine's process_start_time_seconds changed between scrapes: restarts, each of which empties its cache.</summary>
     public int Restarts => Volatile.Read(ref _restarts);
+
+    /// <summary>
+    /// The share of the engine's requests (running + waiting) that came through this gateway, smoothed over the last ten
+    /// or so scrapes: about 1 when this is the only router in front of it, 1/N with N replicas. 1 until scraped.
+    /// </summary>
+    public double LocalShare => Volatile.Read(ref _localShare);
 
     public long Scrapes => Volatile.Read(ref _scrapes);
 
@@ -70,6 +77,13 @@ public sealed class EngineLoad
         }
 
         Volatile.Write(ref _inFlightAtScrape, inFlightAtScrape);
+        if (running + waiting > 0)
+        {
+            // Only the scraper writes, so a plain read-modify-write is safe. An idle engine says nothing about the share.
+            var share = Math.Clamp((double)inFlightAtScrape / (running + waiting), 0, 1);
+            Volatile.Write(ref _localShare, _localShare + (0.1 * (share - _localShare)));
+        }
+
         Volatile.Write(ref _freshUntil, freshUntil);
         Interlocked.Increment(ref _scrapes);
     }

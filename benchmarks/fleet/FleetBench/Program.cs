@@ -22,6 +22,7 @@ internal static class Program
         var seed = ulong.Parse(Arg(args, "--seed") ?? "20261201", CultureInfo.InvariantCulture);
         var only = Arg(args, "--only");
         var onlyStrategy = Arg(args, "--strategy");
+        var onlyReplicas = Arg(args, "--replicas");
         var work = Path.Combine(Path.GetTempPath(), "fleet-bench-" + Environment.ProcessId);
         Directory.CreateDirectory(work);
 
@@ -52,7 +53,8 @@ internal static class Program
         foreach (var (workload, replicas, strategy) in Plan(seed, scale, strategies))
         {
             if ((only is not null && !workload.Name.Contains(only, StringComparison.Ordinal))
-                || (onlyStrategy is not null && !onlyStrategy.Split(',').Contains(strategy.Name)))
+                || (onlyStrategy is not null && !onlyStrategy.Split(',').Contains(strategy.Name))
+                || (onlyReplicas is not null && !onlyReplicas.Split(',').Contains(replicas.ToString(CultureInfo.InvariantCulture))))
             {
                 continue;
             }

@@ -101,7 +101,7 @@ internal sealed class FleetRoutingMetrics : IRequestCompletionObserver
     // Bounded labels: "prefix-hit 12 blocks" counts as prefix-hit.
     private static string Label(string decision) => decision switch
     {
-        "home" or "spill" or "session" => decision,
+        "home" or "spill" or "session" or "least-busy" => decision,
         _ when decision.StartsWith("prefix-hit", StringComparison.Ordinal) => "prefix-hit",
         _ => "other",
     };

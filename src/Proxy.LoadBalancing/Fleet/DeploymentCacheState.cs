@@ -17,6 +17,9 @@ internal sealed class DeploymentCacheState
     /// <summary>Consecutive answers with no cached tokens where the index predicted a hit: the engine lost its cache.</summary>
     public const int ZeroHitsBeforeDrop = 3;
 
+    /// <summary>The time constant of <see cref="SmoothLoad"/>.</summary>
+    public const double LoadSmoothingSeconds = 1.0;
+
     private const double MinCapacityScale = 1.0 / 16;
     private readonly Lock _gate = new();
     private double _bytesPerToken = 4.0;
@@ -24,6 +27,8 @@ internal sealed class DeploymentCacheState
     private int _baseCapacity = DefaultCapacityBlocks;
     private int _zeroHits;
     private int _restartsSeen;
+    private double _smoothedLoad;
+    private long _smoothedAt;
 
     public DeploymentCacheState(string deploymentId)
     {
@@ -40,6 +45,35 @@ internal sealed class DeploymentCacheState
 
     /// <summary>How many times the index was dropped because the engine's hits stopped (a restart).</summary>
     public int Drops { get; private set; }
+
+    /// <summary>
+    /// The deployment's load averaged over about the last <see cref="LoadSmoothingSeconds"/> (an exponential average of
+    /// the loads seen at each pick: arrivals sample it fairly), updated with <paramref name="load"/> now. This is the load
+    /// an operator's dashboard shows and the bounded-load rule holds to; a burst shorter than that does not move a
+    /// conversation off its cache. Lock-free: a race between two picks loses one sample.
+    /// </summary>
+    public double SmoothLoad(int load, long now, long frequency)
+    {
+        var last = Volatile.Read(ref _smoothedAt);
+        var smoothed = Volatile.Read(ref _smoothedLoad);
+        if (last == 0)
+        {
+            smoothed = load;
+        }
+        else if (now > last)
+        {
+            var alpha = 1 - Math.Exp(-(now - last) / (LoadSmoothingSeconds * frequency));
+            smoothed += alpha * (load - smoothed);
+        }
+        else
+        {
+            return smoothed;
+        }
+
+        Volatile.Write(ref _smoothedLoad, smoothed);
+        Volatile.Write(ref _smoothedAt, Math.Max(now, 1));
+        return smoothed;
+    }
 
     /// <summary>Drops the index when the engine's restart count (from its scraped process start time) has moved on.</summary>
     public void NoteRestarts(int restarts)

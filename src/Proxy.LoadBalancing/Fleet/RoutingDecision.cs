@@ -12,6 +12,9 @@ internal enum RoutingDecision
     /// <summary>No deployment held a useful prefix: the prompt's rendezvous home.</summary>
     Home,
 
+    /// <summary>Nothing cached anywhere is worth steering by, and this replica is the only router: the least loaded deployment.</summary>
+    LeastBusy,
+
     /// <summary>The best holder (or the home) was over the load bound or not eligible: the next one in line.</summary>
     Spill,
 

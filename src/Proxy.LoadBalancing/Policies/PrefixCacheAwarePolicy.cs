@@ -10,8 +10,9 @@ namespace Proxy.LoadBalancing.Policies;
 /// <summary>
 /// Fleet routing for vLLM (a gateway extension): send a request where its prompt's prefix is already cached, without
 /// overloading anyone. Each candidate is scored by the leading blocks of the prompt its <see cref="PrefixIndex"/> holds;
-/// no candidate may take more than <see cref="LoadFactor"/> × the mean load (bounded load); a prompt no one holds goes to
-/// its rendezvous home, so every gateway replica sends a new conversation to the same deployment.
+/// no candidate whose averaged load is above <see cref="LoadFactor"/> × the mean takes more (bounded load); a prompt no
+/// one holds goes to the least loaded deployment (as least-busy) when this replica is the only router, and to its
+/// rendezvous home when other replicas share the engines, so that every replica sends it to the same deployment.
 /// </summary>
 /// <remarks>
 /// Retries call the policy again without the failed deployment, so the runner-up holder comes next; the failed attempt's
@@ -40,6 +41,12 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
     /// content. A longer one is treated as a document that its users should find on one deployment.
     /// </summary>
     public const int MaxSpreadSystemBlocks = 64;
+
+    /// <summary>
+    /// This replica counts as the only router when at least this share of the engines' queues is its own (scraped with
+    /// router_settings.vllm_metrics_interval; without scraping it has no evidence of other replicas and counts as alone).
+    /// </summary>
+    public const double SoleRouterShare = 0.75;
 
     private readonly string?[] _hitTexts = new string?[8192];
 
@@ -79,25 +86,34 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         using var matchedBuffer = new ScratchBuffer<int>(stackalloc int[DeploymentFilter.StackLength(m)], m);
         using var loadBuffer = new ScratchBuffer<int>(stackalloc int[DeploymentFilter.StackLength(m)], m);
         using var idBuffer = new ScratchBuffer<ulong>(stackalloc ulong[DeploymentFilter.StackLength(m)], m);
+        using var smoothedBuffer = new ScratchBuffer<double>(stackalloc double[DeploymentFilter.StackLength(m)], m);
         var matched = matchedBuffer.Span;
         var loads = loadBuffer.Span;
         var ids = idBuffer.Span;
+        var smoothed = smoothedBuffer.Span;
+        var frequency = time.TimestampFrequency;
         var total = 0L;
+        var smoothedTotal = 0.0;
         var best = 0;
+        var share = 0.0;
         for (var i = 0; i < m; i++)
         {
             var deployment = DeploymentFilter.DeploymentAt(available, candidates[i]);
             var state = states.For(deployment);
+            var engine = deployment.Stats.Engine;
             // A restart the scraper saw (vLLM's process start time changed): that cache is gone.
-            state.NoteRestarts(deployment.Stats.Engine.Restarts);
+            state.NoteRestarts(engine.Restarts);
             ids[i] = state.IdHash;
             matched[i] = state.Index.Match(hashes);
             loads[i] = FleetLoad.Of(deployment.Stats, now);
+            smoothed[i] = state.SmoothLoad(loads[i], now, frequency);
+            smoothedTotal += smoothed[i];
+            // Smoothed over many scrapes, so it holds between them and through a late one; 1 until first scraped.
+            share += engine.LocalShare;
             total += loads[i];
             best = Math.Max(best, matched[i]);
         }
 
-        var cap = (int)Math.Ceiling(LoadFactor * (total + 1) / m);
         // The request's home order: rendezvous over the candidates, keyed by the request alone, so every replica agrees.
         // Past a short system prompt the key is the conversation's own first block: conversations that share the system
         // prompt spread (it is cheap to hold everywhere) and each keeps its place turn after turn. Otherwise (no system
@@ -105,24 +121,38 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         // whatever the question after it, meet on one deployment.
         var shared = blocks.ConversationBlock;
         var spread = shared > 0 && shared <= MaxSpreadSystemBlocks;
-        var key = spread ? hashes[Math.Min(Math.Max(HomeKeyBlock, shared), n - 1)] : hashes[Math.Min(HomeKeyBlock, n - 1)];
-        var first = Highest(ids, key, matched, loads, int.MaxValue, int.MinValue);
-        var choice = loads[first] < cap ? first : Highest(ids, key, matched, loads, cap, int.MinValue);
-        if (!Useful(matched[choice], n) && Useful(best, n) && (!spread || best >= shared))
+        var keyBlock = Math.Min(spread ? Math.Max(HomeKeyBlock, shared) : HomeKeyBlock, n - 1);
+        var fleet = new Fleet(ids, matched, loads, smoothed, hashes[keyBlock], total, smoothedTotal);
+        // Seen: some deployment was sent this prompt past what it shares with others (the short system prompt; for the
+        // rest its first 320 bytes) and holds a useful part of it. Holders are those within a turn or two of the longest
+        // match.
+        var seen = Useful(best, n) && best >= Math.Min(spread ? shared : HomeKeyBlock + 1, n - 1);
+        var holderFloor = seen ? best - Slack(best) : int.MaxValue;
+        // Alone: this replica routes (nearly) all the engines' requests, so its index sees where everything went. With
+        // other replicas (the scraped queues hold requests it did not send) its index is a fraction of the truth, and
+        // only the rendezvous home is a choice every replica makes alike.
+        var alone = share >= SoleRouterShare * m;
+        var home = fleet.Highest(bounded: false, int.MinValue);
+        int choice;
+        if (alone && !seen)
         {
-            // The home holds nothing worth having but another deployment holds more than the shared system prompt (a
-            // document first placed elsewhere, the conversation itself after a spill, the runner-up on a retry): the
-            // longest holder within the bound, in the same order. Only then, because one replica's view of where a
-            // conversation went can be stale, while its home is where every replica sends it; a conversation that
-            // spilled for a turn thus comes back home, at the cost of that one turn.
-            var holder = LongestWithinBound(ids, key, matched, loads, cap);
-            if (Useful(matched[holder], n))
-            {
-                choice = holder;
-            }
+            // Nothing anyone holds is worth steering by: exactly least-busy (ties to the rendezvous order, so that idle
+            // replicas still agree on a new conversation's first turn).
+            choice = fleet.LeastLoaded(int.MinValue);
+        }
+        else
+        {
+            // The deployment this request belongs on: alone, the first holder in rendezvous order (the index is the
+            // truth); otherwise the home, wherever this replica's own history says the prompt went.
+            var preferred = alone ? fleet.Highest(bounded: false, holderFloor) : home;
+            choice = fleet.Balance(preferred, holderFloor, alone);
         }
 
-        var decision = Useful(matched[choice], n) ? RoutingDecision.PrefixHit : choice == first ? RoutingDecision.Home : RoutingDecision.Spill;
+        // The home is "home" even when this replica's index does not know what it holds (other replicas sent it there).
+        var decision = Useful(matched[choice], n) && matched[choice] >= Math.Min(holderFloor, best) ? RoutingDecision.PrefixHit
+            : choice == home ? RoutingDecision.Home
+            : alone && !seen ? RoutingDecision.LeastBusy
+            : RoutingDecision.Spill;
         var picked = DeploymentFilter.DeploymentAt(available, candidates[choice]);
         // The engine will hold the whole prompt once it has prefilled it; concurrent requests for it should follow now.
         states.For(picked).Index.Use(hashes, matched[choice]);
@@ -138,45 +168,6 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
 
     /// <summary>Blocks a holder may lack of the longest match and still count as holding it (the last turn or two).</summary>
     private static int Slack(int best) => Math.Max(MinUsefulBlocks, best / 8);
-
-    /// <summary>The candidate with the highest rendezvous weight among those under <paramref name="cap"/> holding at least <paramref name="minMatched"/> blocks; -1 if none.</summary>
-    private static int Highest(ReadOnlySpan<ulong> ids, ulong key, ReadOnlySpan<int> matched, ReadOnlySpan<int> loads, int cap, int minMatched)
-    {
-        var best = -1;
-        var bestWeight = 0UL;
-        for (var i = 0; i < ids.Length; i++)
-        {
-            if (loads[i] >= cap || matched[i] < minMatched)
-            {
-                continue;
-            }
-
-            var weight = Rendezvous.Weight(key, ids[i]);
-            if (best < 0 || weight > bestWeight)
-            {
-                best = i;
-                bestWeight = weight;
-            }
-        }
-
-        return best;
-    }
-
-    private static int LongestWithinBound(ReadOnlySpan<ulong> ids, ulong key, ReadOnlySpan<int> matched, ReadOnlySpan<int> loads, int cap)
-    {
-        var longest = -1;
-        for (var i = 0; i < ids.Length; i++)
-        {
-            if (loads[i] < cap)
-            {
-                longest = Math.Max(longest, matched[i]);
-            }
-        }
-
-        // The least loaded candidate is always under the bound, so some candidate qualifies.
-        var choice = Highest(ids, key, matched, loads, cap, longest - Slack(longest));
-        return choice < 0 ? 0 : choice;
-    }
 
     private static int LeastLoaded(IReadOnlyList<DestinationState> available, ReadOnlySpan<int> candidates, long now)
     {
@@ -217,6 +208,7 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         {
             RoutingDecision.PrefixHit => HitText(matchedBlocks),
             RoutingDecision.Home => "home",
+            RoutingDecision.LeastBusy => "least-busy",
             _ => "spill",
         };
         context.Response.Headers[DecisionHeader] = text;
@@ -247,5 +239,121 @@ internal sealed class PrefixCacheAwarePolicy(PrefixCacheStates states, TimeProvi
         public int Count { get; private set; }
 
         public void Visit(int index, Deployment deployment) => _indices[Count++] = index;
+    }
+
+    /// <summary>The candidates' rendezvous weights, matches and loads, and the choices made from them; on the stack.</summary>
+    private readonly ref struct Fleet(
+        ReadOnlySpan<ulong> ids, ReadOnlySpan<int> matched, ReadOnlySpan<int> loads, ReadOnlySpan<double> smoothed, ulong key, long total, double smoothedTotal)
+    {
+        private readonly ReadOnlySpan<ulong> _ids = ids;
+        private readonly ReadOnlySpan<int> _matched = matched;
+        private readonly ReadOnlySpan<int> _loads = loads;
+        private readonly ReadOnlySpan<double> _smoothed = smoothed;
+
+        /// <summary>A pick that keeps a deployment at or below its fair share of the requests in flight: ceil(mean) after it.</summary>
+        private int Fair { get; } = (int)Math.Ceiling((double)(total + 1) / ids.Length);
+
+        /// <summary>
+        /// Whatever its average, no pick may take a deployment more than two fair shares above the least loaded one now:
+        /// that is a pile-up (a burst, another replica's requests), not a trend.
+        /// </summary>
+        private int Burst { get; } = (2 * (int)Math.Ceiling((double)(total + 1) / ids.Length)) + Min(loads);
+
+        private double SmoothedBound { get; } = LoadFactor * smoothedTotal / ids.Length;
+
+        /// <summary>
+        /// Where a request for <paramref name="preferred"/> goes: there while it is within its fair share; else to a
+        /// less loaded holder (a hot prefix is served by two or more holders in turn, so that none of them runs above the
+        /// others); else there while within the bound; else a spill to the least loaded holder within the bound, or the
+        /// next deployment: the least loaded when alone, the next in rendezvous order otherwise (where the other replicas
+        /// spill too).
+        /// </summary>
+        public int Balance(int preferred, int holderFloor, bool alone)
+        {
+            if (preferred >= 0 && _loads[preferred] < Fair)
+            {
+                return preferred;
+            }
+
+            // With other replicas, a holder this replica once saw elsewhere (a spill) is not where the prompt lives: it
+            // shares the home's load only when the home holds it too (a prefix served from several deployments).
+            var split = alone || (preferred >= 0 && _matched[preferred] >= holderFloor);
+            var holder = LeastLoaded(holderFloor, except: preferred);
+            if (holder >= 0 && (preferred < 0 || (split && _loads[holder] < _loads[preferred]) || !Within(preferred)))
+            {
+                return holder;
+            }
+
+            if (preferred >= 0 && Within(preferred))
+            {
+                return preferred;
+            }
+
+            return alone ? LeastLoaded(int.MinValue) : Highest(bounded: true, int.MinValue);
+        }
+
+        /// <summary>
+        /// Bounded load (consistent hashing with bounded loads, Mirrokni et al., on the averaged load): a deployment takes a
+        /// request while its average load is at most <see cref="LoadFactor"/> × the group's, or the pick keeps it within its
+        /// fair share now, and never more than two fair shares above the least loaded now. The least loaded candidate always fits.
+        /// </summary>
+        private bool Within(int i) => _loads[i] < Burst && (_loads[i] < Fair || _smoothed[i] <= SmoothedBound);
+
+        private static int Min(ReadOnlySpan<int> loads)
+        {
+            var min = int.MaxValue;
+            foreach (var load in loads)
+            {
+                min = Math.Min(min, load);
+            }
+
+            return min;
+        }
+
+        /// <summary>The candidate with the highest rendezvous weight holding at least <paramref name="minMatched"/> blocks (within the bound if <paramref name="bounded"/>); -1 if none.</summary>
+        public int Highest(bool bounded, int minMatched)
+        {
+            var best = -1;
+            var bestWeight = 0UL;
+            for (var i = 0; i < _ids.Length; i++)
+            {
+                if ((bounded && !Within(i)) || _matched[i] < minMatched)
+                {
+                    continue;
+                }
+
+                var weight = Rendezvous.Weight(key, _ids[i]);
+                if (best < 0 || weight > bestWeight)
+                {
+                    best = i;
+                    bestWeight = weight;
+                }
+            }
+
+            return best;
+        }
+
+        /// <summary>The least loaded candidate within the bound holding at least <paramref name="minMatched"/> blocks, ties in rendezvous order; -1 if none.</summary>
+        public int LeastLoaded(int minMatched, int except = -1)
+        {
+            var best = -1;
+            var bestWeight = 0UL;
+            for (var i = 0; i < _ids.Length; i++)
+            {
+                if (i == except || _matched[i] < minMatched || !Within(i))
+                {
+                    continue;
+                }
+
+                var weight = Rendezvous.Weight(key, _ids[i]);
+                if (best < 0 || _loads[i] < _loads[best] || (_loads[i] == _loads[best] && weight > bestWeight))
+                {
+                    best = i;
+                    bestWeight = weight;
+                }
+            }
+
+            return best;
+        }
     }
 }

@@ -43,4 +43,23 @@ public class FleetLoadTests
         stats.Engine.Failed();
         Assert.Equal(1, FleetLoad.Of(stats, now));
     }
+
+    [Fact]
+    public void LocalShare_IsTheSmoothedShareOfTheEnginesQueueThatCameThroughThisGateway()
+    {
+        var stats = new DeploymentStats();
+        Assert.Equal(1, stats.Engine.LocalShare);
+
+        // Four replicas: this one sent 2 of the engine's 8 requests, scrape after scrape.
+        for (var i = 0; i < 40; i++)
+        {
+            stats.Engine.Update(running: 6, waiting: 2, kvCacheUsage: 0.5, blockSize: 16, gpuBlocks: 100, inFlightAtScrape: 2, freshUntil: _time.GetTimestamp() + 1000);
+        }
+
+        Assert.InRange(stats.Engine.LocalShare, 0.25, 0.27);
+
+        // An idle engine says nothing about the share.
+        stats.Engine.Update(running: 0, waiting: 0, kvCacheUsage: 0, blockSize: 16, gpuBlocks: 100, inFlightAtScrape: 0, freshUntil: _time.GetTimestamp() + 1000);
+        Assert.InRange(stats.Engine.LocalShare, 0.25, 0.27);
+    }
 }

@@ -221,11 +221,151 @@ public class PrefixCacheAwarePolicyTests
         var homeDeployment = deployments[Array.IndexOf(available, home)];
         // Another replica's requests: only the engine's gauges show them.
         homeDeployment.Stats.Engine.Update(running: 8, waiting: 4, kvCacheUsage: 0.9, blockSize: 16, gpuBlocks: 1000, inFlightAtScrape: 0,
-            freshUntil: _time.GetTimestamp() + 10_000);
+            freshUntil: _time.GetTimestamp() + (long)(10 * _time.TimestampFrequency));
+        // For a couple of seconds (the bound is on the averaged load), as unrelated picks sample it.
+        for (var i = 0; i < 4; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            Pick(new PrefixCacheAwarePolicy(_states, _time), available, PrefixIndexTests.Chain(2000 + i, 30));
+        }
 
         var (next, _) = Pick(policy, available, chain);
 
         Assert.NotSame(home, next);
+    }
+
+    [Fact]
+    public void NewPrompt_WhenAlone_GoesToTheLeastLoaded_NotToAHomeWithinTheBound()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var chain = PrefixIndexTests.Chain(41, 40);
+        // Where the prompt would go on an idle group (its rendezvous home), found on a scratch replica.
+        var home = Array.IndexOf(available, Pick(new PrefixCacheAwarePolicy(new PrefixCacheStates(), _time), available, chain).Picked);
+        var idle = (home + 1) % 4;
+        for (var i = 0; i < 4; i++)
+        {
+            if (i != idle)
+            {
+                deployments[i].Stats.RequestStarted(0);
+            }
+        }
+
+        // The home (1 in flight) is within any bound, but nothing is cached anywhere: exactly least-busy.
+        var (picked, context) = Pick(Policy(), available, chain);
+
+        Assert.Same(available[idle], picked);
+        Assert.Equal("least-busy", Decision(context));
+    }
+
+    [Fact]
+    public void SeenPrompt_WithOtherReplicasOnTheEngines_GoesHome_WhereverThisReplicasIndexSaysItWent()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var document = PrefixIndexTests.Chain(43, 60);
+        var home = Array.IndexOf(available, Pick(new PrefixCacheAwarePolicy(new PrefixCacheStates(), _time), available, document).Picked);
+        var elsewhere = (home + 2) % 4;
+        // This replica once sent the document elsewhere; the engines' queues show it sends only a quarter of their requests.
+        _states.For(deployments[elsewhere]).Index.Use(document);
+        foreach (var deployment in deployments)
+        {
+            for (var scrape = 0; scrape < 20; scrape++)
+            {
+                deployment.Stats.Engine.Update(running: 4, waiting: 0, kvCacheUsage: 0.5, blockSize: 16, gpuBlocks: 1000, inFlightAtScrape: 1,
+                    freshUntil: _time.GetTimestamp() + 10_000);
+            }
+        }
+
+        var (picked, _) = Pick(Policy(), available, document);
+
+        // The other replicas send it home; following this replica's own stale history would split it over two engines.
+        Assert.Same(available[home], picked);
+    }
+
+    [Fact]
+    public void WithOtherReplicas_AConversationThisReplicaOnceSawElsewhere_StaysHomeWhileTheHomeIsWithinTheBound()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var conversation = PrefixIndexTests.Chain(49, 60);
+        var home = Array.IndexOf(available, Pick(new PrefixCacheAwarePolicy(new PrefixCacheStates(), _time), available, conversation).Picked);
+        var elsewhere = (home + 1) % 4;
+        // This replica sent one turn elsewhere (a spill); the other replicas kept sending the conversation home.
+        _states.For(deployments[elsewhere]).Index.Use(conversation[..50]);
+        for (var i = 0; i < 4; i++)
+        {
+            for (var scrape = 0; scrape < 20; scrape++)
+            {
+                // None of the engines' requests are this replica's; the home runs 10, the others 8.
+                deployments[i].Stats.Engine.Update(running: i == home ? 10 : 8, waiting: 0, kvCacheUsage: 0.5, blockSize: 16, gpuBlocks: 1000,
+                    inFlightAtScrape: 0, freshUntil: _time.GetTimestamp() + (long)(10 * _time.TimestampFrequency));
+            }
+        }
+
+        var (picked, context) = Pick(Policy(), available, conversation);
+
+        // The home is above its fair share but within the bound: a less loaded deployment that holds only what this
+        // replica once sent it does not take the turn.
+        Assert.Same(available[home], picked);
+        Assert.Equal("home", Decision(context));
+    }
+
+    [Fact]
+    public void HotPrefix_ItsHolderAboveItsFairShare_GoesToALessLoadedHolder()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var prefix = PrefixIndexTests.Chain(45, 80);
+        var home = Array.IndexOf(available, Pick(new PrefixCacheAwarePolicy(new PrefixCacheStates(), _time), available, prefix).Picked);
+        var second = (home + 1) % 4;
+        _states.For(deployments[home]).Index.Use(prefix);
+        _states.For(deployments[second]).Index.Use(prefix);
+        // In flight: the home 2, the other holder 1, the rest 2 each: the home is within the bound, but above its fair share.
+        for (var i = 0; i < 4; i++)
+        {
+            for (var r = i == second ? 1 : 2; r > 0; r--)
+            {
+                deployments[i].Stats.RequestStarted(0);
+            }
+        }
+
+        var (picked, context) = Pick(Policy(), available, prefix);
+
+        Assert.Same(available[second], picked);
+        Assert.Equal("prefix-hit 80 blocks", Decision(context));
+    }
+
+    [Fact]
+    public void BoundedLoad_IsOnTheAveragedLoad_SoABriefPeakKeepsThePrefixOnItsHolder_AndASustainedOneSpillsIt()
+    {
+        var deployments = Deployments(4);
+        var available = Destinations.For(deployments);
+        var policy = Policy();
+        var prefix = PrefixIndexTests.Chain(47, 40);
+        foreach (var deployment in deployments)
+        {
+            deployment.Stats.RequestStarted(0);
+        }
+
+        var (holder, _) = Pick(policy, available, prefix);
+        var holderDeployment = deployments[Array.IndexOf(available, holder)];
+        // A moment later the holder has one more in flight: above 1.25 x the mean now, not on average.
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        holderDeployment.Stats.RequestStarted(0);
+        var (brief, briefContext) = Pick(policy, available, prefix);
+        Assert.Same(holder, brief);
+        Assert.Equal("prefix-hit 40 blocks", Decision(briefContext));
+
+        // It stays that way for seconds: now its average is above the bound too, and the prefix spills.
+        for (var i = 0; i < 10; i++)
+        {
+            _time.Advance(TimeSpan.FromMilliseconds(500));
+            Pick(new PrefixCacheAwarePolicy(_states, _time), available, PrefixIndexTests.Chain(1000 + i, 40));
+        }
+
+        var (sustained, _) = Pick(policy, available, prefix);
+        Assert.NotSame(holder, sustained);
     }
 
     [Fact]
