@@ -300,10 +300,11 @@ public sealed class FleetRoutingTests : IAsyncLifetime
         // Another client (a second gateway, say) keeps d0 busy: one running, two waiting.
         using var direct = new HttpClient();
         var busy = Enumerable.Range(0, 3).Select(_ => direct.PostAsync(upstreams[0].BaseUrl + "/chat/completions",
-            new StringContent("""{"model":"m","max_tokens":400,"messages":[{"role":"user","content":"long"}]}""", Encoding.UTF8, "application/json"))).ToList();
+            new StringContent("""{"model":"m","max_tokens":1500,"messages":[{"role":"user","content":"long"}]}""", Encoding.UTF8, "application/json"))).ToList();
         Assert.True(await Eventually.TrueAsync(() => Task.FromResult(upstreams[0].Engine!.Load == 3), TimeSpan.FromSeconds(10)));
-        // Three scrape intervals, generously, for the gateway to see it.
-        await Task.Delay(300);
+        // Twenty scrape intervals, generously (a busy machine delays the scraper's timer), for the gateway to see it; the
+        // busy requests run for ~7.5 s each, far longer than the checks below.
+        await Task.Delay(1000);
 
         for (var i = 0; i < 5; i++)
         {
@@ -312,9 +313,17 @@ public sealed class FleetRoutingTests : IAsyncLifetime
             Assert.Equal("d1", answer.Deployment);
         }
 
-        foreach (var response in await Task.WhenAll(busy))
+        // The busy requests are not waited for: cancelled, their engine frees itself.
+        direct.CancelPendingRequests();
+        foreach (var call in busy)
         {
-            response.Dispose();
+            try
+            {
+                (await call).Dispose();
+            }
+            catch (OperationCanceledException)
+            {
+            }
         }
     }
 
