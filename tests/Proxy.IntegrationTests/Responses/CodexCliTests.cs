@@ -134,27 +134,7 @@ public sealed class CodexCliTests : IAsyncLifetime
             ["ALL_PROXY"] = proxy,
             ["NO_PROXY"] = "127.0.0.1,localhost",
         };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("could not start codex");
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(180));
-        var stdout = process.StandardOutput.ReadToEndAsync(timeout.Token);
-        var stderr = process.StandardError.ReadToEndAsync(timeout.Token);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
+        return await CliProcess.RunAsync(start, environment, TimeSpan.FromSeconds(180));
     }
 
     private async Task<string> GenerateKeyAsync()
